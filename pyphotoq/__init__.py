@@ -1,0 +1,41 @@
+"""photoq: learn a photographer's taste from good/bad folders and score new photos.
+
+The cache functions import quickly; everything that needs TensorFlow is imported on first use.
+"""
+
+import os
+
+__version__ = "0.1.0"
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter quiet
+
+from .cache import build_cache, open_cache  # noqa: E402
+from .demo import make_demo_photos  # noqa: E402
+from .envfile import write_conda_env  # noqa: E402
+from .errors import PhotoqError  # noqa: E402
+
+_LAZY = {
+    "build_model": "model",
+    "train_model": "training",
+    "open_run": "runs",
+    "evaluate_model": "evaluation",
+    "evaluate_checkpoints": "evaluation",
+    "score_photos": "scoring",
+    "plot_roc": "plots",
+    "plot_history": "plots",
+    "contact_sheet": "plots",
+    "training_batches": "batches",
+    "ordered_batches": "batches",
+}
+
+__all__ = [
+    "build_cache", "open_cache", "make_demo_photos", "write_conda_env", "PhotoqError", *_LAZY,
+]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'pyphotoq' has no attribute {name!r}")

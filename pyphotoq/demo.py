@@ -1,0 +1,537 @@
+"""Synthetic demo photos for trying pyphotoq without a photo collection.
+
+:func:`make_demo_photos` draws photo-like landscapes with numpy (sky gradient,
+clouds, sun, hills, land or water with a beach, trees and people, texture and
+sensor grain) and sorts them into ``good/`` and ``bad/`` the way a
+photographer would:
+
+* good photos are sharp, well exposed, level, have the horizon in the lower
+  third and saturated colour;
+* each bad photo has one or two faults: blurred, too dark or washed out,
+  tilted horizon, horizon in the middle or upper part, or dull / colour-cast.
+
+The files look like camera output: ``IMG_0001.jpg`` ... numbered in capture
+order across both classes, EXIF Make/Model/DateTimeOriginal/Orientation,
+bursts of near-identical shots one second apart, and about a quarter of the
+photos in portrait format, half of those stored sideways with EXIF
+Orientation 6 the way phones do it.  The output is deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import os
+import pathlib
+
+import numpy as np
+from PIL import Image, ImageFilter
+from tqdm import tqdm
+
+__all__ = ["make_demo_photos"]
+
+START_TIME = dt.datetime(2026, 7, 1, 9, 0, 0)
+BURST_SHARE = 0.2  # share of scenes shot as a burst of 2-4 photos
+PORTRAIT_SHARE = 0.25
+SIDEWAYS_SHARE = 0.5  # share of portrait photos stored with EXIF Orientation 6
+FAULTS = ("blur", "exposure", "tilt", "high_horizon", "colour")
+JPEG_QUALITY = 92
+
+_TAG_MAKE = 0x010F
+_TAG_MODEL = 0x0110
+_TAG_ORIENTATION = 0x0112
+_IFD_EXIF = 0x8769
+_TAG_DATETIME_ORIGINAL = 36867
+
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+# Plausible palettes (RGB in 0..1); every photo jitters the colours it picks.
+_SKIES = (  # (zenith, horizon)
+    ((0.12, 0.36, 0.78), (0.62, 0.80, 0.96)),  # clear day
+    ((0.05, 0.25, 0.65), (0.50, 0.72, 0.92)),  # deep blue
+    ((0.22, 0.32, 0.62), (0.98, 0.70, 0.40)),  # golden hour
+    ((0.30, 0.22, 0.52), (0.98, 0.52, 0.38)),  # sunset
+    ((0.35, 0.52, 0.80), (0.82, 0.87, 0.93)),  # hazy
+)
+_LANDS = (  # (far, near)
+    ((0.45, 0.60, 0.30), (0.18, 0.42, 0.10)),  # meadow
+    ((0.75, 0.68, 0.40), (0.55, 0.45, 0.18)),  # dry grass
+    ((0.35, 0.55, 0.35), (0.10, 0.35, 0.12)),  # lush
+    ((0.65, 0.50, 0.30), (0.45, 0.28, 0.10)),  # autumn
+)
+_WATERS = ((0.04, 0.20, 0.38), (0.03, 0.30, 0.35), (0.08, 0.14, 0.30))
+_SANDS = ((0.86, 0.76, 0.56), (0.78, 0.68, 0.50), (0.70, 0.64, 0.55))
+_HILLS = ((0.20, 0.40, 0.22), (0.30, 0.38, 0.20), (0.25, 0.30, 0.35))
+_TREES = ((0.06, 0.18, 0.07), (0.10, 0.22, 0.08), (0.12, 0.16, 0.06))
+_CLOTHES = (
+    (0.80, 0.10, 0.10), (0.10, 0.25, 0.70), (0.95, 0.80, 0.10),
+    (0.92, 0.92, 0.90), (0.08, 0.08, 0.10), (0.90, 0.45, 0.10),
+)
+_SKINS = ((0.94, 0.76, 0.62), (0.78, 0.56, 0.40), (0.45, 0.30, 0.20))
+_CASTS = (  # channel gains of strong, unnatural colour casts
+    (0.75, 1.25, 0.70),  # green
+    (1.25, 0.65, 1.20),  # magenta
+    (0.60, 1.05, 1.25),  # cyan
+    (0.65, 0.80, 1.45),  # blue
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Scene:
+    """Everything random about one photo except its sensor grain.
+
+    Positions are fractions of the frame width (x) or of the distance between
+    horizon and bottom edge (``depth``); ``horizon`` is a fraction of the
+    height from the top.
+    """
+
+    sky: tuple  # (zenith, horizon) colours
+    horizon: float
+    tilt: float  # degrees, counter-clockwise; 0 = level
+    water: bool
+    ground: tuple  # land: (far, near) colours; water: deep colour
+    sand: tuple | None  # beach colour (water scenes only)
+    beach: float  # depth of the shore line (water scenes only)
+    hills: tuple  # layers of (base, amplitude, freqs, phases, colour)
+    sun: tuple | None  # (x, elevation above horizon, radius), fractions of height
+    clouds: float  # cloud cover, 0 = clear sky
+    trees: tuple  # (x, depth, height factor, colour)
+    people: tuple  # (x, depth, clothes colour, skin colour)
+    saturation: float
+    cast: tuple | None  # channel gains
+    exposure: tuple  # (target mean luminance, lift towards white)
+    blur: float  # Gaussian blur radius as a fraction of the long side
+    texture_seed: int  # for clouds, grass and ripples (shared within a burst)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Shot:
+    """One file to write."""
+
+    name: str
+    good: bool
+    time: dt.datetime
+    portrait: bool
+    orientation: int  # EXIF Orientation: 1 upright, 6 stored sideways
+    scene: _Scene
+
+
+def make_demo_photos(folder, n_photos=240, size=(640, 480), good_share=0.4,
+                     seed=0, progress=None) -> pathlib.Path:
+    """Write synthetic demo photos to ``folder/good`` and ``folder/bad``.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        Destination; ``good/`` and ``bad/`` are created inside it.  Existing
+        files with the same names are overwritten, other files are left alone.
+    n_photos : int
+        Number of photos, at least 2.  ``round(n_photos * good_share)`` of
+        them are good (at least one of each class), the rest bad.
+    size : (int, int)
+        (width, height) of a landscape photo, both at least 64 and
+        width >= height.  Portrait photos have the two swapped.
+    good_share : float
+        Share of good photos, strictly between 0 and 1.
+    seed : int
+        Seed of the random generator; the same arguments give the same bytes.
+    progress : bool or None
+        Show a tqdm progress bar when truthy.
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder`` as a path.
+    """
+    n_photos, width, height, good_share = _check_args(n_photos, size, good_share, seed)
+    folder = pathlib.Path(folder)
+    for label in ("good", "bad"):
+        (folder / label).mkdir(parents=True, exist_ok=True)
+    n_good = min(max(round(n_photos * good_share), 1), n_photos - 1)
+    shots = _plan(n_photos, n_good, np.random.default_rng(seed))
+    for index, shot in enumerate(tqdm(shots, desc="demo photos", unit="photo",
+                                      disable=not progress)):
+        w, h = (height, width) if shot.portrait else (width, height)
+        img = _render(shot.scene, w, h, np.random.default_rng([seed, index]))
+        if shot.orientation == 6:  # viewers rotate it 90 degrees clockwise
+            img = img.transpose(Image.Transpose.ROTATE_90)
+        label = "good" if shot.good else "bad"
+        img.save(folder / label / shot.name, "JPEG", quality=JPEG_QUALITY,
+                 exif=_exif(shot).tobytes())
+    return folder
+
+
+def _check_args(n_photos, size, good_share, seed):
+    """Validate the arguments of :func:`make_demo_photos`; return clean values."""
+    if isinstance(n_photos, bool) or not isinstance(n_photos, (int, np.integer)):
+        raise ValueError(f"n_photos must be an integer, got {n_photos!r}")
+    if n_photos < 2:
+        raise ValueError(f"n_photos must be at least 2 (one good and one bad photo), "
+                         f"got {n_photos}")
+    try:
+        width, height = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise ValueError(f"size must be a (width, height) pair of integers, "
+                         f"got {size!r}") from None
+    if width < 64 or height < 64:
+        raise ValueError(f"size must be at least 64x64 pixels, got {width}x{height}")
+    if width < height:
+        raise ValueError(f"size is the (width, height) of a landscape photo, so width "
+                         f"must be >= height; got {width}x{height}")
+    if isinstance(good_share, bool) or not isinstance(good_share, (int, float)) \
+            or not 0 < good_share < 1:
+        raise ValueError(f"good_share must be a number strictly between 0 and 1, "
+                         f"got {good_share!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(n_photos), width, height, float(good_share)
+
+
+# --------------------------------------------------------------------- planning
+
+def _plan(n_photos, n_good, rng):
+    """Decide label, capture time, orientation and scene of every photo."""
+    labels = rng.permutation(np.arange(n_photos) < n_good)
+    digits = max(4, len(str(n_photos)))
+    shots = []
+    time = START_TIME
+    start = 0
+    while start < n_photos:
+        length = _burst_length(labels, start, rng)
+        good = bool(labels[start])
+        portrait = rng.random() < PORTRAIT_SHARE
+        orientation = 6 if portrait and rng.random() < SIDEWAYS_SHARE else 1
+        scene = _sample_scene(good, rng)
+        for k in range(length):
+            if k:
+                scene = _jitter(scene, rng)
+            index = start + k
+            shots.append(_Shot(f"IMG_{index + 1:0{digits}d}.jpg", good,
+                               time + dt.timedelta(seconds=k), portrait,
+                               orientation, scene))
+        time += dt.timedelta(seconds=length - 1 + 60 + int(rng.exponential(300)))
+        start += length
+    return shots
+
+
+def _burst_length(labels, start, rng):
+    """Length of the scene starting at ``start``: 1, or 2-4 for a burst.
+
+    The shots of a burst share a label; to keep the class counts exact the
+    labels that follow are swapped into place (``labels`` is modified).
+    """
+    if rng.random() >= BURST_SHARE:
+        return 1
+    wanted = int(rng.integers(2, 5))
+    length = 1
+    for j in range(start + 1, min(start + wanted, len(labels))):
+        if labels[j] != labels[start]:
+            later = np.flatnonzero(labels[j + 1:] == labels[start])
+            if later.size == 0:
+                break
+            k = j + 1 + later[0]
+            labels[j], labels[k] = labels[k], labels[j]
+        length += 1
+    return length
+
+
+def _pick(rng, palette, spread=0.05):
+    """A colour from ``palette``, jittered by up to ``spread`` per channel."""
+    colour = np.asarray(palette[rng.integers(len(palette))])
+    return tuple(np.clip(colour + rng.uniform(-spread, spread, 3), 0, 1).tolist())
+
+
+def _sample_scene(good, rng):
+    """Draw a random landscape; bad ones get one or two faults."""
+    faults = () if good else tuple(rng.choice(FAULTS, size=rng.choice([1, 2], p=[0.6, 0.4]),
+                                              replace=False))
+    water = rng.random() < 0.4
+    sky_top, sky_horizon = (_pick(rng, [c]) for c in _SKIES[rng.integers(len(_SKIES))])
+    if water:
+        ground = _pick(rng, _WATERS)
+        sand = _pick(rng, _SANDS)
+    else:
+        far, near = _LANDS[rng.integers(len(_LANDS))]
+        ground = (_pick(rng, [far]), _pick(rng, [near]))
+        sand = None
+    hills = []
+    for layer in range(int(rng.integers(1, 3))):
+        far_layer = layer == 0
+        colour = np.asarray(_pick(rng, _HILLS))
+        if far_layer:  # atmospheric perspective: distant hills take the sky colour
+            colour = 0.45 * colour + 0.55 * np.asarray(sky_horizon)
+        hills.append((rng.uniform(0.0, 0.03),
+                      rng.uniform(0.06, 0.16) if far_layer else rng.uniform(0.02, 0.07),
+                      tuple(rng.uniform([0.5, 2.0, 6.0], [2.0, 5.0, 14.0]).tolist()),
+                      tuple(rng.uniform(0, 2 * math.pi, 3).tolist()),
+                      tuple(colour.tolist())))
+    sun = None
+    if rng.random() < 0.35:
+        sun = (rng.uniform(0.1, 0.9), rng.uniform(0.1, 0.35), rng.uniform(0.03, 0.06))
+    n_trees = int(rng.integers(0, 4)) if water else int(rng.integers(0, 9))
+    beach = rng.uniform(0.5, 0.8)
+    trees = tuple((rng.uniform(-0.05, 1.05),
+                   rng.uniform(0.0, 0.03) if water else rng.uniform(0.05, 0.85),
+                   rng.uniform(0.6, 1.2),
+                   _pick(rng, _TREES, 0.03)) for _ in range(n_trees))
+    n_people = int(rng.integers(1, 5)) if rng.random() < 0.35 else 0
+    people = tuple((rng.uniform(0.05, 0.95),
+                    rng.uniform(beach + 0.05, 0.95) if water else rng.uniform(0.1, 0.9),
+                    _pick(rng, _CLOTHES), _pick(rng, _SKINS, 0.03))
+                   for _ in range(n_people))
+
+    horizon = rng.uniform(0.62, 0.72)
+    tilt = 0.0
+    saturation = rng.uniform(1.2, 1.45)
+    cast = None
+    exposure = (rng.uniform(0.42, 0.52), 0.0)
+    blur = 0.0
+    if "high_horizon" in faults:
+        horizon = rng.uniform(0.28, 0.52)
+    if "tilt" in faults:
+        tilt = rng.choice([-1, 1]) * rng.uniform(8, 20)
+    if "colour" in faults:
+        if rng.random() < 0.5:
+            saturation = rng.uniform(0.0, 0.25)
+        else:
+            saturation = rng.uniform(0.5, 0.8)
+            cast = tuple((np.asarray(_CASTS[rng.integers(len(_CASTS))])
+                          * rng.uniform(0.95, 1.05, 3)).tolist())
+    if "exposure" in faults:
+        if rng.random() < 0.5:
+            exposure = (rng.uniform(0.06, 0.11), 0.0)
+        else:
+            exposure = (rng.uniform(0.55, 0.65), rng.uniform(0.55, 0.7))
+    if "blur" in faults:
+        blur = rng.uniform(0.015, 0.03)
+    return _Scene(sky=(sky_top, sky_horizon), horizon=horizon, tilt=float(tilt),
+                  water=water, ground=ground, sand=sand, beach=beach, hills=tuple(hills),
+                  sun=sun, clouds=rng.uniform(0.2, 0.9) if rng.random() < 0.5 else 0.0,
+                  trees=trees, people=people, saturation=saturation, cast=cast,
+                  exposure=exposure, blur=blur,
+                  texture_seed=int(rng.integers(2**31)))
+
+
+def _jitter(scene, rng):
+    """The next shot of a burst: slightly moved camera and people."""
+    people = tuple((x + rng.normal(0, 0.01), depth, clothes, skin)
+                   for x, depth, clothes, skin in scene.people)
+    tilt = scene.tilt + rng.normal(0, 0.4) if scene.tilt else 0.0
+    return dataclasses.replace(scene, horizon=scene.horizon + rng.normal(0, 0.006),
+                               tilt=tilt, people=people)
+
+
+def _exif(shot):
+    """EXIF block of a photo."""
+    exif = Image.Exif()
+    exif[_TAG_MAKE] = "photoq"
+    exif[_TAG_MODEL] = "demo camera"
+    exif[_TAG_ORIENTATION] = shot.orientation
+    exif.get_ifd(_IFD_EXIF)[_TAG_DATETIME_ORIGINAL] = shot.time.strftime("%Y:%m:%d %H:%M:%S")
+    return exif
+
+
+# -------------------------------------------------------------------- rendering
+
+def _render(scene, width, height, rng):
+    """Draw ``scene`` as an upright RGB image of ``width`` x ``height``.
+
+    ``rng`` only supplies the sensor grain, so the shots of a burst differ
+    slightly even where the scene does not.
+    """
+    if scene.tilt:  # draw level on a larger canvas, then rotate and crop
+        a = math.radians(abs(scene.tilt))
+        cw = math.ceil(width * math.cos(a) + height * math.sin(a)) + 2
+        ch = math.ceil(width * math.sin(a) + height * math.cos(a)) + 2
+    else:
+        cw, ch = width, height
+    horizon_y = ch / 2 + (scene.horizon - 0.5) * height
+    tex = np.random.default_rng(scene.texture_seed)
+    img = _sky(scene, cw, ch, horizon_y, height, tex)
+    _hills(img, scene, horizon_y, height)
+    _ground(img, scene, horizon_y, height, tex)
+    _objects(img, scene, horizon_y)
+    pil = Image.fromarray(_develop(img, scene, rng))
+    if scene.tilt:
+        left, top = (cw - width) // 2, (ch - height) // 2
+        pil = pil.rotate(scene.tilt, resample=Image.Resampling.BICUBIC)
+        pil = pil.crop((left, top, left + width, top + height))
+    if scene.blur:
+        pil = pil.filter(ImageFilter.GaussianBlur(scene.blur * max(width, height)))
+    return pil
+
+
+def _smooth_noise(rng, small_shape, shape):
+    """Smooth random field of ``shape`` (rows, cols), about unit variance."""
+    small = rng.standard_normal(small_shape, dtype=np.float32)
+    return np.asarray(Image.fromarray(small).resize(shape[::-1], Image.Resampling.BICUBIC))
+
+
+def _sky(scene, cw, ch, horizon_y, height, tex):
+    """Canvas filled with sky: gradient, sun with glow and clouds."""
+    zenith, glow_colour = (np.asarray(c, dtype=np.float32) for c in scene.sky)
+    t = np.clip(np.arange(ch, dtype=np.float32) / max(horizon_y, 1.0), 0, 1)[:, None, None]
+    img = zenith + (glow_colour - zenith) * t ** 1.5
+    img = np.broadcast_to(img, (ch, cw, 3)).copy()
+    rows = max(int(math.ceil(horizon_y)), 1)
+    sky = img[:rows]
+    ys = np.arange(rows, dtype=np.float32)[:, None] + 0.5
+    xs = np.arange(cw, dtype=np.float32)[None, :] + 0.5
+    if scene.sun:
+        sx, elevation, radius = scene.sun
+        sx, sy, r = sx * cw, horizon_y - elevation * height, radius * height
+        d = np.sqrt((xs - sx) ** 2 + (ys - sy) ** 2)
+        sky += (np.exp(-d / (4 * r)) * 0.35)[..., None] * np.array([1.0, 0.85, 0.6], np.float32)
+        disc = np.clip(r - d + 0.5, 0, 1)[..., None]
+        sky += (np.array([1.0, 0.97, 0.88], np.float32) - sky) * disc
+    if scene.clouds:
+        noise = (_smooth_noise(tex, (rows // 60 + 3, cw // 30 + 3), (rows, cw))
+                 + 0.35 * _smooth_noise(tex, (rows // 20 + 3, cw // 10 + 3), (rows, cw)))
+        alpha = np.clip((noise - 1.2 + scene.clouds) * 0.9, 0, 0.85)[..., None]
+        shade = (1.0 - 0.12 * np.clip(noise, 0, 2))[..., None]
+        cloud = (0.82 + 0.18 * glow_colour) * shade
+        sky += (cloud - sky) * alpha
+    return img
+
+
+def _hills(img, scene, horizon_y, height):
+    """Ranges of hills (sums of sinusoids) standing on the horizon."""
+    cw = img.shape[1]
+    x = np.arange(cw, dtype=np.float32) / cw
+    for base, amplitude, freqs, phases, colour in scene.hills:
+        profile = sum(np.sin(2 * np.pi * f * x + p) / (i + 1)
+                      for i, (f, p) in enumerate(zip(freqs, phases)))
+        profile = (profile - profile.min()) / (np.ptp(profile) + 1e-6)
+        top = horizon_y - (base + amplitude * profile) * height
+        y0 = max(int(top.min()), 0)
+        y1 = min(int(math.ceil(horizon_y)) + 1, img.shape[0])
+        if y1 <= y0:
+            continue
+        ys = np.arange(y0, y1, dtype=np.float32)[:, None] + 0.5
+        alpha = np.clip(ys - top[None, :] + 0.5, 0, 1)[..., None]
+        shade = (0.85 + 0.3 * (ys - y0) / max(horizon_y - y0, 1.0))[..., None]
+        region = img[y0:y1]
+        region += (np.asarray(colour, np.float32) * shade - region) * alpha
+
+
+def _ground(img, scene, horizon_y, height, tex):
+    """Land or water (with a beach) below the horizon, with texture."""
+    ch, cw = img.shape[:2]
+    y0 = min(int(horizon_y), ch - 1)
+    rows = ch - y0
+    ys = np.arange(y0, ch, dtype=np.float32)[:, None] + 0.5
+    depth = np.clip((ys - horizon_y) / max(ch - horizon_y, 1.0), 0, 1)  # (rows, 1)
+    fine = tex.random((rows, cw), dtype=np.float32) - 0.5
+    if scene.water:
+        deep = np.asarray(scene.ground, np.float32)
+        near_horizon = 0.8 * np.asarray(scene.sky[1], np.float32)
+        ground = near_horizon + (deep - near_horizon) * np.sqrt(depth)[..., None]
+        ripples = _smooth_noise(tex, (max(rows // 2, 2), max(cw // 24, 2)), (rows, cw))
+        light = 1 + (0.10 * ripples + 0.08 * fine) * (0.3 + depth)
+        if scene.sun:
+            xs = np.arange(cw, dtype=np.float32)[None, :] + 0.5
+            width = (0.02 + 0.08 * depth) * cw
+            glitter = np.exp(-((xs - scene.sun[0] * cw) / width) ** 2) * np.clip(ripples, 0, None)
+            light += 0.6 * glitter
+        ground = ground * light[..., None]
+        xs = np.arange(cw, dtype=np.float32) / cw
+        shore = horizon_y + (ch - horizon_y) * (scene.beach + 0.03 * np.sin(
+            2 * np.pi * (1.5 * xs + scene.beach * 7)))
+        sand = np.asarray(scene.sand, np.float32) * (1 + 0.25 * fine)[..., None]
+        beach = np.clip(ys - shore[None, :] + 0.5, 0, 1)[..., None]
+        ground += (sand - ground) * beach
+        foam = (np.exp(-((ys - shore[None, :]) / 1.5) ** 2) * 0.7)[..., None]
+        ground += (0.95 - ground) * foam
+    else:
+        far, near = (np.asarray(c, np.float32) for c in scene.ground)
+        ground = far + (near - far) * (depth ** 0.7)[..., None]
+        clumps = _smooth_noise(tex, (max(rows // 6, 2), max(cw // 6, 2)), (rows, cw))
+        blades = _smooth_noise(tex, (max(rows // 3, 2), cw), (rows, cw))
+        ground = ground * (1 + 0.10 * clumps + (0.12 * blades + 0.35 * fine) * (0.3 + depth))[..., None]
+    alpha = np.clip(ys - horizon_y + 0.5, 0, 1)[..., None]
+    region = img[y0:]
+    region += (ground - region) * alpha
+
+
+def _objects(img, scene, horizon_y):
+    """Trees and people, far ones first, sized by their distance below the horizon."""
+    ch, cw = img.shape[:2]
+    below = ch - horizon_y
+    items = [(depth, "tree", x, size, colour, None) for x, depth, size, colour in scene.trees]
+    items += [(depth, "person", x, None, clothes, skin)
+              for x, depth, clothes, skin in scene.people]
+    for depth, kind, x, size, colour, skin in sorted(items, key=lambda item: item[0]):
+        base_y = horizon_y + depth * below
+        if kind == "tree":
+            _tree(img, x * cw, base_y, size * (base_y - horizon_y) + 0.04 * below, colour)
+        else:
+            _person(img, x * cw, base_y, 0.3 * (base_y - horizon_y) + 3, colour, skin)
+
+
+def _box(img, x0, x1, y0, y1):
+    """Clip a box to the image; return its slices and pixel-centre grids, or None."""
+    x0, y0 = max(int(x0), 0), max(int(y0), 0)
+    x1, y1 = min(int(math.ceil(x1)), img.shape[1]), min(int(math.ceil(y1)), img.shape[0])
+    if x1 <= x0 or y1 <= y0:
+        return None
+    xs = np.arange(x0, x1, dtype=np.float32)[None, :] + 0.5
+    ys = np.arange(y0, y1, dtype=np.float32)[:, None] + 0.5
+    return (slice(y0, y1), slice(x0, x1)), xs, ys
+
+
+def _paint(img, where, alpha, colour):
+    """Alpha-blend ``colour`` (RGB or per-pixel) into ``img[where]``."""
+    region = img[where]
+    region += (np.asarray(colour, np.float32) - region) * alpha[..., None]
+
+
+def _bar(img, x, half_width, top, bottom, colour):
+    """A vertical bar (trunk, legs) centred on ``x``."""
+    box = _box(img, x - half_width - 1, x + half_width + 1, top, bottom)
+    if box:
+        where, xs, ys = box
+        alpha = np.clip(half_width - np.abs(xs - x) + 0.5, 0, 1) * np.ones_like(ys)
+        _paint(img, where, alpha, colour)
+
+
+def _tree(img, x, base_y, h, colour):
+    """A conifer: tiered dark triangle on a short trunk, lit from the left."""
+    w = 0.45 * h
+    _bar(img, x, 0.06 * w, base_y - 0.2 * h, base_y, (0.25, 0.16, 0.08))
+    box = _box(img, x - w / 2 - 1, x + w / 2 + 1, base_y - h, base_y - 0.12 * h)
+    if box is None:
+        return
+    where, xs, ys = box
+    down = np.clip((ys - (base_y - h)) / (0.88 * h), 0, 1)
+    half = 0.5 * w * down * (0.7 + 0.3 * ((down * 4) % 1))
+    alpha = np.clip(half - np.abs(xs - x) + 0.5, 0, 1)
+    light = 1.25 - 0.5 * np.clip((xs - x) / max(w, 1.0) + 0.5, 0, 1)
+    _paint(img, where, alpha, np.asarray(colour, np.float32) * light[..., None])
+
+
+def _person(img, x, base_y, h, clothes, skin):
+    """A small standing figure: legs, body and head."""
+    _bar(img, x, 0.09 * h, base_y - 0.35 * h, base_y, (0.12, 0.12, 0.16))
+    for cy, ax, ay, colour in ((base_y - 0.55 * h, 0.15 * h, 0.25 * h, clothes),
+                               (base_y - 0.88 * h, 0.09 * h, 0.1 * h, skin)):
+        box = _box(img, x - ax - 1, x + ax + 1, cy - ay - 1, cy + ay + 1)
+        if box:
+            where, xs, ys = box
+            r = np.sqrt(((xs - x) / ax) ** 2 + ((ys - cy) / ay) ** 2)
+            _paint(img, where, np.clip((1 - r) * min(ax, ay) + 0.5, 0, 1), colour)
+
+
+def _develop(img, scene, rng):
+    """Colour, exposure and sensor grain; returns 8-bit RGB."""
+    lum = img @ _LUMA
+    img = lum[..., None] + (img - lum[..., None]) * scene.saturation
+    if scene.cast:
+        img *= np.asarray(scene.cast, np.float32)
+    target, lift = scene.exposure
+    img *= target / max(float(img.mean()), 1e-3)
+    if lift:
+        np.clip(img, 0, 1, out=img)
+        img = lift + (1 - lift) * img
+    img += ((rng.random(img.shape[:2], dtype=np.float32) - 0.5) * 0.04)[..., None]
+    return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)

@@ -1,0 +1,144 @@
+"""Honest evaluation of a run: threshold chosen on validation, applied to another split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .cache import Cache
+from .errors import PhotoqError
+from .metrics import best_f1_threshold, binary_metrics, recall_threshold, roc_table
+from .prediction import predict_scores
+from .runs import Run, open_run
+from .splits import SPLITS
+
+
+@dataclass
+class Evaluation:
+    """The result of evaluate_model: metrics, ROC table and per-photo predictions."""
+
+    split: str
+    checkpoint: str
+    threshold: float
+    threshold_rule: str
+    auc: float
+    accuracy: float
+    f1: float
+    share_positive: float
+    n_photos: int
+    roc: pd.DataFrame = field(repr=False)
+    predictions: pd.DataFrame = field(repr=False)
+    cache_path: Path = field(repr=False)
+    run_path: Path = field(repr=False)
+
+    def summary(self) -> str:
+        return (
+            f"{self.split} split, {self.n_photos} photos, checkpoint {self.checkpoint}: "
+            f"AUC {self.auc:.3f}, accuracy {self.accuracy:.1%}, F1 {self.f1:.3f}, "
+            f"{self.share_positive:.1%} predicted good at threshold {self.threshold:.3f} "
+            f"({self.threshold_rule})"
+        )
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def evaluate_model(
+    run,
+    split: str = "test",
+    threshold: float | None = None,
+    keep_recall: float | None = None,
+    checkpoint="best",
+    cache=None,
+) -> Evaluation:
+    """Evaluate a run's checkpoint on `split`.
+
+    The threshold is `threshold` if given; else the one keeping `keep_recall` of the good photos
+    on validation if given; else the one that maximises F1 on validation (as the original).
+    `cache` overrides the cache folder recorded in the run (if it was moved).
+    """
+    run = run if isinstance(run, Run) else open_run(run)
+    if split not in SPLITS:
+        raise PhotoqError(f"Unknown split {split!r}: use one of {', '.join(SPLITS)}")
+    cache = run.open_cache(cache)
+    model = run.load_model(checkpoint)
+    frame = cache.split(split)
+    if frame.empty:
+        raise PhotoqError(f"The {split} split of {cache.path} is empty")
+    labels = _is_positive(frame, cache)
+    scores = predict_scores(model, cache, frame)
+    if threshold is not None:
+        threshold, rule = float(threshold), "given"
+    elif split == "validation":
+        threshold, rule = _threshold_from_validation(labels, scores, keep_recall)
+    else:
+        threshold, rule = validation_threshold(model, cache, keep_recall)
+    metrics = binary_metrics(labels, scores, threshold)
+    predictions = pd.DataFrame({
+        "hash": frame["hash"],
+        "original": frame["original"],
+        "cached": [str(cache.image_path(c)) for c in frame["cached"]],
+        "label": frame["label"],
+        "score": scores,
+        "predicted": np.where(scores >= threshold, cache.positive, cache.info["classes"]["negative"]),
+    })
+    predictions["correct"] = predictions["predicted"] == predictions["label"]
+    predictions = predictions.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+    both = 0 < labels.sum() < len(labels)
+    return Evaluation(
+        split=split,
+        checkpoint=Path(run.checkpoint_path(checkpoint)).stem,
+        threshold=threshold,
+        threshold_rule=rule,
+        n_photos=len(frame),
+        roc=roc_table(labels, scores) if both else pd.DataFrame(columns=["fpr", "tpr", "threshold"]),
+        predictions=predictions,
+        cache_path=cache.path,
+        run_path=run.path,
+        **{k: metrics[k] for k in ("auc", "accuracy", "f1", "share_positive")},
+    )
+
+
+def validation_threshold(model, cache: Cache, keep_recall: float | None = None):
+    """(threshold, rule) chosen on the validation split: max F1, or keeping `keep_recall` of good."""
+    frame = cache.split("validation")
+    return _threshold_from_validation(
+        _is_positive(frame, cache), predict_scores(model, cache, frame), keep_recall
+    )
+
+
+def _is_positive(frame: pd.DataFrame, cache: Cache) -> np.ndarray:
+    return (frame["label"] == cache.positive).to_numpy().astype(int)
+
+
+def _threshold_from_validation(labels, scores, keep_recall):
+    if labels.sum() == 0 or labels.sum() == len(labels):
+        raise PhotoqError("The validation split needs photos of both classes to choose a threshold")
+    if keep_recall is not None:
+        return recall_threshold(labels, scores, keep_recall), f"keeps {keep_recall:.0%} of good on validation"
+    return best_f1_threshold(labels, scores), "max F1 on validation"
+
+
+def evaluate_checkpoints(run, splits=SPLITS, cache=None, progress: bool | None = None) -> pd.DataFrame:
+    """AUC and accuracy (at 0.5) of every checkpoint on each split: where does it overfit?"""
+    run = run if isinstance(run, Run) else open_run(run)
+    cache = run.open_cache(cache)
+    import keras
+
+    frames = {split: cache.split(split) for split in splits}
+    rows = []
+    checkpoints = run.checkpoints
+    for checkpoint in tqdm(
+        checkpoints.itertuples(), total=len(checkpoints), desc="Checkpoints",
+        disable=None if progress is None else not progress,
+    ):
+        model = keras.models.load_model(checkpoint.path)
+        for split, frame in frames.items():
+            metrics = binary_metrics(_is_positive(frame, cache), predict_scores(model, cache, frame))
+            rows.append({"batch": checkpoint.batch, "split": split, "auc": metrics["auc"],
+                         "accuracy": metrics["accuracy"], "f1": metrics["f1"]})
+    return pd.DataFrame(rows, columns=["batch", "split", "auc", "accuracy", "f1"])

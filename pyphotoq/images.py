@@ -1,0 +1,165 @@
+"""Open one photo: sniff its content, apply EXIF orientation, convert to 8-bit RGB, resize.
+
+Shared by the cache (which writes the result as a JPEG) and by scoring (which feeds it to the
+model straight from the source file). Every way a file can be unusable becomes an
+`UnusablePhoto` whose message is the reason a photographer can act on.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+#: File name endings that are looked at; everything else (sidecars, .DS_Store, videos) is ignored.
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
+)
+#: The network halves its input six times, so neither side may end up below this.
+MIN_SIDE = 64
+#: Far beyond any camera (the largest sensors are ~150 MP); larger files are refused unread.
+MAX_PIXELS = 250_000_000
+
+# Orientation tags 5-8 turn the stored pixels by 90 degrees.
+_TRANSPOSED_ORIENTATIONS = {5, 6, 7, 8}
+
+
+class UnusablePhoto(Exception):
+    """A file with an image extension that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class OpenedPhoto:
+    """An upright 8-bit RGB photo resized to the requested width."""
+
+    image: Image.Image
+    source_width: int
+    source_height: int
+    taken: str  # EXIF capture time as 'YYYY-MM-DD HH:MM:SS', or '' when absent
+
+
+def is_image_name(name: str) -> bool:
+    """True when a file name ends in one of IMAGE_EXTENSIONS (case-insensitive)."""
+    dot = name.rfind(".")
+    return dot >= 0 and name[dot:].lower() in IMAGE_EXTENSIONS
+
+
+def target_size(width: int, height: int, target_width: int) -> tuple[int, int]:
+    """Size of a (width, height) image resized to target_width, aspect ratio kept."""
+    return target_width, max(1, round(height * target_width / width))
+
+
+def open_photo(source, width: int = 480) -> OpenedPhoto:
+    """Open `source` (a path or bytes) as an upright RGB image `width` pixels wide.
+
+    Raises UnusablePhoto with the reason when the file cannot be used.
+    """
+    data = _read_bytes(source)
+    if not data:
+        raise UnusablePhoto("empty file (0 bytes)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # size limits are checked below, with a clearer message
+        try:
+            img = Image.open(io.BytesIO(data))
+        except UnidentifiedImageError:
+            raise UnusablePhoto("not an image: content is no known image format") from None
+        except Image.DecompressionBombError as err:
+            raise UnusablePhoto(f"decompression bomb: {err}") from None
+        except (OSError, ValueError, SyntaxError) as err:
+            raise UnusablePhoto(f"cannot read image: {err}") from None
+        try:
+            return _prepare(img, width)
+        except UnusablePhoto:
+            raise
+        except (OSError, ValueError, SyntaxError, EOFError) as err:
+            raise UnusablePhoto(f"damaged image ({img.format}): {err}") from None
+        except MemoryError:
+            raise UnusablePhoto("image too large to decode in memory") from None
+
+
+def _read_bytes(source) -> bytes:
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source)
+    try:
+        with open(source, "rb") as handle:
+            return handle.read()
+    except PermissionError:
+        raise UnusablePhoto("cannot read: permission denied") from None
+    except IsADirectoryError:
+        raise UnusablePhoto("is a folder, not a file") from None
+    except OSError as err:
+        raise UnusablePhoto(f"cannot read: {err.strerror or err}") from None
+
+
+def _prepare(img: Image.Image, width: int) -> OpenedPhoto:
+    stored_w, stored_h = img.size
+    if stored_w * stored_h > MAX_PIXELS:
+        raise UnusablePhoto(
+            f"decompression bomb: {stored_w}x{stored_h} px is far beyond camera sizes "
+            f"(limit {MAX_PIXELS:,} px)"
+        )
+    exif = img.getexif()
+    orientation = exif.get(0x0112, 1)
+    upright_w, upright_h = (
+        (stored_h, stored_w) if orientation in _TRANSPOSED_ORIENTATIONS else (stored_w, stored_h)
+    )
+    if min(upright_w, upright_h) < MIN_SIDE:
+        raise UnusablePhoto(
+            f"too small: {upright_w}x{upright_h} px (each side needs at least {MIN_SIDE} px)"
+        )
+    out_w, out_h = target_size(upright_w, upright_h, width)
+    if out_h < MIN_SIDE:
+        raise UnusablePhoto(
+            f"too elongated: {upright_w}x{upright_h} px would be {out_w}x{out_h} at {width} px "
+            f"wide, under the {MIN_SIDE} px the network needs"
+        )
+    taken = _capture_time(exif)
+    if img.format == "JPEG":
+        # DCT scaling: decode at the smallest power-of-two reduction still >= the target size.
+        stored_target = (out_h, out_w) if orientation in _TRANSPOSED_ORIENTATIONS else (out_w, out_h)
+        img.draft("RGB", stored_target)
+    img.seek(0)  # first frame of an animation
+    img = ImageOps.exif_transpose(img)
+    rgb = _to_rgb8(img)
+    if rgb.size != (out_w, out_h):
+        rgb = rgb.resize((out_w, out_h), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return OpenedPhoto(rgb, upright_w, upright_h, taken)
+
+
+def _to_rgb8(img: Image.Image) -> Image.Image:
+    """Convert any mode (gray, CMYK, palette, 16-bit, alpha) to 8-bit RGB on white."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        values = np.asarray(img, dtype=np.float64)
+        peak = 65535.0 if img.mode.startswith("I;16") or values.max() > 255 else 255.0
+        img = Image.fromarray(np.clip(values * (255.0 / peak), 0, 255).astype(np.uint8))
+    elif img.mode == "F":
+        values = np.asarray(img, dtype=np.float64)
+        peak = 1.0 if values.max() <= 1.0 else 255.0
+        img = Image.fromarray(np.clip(values * (255.0 / peak), 0, 255).astype(np.uint8))
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        img = img.convert("RGBA")
+        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, img)
+    return img.convert("RGB") if img.mode != "RGB" else img
+
+
+def _capture_time(exif: Image.Exif) -> str:
+    """EXIF DateTimeOriginal (else DateTime) as 'YYYY-MM-DD HH:MM:SS', or ''."""
+    raw = exif.get_ifd(0x8769).get(36867) or exif.get(306) or ""
+    if isinstance(raw, bytes):
+        raw = raw.decode("ascii", "replace")
+    raw = str(raw).strip().rstrip("\x00")
+    if len(raw) < 19 or raw[4] != ":" or raw[7] != ":":
+        return ""
+    return f"{raw[0:4]}-{raw[5:7]}-{raw[8:10]} {raw[11:19]}"
+
+
+def load_rgb_array(path) -> np.ndarray:
+    """A cached JPEG as a (height, width, 3) uint8 array."""
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"))

@@ -1,0 +1,217 @@
+"""Train the model from the batch stream, with validation, checkpoints and resumption.
+
+One Keras `fit` call trains the whole run: each "epoch" is one validation interval, so the
+step function is traced once. After every interval the validation split is scored, a
+checkpoint saved, the history written and the plot redrawn; state.json is written last. A run
+killed at any instant resumes from its last checkpoint with the same random batch stream.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from .batches import training_batches
+from .cache import Cache, open_cache, write_atomic
+from .errors import PhotoqError
+from .metrics import binary_metrics
+from .model import build_model
+from .prediction import predict_scores
+from .runs import HISTORY_COLUMNS, Run, checkpoint_name, commit_checkpoint, create_run, open_run
+
+MOVING_AVERAGE = 50
+
+
+def train_model(
+    cache,
+    run,
+    batches: int = 5000,
+    batch_size: int = 4,
+    validate_every: int = 100,
+    seed: int = 0,
+    learning_rate: float = 1e-4,
+    model_options: dict | None = None,
+    plot: bool = True,
+    progress: bool | None = None,
+) -> Run:
+    """Train on `cache` into the run folder `run` until `batches` batches are done.
+
+    Calling it again on the same run folder resumes from the last checkpoint (and can extend a
+    finished run by asking for more batches). `model_options` go to build_model.
+    """
+    cache = cache if isinstance(cache, Cache) else open_cache(cache)
+    folder = Path(run).expanduser().resolve()
+    batches, batch_size, validate_every = int(batches), int(batch_size), int(validate_every)
+    if batches < 1 or batch_size < 1 or validate_every < 1:
+        raise PhotoqError("batches, batch_size and validate_every must be positive whole numbers")
+    settings = {
+        "batches": batches,
+        "batch_size": batch_size,
+        "validate_every": validate_every,
+        "seed": int(seed),
+        "learning_rate": float(learning_rate),
+        "model_options": dict(model_options or {}),
+    }
+    validation = cache.split("validation")
+    if validation.empty or validation["label"].nunique() < 2:
+        raise PhotoqError(
+            f"The validation split of {cache.path} needs photos of both classes "
+            f"(it has {len(validation)}): add photos or change the split fractions"
+        )
+    if (folder / "run.json").exists():
+        run_handle = _resume(folder, cache, settings)
+        model = run_handle.load_model("latest") if run_handle.batches_done else None
+    else:
+        run_handle = create_run(folder, cache, settings)
+        model = None
+    if model is None:
+        _clear_checkpoints(run_handle)
+        model = build_model(learning_rate=learning_rate, seed=seed, **settings["model_options"])
+    tf.config.experimental.enable_op_determinism()
+    done = run_handle.batches_done
+    if done >= batches:
+        return run_handle
+    recorder = _Recorder(run_handle, model, cache, validation, plot, progress)
+    # fit() runs whole intervals; a last, shorter interval gets a second fit() call.
+    full_intervals, remainder = divmod(batches - done, validate_every)
+    for start, steps, intervals in (
+        (done, validate_every, full_intervals),
+        (done + full_intervals * validate_every, remainder, 1 if remainder else 0),
+    ):
+        if intervals:
+            recorder.begin_segment(start, steps)
+            data = training_batches(cache, "train", batch_size, seed, start, start + steps * intervals)
+            model.fit(
+                data, steps_per_epoch=steps, epochs=intervals, shuffle=False, verbose=0,
+                callbacks=[recorder],
+            )
+    recorder.close()
+    return run_handle
+
+
+def _resume(folder: Path, cache: Cache, settings: dict) -> Run:
+    run = open_run(folder)
+    run.open_cache(cache)  # checks the cache id
+    fixed = ("batch_size", "validate_every", "seed", "learning_rate", "model_options")
+    changed = [k for k in fixed if run.settings.get(k) != settings[k]]
+    if changed:
+        raise PhotoqError(
+            f"The run {folder} was started with other settings ("
+            + ", ".join(f"{k}={run.settings.get(k)!r}, not {settings[k]!r}" for k in changed)
+            + "): use a new run folder"
+        )
+    if settings["batches"] != run.settings["batches"]:
+        run.info["settings"]["batches"] = settings["batches"]
+        write_atomic(folder / "run.json", json.dumps(run.info, indent=2) + "\n")
+    return run
+
+
+def _clear_checkpoints(run: Run) -> None:
+    for stale in (run.path / "checkpoints").glob("*.keras"):
+        stale.unlink()
+
+
+class _Recorder(keras.callbacks.Callback):
+    """Records per-batch training metrics and, after every interval, validates and checkpoints."""
+
+    def __init__(self, run: Run, model, cache: Cache, validation: pd.DataFrame, plot: bool, progress):
+        super().__init__()
+        self.run = run
+        self.cache = cache
+        self.validation = validation
+        self.validation_labels = (validation["label"] == cache.positive).to_numpy().astype(int)
+        self.plot = plot
+        self.seed_generators = [
+            layer.seed_generator for layer in model.layers if hasattr(layer, "seed_generator")
+        ]
+        history = run.history
+        self.history_rows = history[history["batch"] <= run.batches_done].values.tolist()
+        total = int(run.settings["batches"])
+        self.bar = tqdm(
+            total=total, initial=run.batches_done, desc="Training", unit="batch",
+            disable=None if progress is None else not progress,
+        )
+        _remove_uncommitted_checkpoints(run)
+
+    def begin_segment(self, start: int, steps: int) -> None:
+        self.segment_start, self.steps = start, steps
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.interval_start = self.segment_start + epoch * self.steps
+        self.previous = {"loss": 0.0, "binary_accuracy": 0.0}
+        # Dropout draws depend on the batch number only, so a resumed run repeats them.
+        for generator in self.seed_generators:
+            seed = int(generator.state.numpy()[0])
+            generator.state.assign(np.array([seed, self.interval_start], dtype=generator.state.dtype))
+
+    def on_train_batch_end(self, batch, logs=None):
+        # Keras reports means since the interval began; recover this batch's own values.
+        number = self.interval_start + batch + 1
+        for metric, name in (("loss", "loss"), ("binary_accuracy", "accuracy")):
+            mean = float(logs[metric])
+            value = (batch + 1) * mean - batch * self.previous[metric]
+            self.previous[metric] = mean
+            self.history_rows.append([number, "train", name, value])
+        self.bar.update()
+
+    def on_epoch_end(self, epoch, logs=None):
+        batch = self.interval_start + self.steps
+        scores = predict_scores(self.model, self.cache, self.validation)
+        metrics = binary_metrics(self.validation_labels, scores)
+        metrics["loss"] = float(keras.losses.binary_crossentropy(
+            self.validation_labels.astype("float32"), scores.astype("float32")
+        ))
+        for name in ("auc", "accuracy", "f1", "loss"):
+            self.history_rows.append([batch, "validation", name, metrics[name]])
+        self._checkpoint(batch, metrics["auc"])
+        self.bar.set_postfix(val_auc=f"{metrics['auc']:.3f}")
+
+    def _checkpoint(self, batch: int, auc: float) -> None:
+        name = checkpoint_name(batch)
+        temporary = self.run.path / name.replace(".keras", ".tmp.keras")
+        self.model.save(temporary)
+        os.replace(temporary, self.run.path / name)
+        state = dict(self.run.state)
+        best = state.get("best_auc")
+        if best is None or (not math.isnan(auc) and auc > best) or "best" not in state:
+            state.update(best=name, best_auc=None if math.isnan(auc) else auc, best_batch=batch)
+        state.update(batches_done=batch, latest=name)
+        commit_checkpoint(self.run, with_moving_averages(self.history_rows), state)
+        if self.plot:
+            from .plots import plot_history
+
+            plot_history(self.run, self.run.path / "history.png")
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _remove_uncommitted_checkpoints(run: Run) -> None:
+    """Checkpoints written after the last committed state (a kill between the two writes)."""
+    for path in (run.path / "checkpoints").glob("*.keras"):
+        if path.name.endswith(".tmp.keras") or int(path.stem.split("-")[1]) > run.batches_done:
+            path.unlink()
+
+
+def with_moving_averages(rows: list) -> pd.DataFrame:
+    """The history table, with training loss/accuracy moving averages added."""
+    history = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    history = history[~history["metric"].str.endswith("_avg")]
+    train = history[history["set"] == "train"]
+    averaged = []
+    for metric in ("loss", "accuracy"):
+        series = train[train["metric"] == metric].sort_values("batch")
+        smooth = series["value"].rolling(MOVING_AVERAGE, min_periods=1).mean()
+        averaged.append(pd.DataFrame({
+            "batch": series["batch"], "set": "train", "metric": f"{metric}_avg", "value": smooth,
+        }))
+    history = pd.concat([history, *averaged], ignore_index=True)
+    return history.sort_values(["batch", "set", "metric"], kind="stable").reset_index(drop=True)
