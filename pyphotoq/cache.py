@@ -183,7 +183,7 @@ def build_cache(
         )
         builder = _Builder(folder, info, workers, progress)
         sources = builder.update_sources(listing)
-        cache_handle = _finish(folder, info, sources, started)
+        cache_handle = _finish(folder, info, sources, started, photos)
     if verbose:
         print(cache_handle.summary)
     return cache_handle
@@ -215,6 +215,8 @@ class _Builder:
                 previous is not None
                 and int(previous["size"]) == stat.st_size
                 and int(previous["mtime_ns"]) == stat.st_mtime_ns
+                # a file that could not be read is tried again: chmod fixes it without a new mtime
+                and not str(previous["reason"]).startswith("cannot read")
             ):
                 rows[path] = {**previous, "label": label}
             else:
@@ -283,7 +285,7 @@ def _skipped_row(path, label, size, mtime_ns, reason, digest="") -> dict:
     }
 
 
-def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float) -> Cache:
+def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float, photos) -> Cache:
     """Derive manifest, skipped and conflicts tables from the sources index and write them."""
     previous = _read_table(folder / "manifest.csv", MANIFEST_COLUMNS)
     positive = info["classes"]["positive"]
@@ -313,7 +315,7 @@ def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float) -> 
     conflicts_table = pd.DataFrame(conflicts, columns=CONFLICT_COLUMNS)
     if manifest.empty:
         raise PhotoqError(
-            f"No usable photos: all {len(sources)} files were skipped"
+            f"No usable photos in {photos}: all {len(sources)} files were skipped"
             + (f" (first: {skipped.iloc[0]['path']}: {skipped.iloc[0]['reason']})" if len(skipped) else "")
         )
     _write_table(folder / "manifest.csv", manifest)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-import os
 import pathlib
 
 import numpy as np
@@ -31,7 +30,8 @@ from tqdm import tqdm
 
 __all__ = ["make_demo_photos"]
 
-START_TIME = dt.datetime(2026, 7, 1, 9, 0, 0)
+START_TIME = dt.datetime(2026, 7, 1, 9, 0, 0)  # each day's shooting starts at 09:00
+LAST_HOUR = 20  # ... and ends before 20:00
 BURST_SHARE = 0.2  # share of scenes shot as a burst of 2-4 photos
 PORTRAIT_SHARE = 0.25
 SIDEWAYS_SHARE = 0.5  # share of portrait photos stored with EXIF Orientation 6
@@ -211,6 +211,8 @@ def _plan(n_photos, n_good, rng):
                                time + dt.timedelta(seconds=k), portrait,
                                orientation, scene))
         time += dt.timedelta(seconds=length - 1 + 60 + int(rng.exponential(300)))
+        if time.hour >= LAST_HOUR:  # the light is gone: go on next morning
+            time = dt.datetime.combine(time.date() + dt.timedelta(days=1), START_TIME.time())
         start += length
     return shots
 
@@ -304,7 +306,7 @@ def _sample_scene(good, rng):
         else:
             exposure = (rng.uniform(0.55, 0.65), rng.uniform(0.55, 0.7))
     if "blur" in faults:
-        blur = rng.uniform(0.015, 0.03)
+        blur = rng.uniform(0.02, 0.03)
     return _Scene(sky=(sky_top, sky_horizon), horizon=horizon, tilt=float(tilt),
                   water=water, ground=ground, sand=sand, beach=beach, hills=tuple(hills),
                   sun=sun, clouds=rng.uniform(0.2, 0.9) if rng.random() < 0.5 else 0.0,
@@ -349,7 +351,7 @@ def _render(scene, width, height, rng):
     horizon_y = ch / 2 + (scene.horizon - 0.5) * height
     tex = np.random.default_rng(scene.texture_seed)
     img = _sky(scene, cw, ch, horizon_y, height, tex)
-    _hills(img, scene, horizon_y, height)
+    _hills(img, scene, horizon_y, height, tex)
     _ground(img, scene, horizon_y, height, tex)
     _objects(img, scene, horizon_y)
     pil = Image.fromarray(_develop(img, scene, rng))
@@ -388,19 +390,19 @@ def _sky(scene, cw, ch, horizon_y, height, tex):
     if scene.clouds:
         noise = (_smooth_noise(tex, (rows // 60 + 3, cw // 30 + 3), (rows, cw))
                  + 0.35 * _smooth_noise(tex, (rows // 20 + 3, cw // 10 + 3), (rows, cw)))
-        alpha = np.clip((noise - 1.2 + scene.clouds) * 0.9, 0, 0.85)[..., None]
+        alpha = np.clip((noise - 1.2 + scene.clouds) * 2.5, 0, 0.9)[..., None]
         shade = (1.0 - 0.12 * np.clip(noise, 0, 2))[..., None]
         cloud = (0.82 + 0.18 * glow_colour) * shade
         sky += (cloud - sky) * alpha
     return img
 
 
-def _hills(img, scene, horizon_y, height):
-    """Ranges of hills (sums of sinusoids) standing on the horizon."""
+def _hills(img, scene, horizon_y, height, tex):
+    """Ranges of wooded hills (sums of sinusoids) standing on the horizon."""
     cw = img.shape[1]
     x = np.arange(cw, dtype=np.float32) / cw
     for base, amplitude, freqs, phases, colour in scene.hills:
-        profile = sum(np.sin(2 * np.pi * f * x + p) / (i + 1)
+        profile = sum(np.sin(2 * np.pi * f * x + p) / (i + 1) ** 1.5
                       for i, (f, p) in enumerate(zip(freqs, phases)))
         profile = (profile - profile.min()) / (np.ptp(profile) + 1e-6)
         top = horizon_y - (base + amplitude * profile) * height
@@ -410,7 +412,8 @@ def _hills(img, scene, horizon_y, height):
             continue
         ys = np.arange(y0, y1, dtype=np.float32)[:, None] + 0.5
         alpha = np.clip(ys - top[None, :] + 0.5, 0, 1)[..., None]
-        shade = (0.85 + 0.3 * (ys - y0) / max(horizon_y - y0, 1.0))[..., None]
+        forest = _smooth_noise(tex, (max((y1 - y0) * 60 // cw, 2), 60), (y1 - y0, cw))
+        shade = (0.85 + 0.3 * (ys - y0) / max(horizon_y - y0, 1.0) + 0.12 * forest)[..., None]
         region = img[y0:y1]
         region += (np.asarray(colour, np.float32) * shade - region) * alpha
 
@@ -427,8 +430,9 @@ def _ground(img, scene, horizon_y, height, tex):
         deep = np.asarray(scene.ground, np.float32)
         near_horizon = 0.8 * np.asarray(scene.sky[1], np.float32)
         ground = near_horizon + (deep - near_horizon) * np.sqrt(depth)[..., None]
-        ripples = _smooth_noise(tex, (max(rows // 2, 2), max(cw // 24, 2)), (rows, cw))
-        light = 1 + (0.10 * ripples + 0.08 * fine) * (0.3 + depth)
+        ripples = (_smooth_noise(tex, (max(rows // 2, 2), max(cw // 24, 2)), (rows, cw))
+                   + _smooth_noise(tex, (max(rows // 6, 2), max(cw // 60, 2)), (rows, cw)))
+        light = 1 + (0.12 * ripples + 0.08 * fine) * (0.3 + depth)
         if scene.sun:
             xs = np.arange(cw, dtype=np.float32)[None, :] + 0.5
             width = (0.02 + 0.08 * depth) * cw
@@ -446,9 +450,11 @@ def _ground(img, scene, horizon_y, height, tex):
     else:
         far, near = (np.asarray(c, np.float32) for c in scene.ground)
         ground = far + (near - far) * (depth ** 0.7)[..., None]
-        clumps = _smooth_noise(tex, (max(rows // 6, 2), max(cw // 6, 2)), (rows, cw))
+        patches = _smooth_noise(tex, (max(rows // 8, 2), max(cw // 16, 2)), (rows, cw))
+        clumps = _smooth_noise(tex, (max(rows // 4, 2), max(cw // 6, 2)), (rows, cw))
         blades = _smooth_noise(tex, (max(rows // 3, 2), cw), (rows, cw))
-        ground = ground * (1 + 0.10 * clumps + (0.12 * blades + 0.35 * fine) * (0.3 + depth))[..., None]
+        texture = 0.15 * patches + (0.10 * clumps + 0.12 * blades + 0.35 * fine) * (0.3 + depth)
+        ground = ground * (1 + texture)[..., None]
     alpha = np.clip(ys - horizon_y + 0.5, 0, 1)[..., None]
     region = img[y0:]
     region += (ground - region) * alpha

@@ -45,8 +45,10 @@ def walk_images(folder) -> list[str]:
             try:
                 if entry.is_dir():
                     pending.append(entry.path)
-                elif is_image_name(entry.name) and entry.is_file():
-                    found.append(entry.path)
+                elif is_image_name(entry.name) and (
+                    entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path))
+                ):
+                    found.append(entry.path)  # a broken or looping link is listed, then skipped
             except OSError:
                 continue
     return sorted(found)
@@ -65,6 +67,11 @@ def labelled_photos(photos, positive: str = "good", negative: str = "bad") -> pd
         raise PhotoqError(
             f"Photo folder not found: {source} "
             f"(expected a folder with '{positive}/' and '{negative}/' subfolders, or a CSV of path,label)"
+        )
+    if not source.is_dir():
+        raise PhotoqError(
+            f"Expected a folder with '{positive}/' and '{negative}/' subfolders, or a CSV of "
+            f"path,label (.csv, .tsv or .txt), got a file: {source}"
         )
     classes = _class_folders(source, positive, negative)
     rows = [

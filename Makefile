@@ -1,0 +1,42 @@
+# photoq: the README's two commands are `make demo` and `make test`.
+PYTHON ?= python3
+R ?= R
+# The Python that R's reticulate uses; R CMD check's fresh R processes inherit it.
+export PHOTOQ_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
+export PHOTOQ_SOURCE := $(CURDIR)
+DEMO ?= demo
+
+.PHONY: demo test test-python test-r check-r docs bench clean
+
+## demo: make demo photos, build the cache, train, evaluate, draw the pictures
+demo:
+	$(PYTHON) -m pyphotoq demo $(DEMO)
+
+## test: every test, Python (pytest, with the rpy2 parity test) and R (R CMD check with testthat)
+test: test-python check-r
+
+test-python:
+	$(PYTHON) -m pytest -q tests/python
+
+## check-r: build the R package and run R CMD check, which runs the testthat suite
+check-r:
+	rm -rf photoq.Rcheck photoq_*.tar.gz
+	$(R) CMD build --no-build-vignettes .
+	_R_CHECK_FORCE_SUGGESTS_=false $(R) CMD check --no-manual photoq_*.tar.gz
+	@! grep -q -E "^Status: .*(ERROR|WARNING)" photoq.Rcheck/00check.log
+
+## test-r: the testthat suite alone, against the source tree (quicker than check-r)
+test-r:
+	Rscript -e 'testthat::test_local(".", stop_on_failure = TRUE)'
+
+## docs: regenerate NAMESPACE and man/ from the roxygen comments in R/
+docs:
+	Rscript -e 'roxygen2::roxygenise()'
+
+bench:
+	$(PYTHON) benchmarks/bench_cache.py
+	$(PYTHON) benchmarks/bench_batches.py
+	$(PYTHON) benchmarks/bench_training.py
+
+clean:
+	rm -rf $(DEMO) photoq.Rcheck photoq_*.tar.gz .pytest_cache
