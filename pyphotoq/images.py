@@ -69,7 +69,7 @@ def open_photo(source, width: int = 480) -> OpenedPhoto:
         except Image.DecompressionBombError as err:
             raise UnusablePhoto(f"decompression bomb: {err}") from None
         except (OSError, ValueError, SyntaxError) as err:
-            raise UnusablePhoto(f"cannot read image: {err}") from None
+            raise UnusablePhoto(f"damaged or truncated image: {err}") from None
         try:
             return _prepare(img, width)
         except UnusablePhoto:

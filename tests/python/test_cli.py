@@ -13,7 +13,7 @@ from pyphotoq.cli import main
 def test_cache_train_evaluate_score(demo_photos, tmp_path, capsys):
     cache, run = tmp_path / "cache", tmp_path / "run"
     assert main(["cache", str(demo_photos), str(cache), "--width", "96", "--no-progress"]) == 0
-    assert "60 photos in the cache" in capsys.readouterr().out
+    assert "80 photos in the cache" in capsys.readouterr().out
     assert main(["train", str(cache), str(run), "--batches", "20", "--validate-every", "10",
                  "--no-progress"]) == 0
     assert "20 batches done" in capsys.readouterr().out

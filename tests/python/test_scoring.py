@@ -38,7 +38,7 @@ def test_scores_a_folder_and_reports_the_broken_file(trained_run, new_trip):
     assert len(table) == 9  # 8 photos + the broken one; the sidecar is ignored
     broken = table[table["path"].str.endswith("broken.jpg")].iloc[0]
     assert broken["decision"] == "skipped"
-    assert "truncated" in broken["reason"] or "damaged" in broken["reason"]
+    assert "damaged or truncated" in broken["reason"]
     scored = table[table["decision"] != "skipped"]
     assert scored["score"].between(0, 1).all()
     assert list(scored["score"]) == sorted(scored["score"], reverse=True)

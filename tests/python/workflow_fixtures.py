@@ -8,19 +8,22 @@ import pyphotoq
 
 @pytest.fixture(scope="session")
 def demo_photos(tmp_path_factory):
-    """60 small demo photos (128x96) in good/ and bad/."""
+    """80 small demo photos (128x96) in good/ and bad/."""
     return pyphotoq.make_demo_photos(
-        tmp_path_factory.mktemp("trip") / "photos", n_photos=60, size=(128, 96), seed=1
+        tmp_path_factory.mktemp("trip") / "photos", n_photos=80, size=(128, 96), seed=1
     )
 
 
 @pytest.fixture(scope="session")
 def small_cache(demo_photos, tmp_path_factory):
-    """The demo photos cached at 96 px wide."""
-    return pyphotoq.build_cache(
+    """The demo photos cached at 96 px wide, split 60/20/20 so every split has both classes."""
+    cache = pyphotoq.build_cache(
         demo_photos, tmp_path_factory.mktemp("cache") / "cache", width=96,
-        progress=False, verbose=False,
+        split_fractions=(0.6, 0.2, 0.2), progress=False, verbose=False,
     )
+    classes = cache.manifest.groupby("split")["label"].nunique()
+    assert (classes == 2).all() and len(classes) == 3, f"a split lacks a class: {classes}"
+    return cache
 
 
 @pytest.fixture(scope="session")
