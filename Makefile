@@ -6,17 +6,32 @@ export PHOTOQ_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)'
 export PHOTOQ_SOURCE := $(CURDIR)
 DEMO ?= demo
 
-.PHONY: demo test test-python test-r check-r docs bench clean
+R_PACKAGES := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-proc r-cran-jpeg r-cran-png
+
+.PHONY: demo test test-python test-r check-r install-python install-r docs bench clean
 
 ## demo: make demo photos, build the cache, train, evaluate, draw the pictures
-demo:
+demo: install-python
 	$(PYTHON) -m pyphotoq demo $(DEMO)
 
 ## test: every test, Python (pytest, with the rpy2 parity test) and R (R CMD check with testthat)
-test: test-python check-r
+test: install-python install-r
+	$(MAKE) test-python check-r
 
 test-python:
 	$(PYTHON) -m pytest -q tests/python
+
+## install-python: pyphotoq (editable) with its dependencies and the test tools, if missing
+install-python:
+	@$(PYTHON) -c "import pyphotoq, tensorflow, pytest" 2>/dev/null || \
+		$(PYTHON) -m pip install -e ".[test]"
+
+## install-r: R and the R packages from Debian, if missing (R first: rpy2 builds against it)
+install-r:
+	@Rscript -e 'for (p in c("reticulate", "testthat", "pROC", "jpeg", "png")) library(p, character.only = TRUE)' \
+		>/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(R_PACKAGES); }
+	@$(PYTHON) -c "import rpy2.robjects" 2>/dev/null || $(PYTHON) -m pip install -e ".[parity]"
 
 ## check-r: build the R package and run R CMD check, which runs the testthat suite
 check-r:
