@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import numbers
 import pathlib
 
 import numpy as np
@@ -44,7 +45,7 @@ _TAG_ORIENTATION = 0x0112
 _IFD_EXIF = 0x8769
 _TAG_DATETIME_ORIGINAL = 36867
 
-_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+_LUMA = (0.299, 0.587, 0.114)
 
 # Plausible palettes (RGB in 0..1); every photo jitters the colours it picks.
 _SKIES = (  # (zenith, horizon)
@@ -164,26 +165,29 @@ def make_demo_photos(folder, n_photos=240, size=(640, 480), good_share=0.4,
 
 def _check_args(n_photos, size, good_share, seed):
     """Validate the arguments of :func:`make_demo_photos`; return clean values."""
-    if isinstance(n_photos, bool) or not isinstance(n_photos, (int, np.integer)):
+    if isinstance(n_photos, bool) or not isinstance(n_photos, numbers.Integral):
         raise ValueError(f"n_photos must be an integer, got {n_photos!r}")
     if n_photos < 2:
         raise ValueError(f"n_photos must be at least 2 (one good and one bad photo), "
                          f"got {n_photos}")
     try:
-        width, height = (int(v) for v in size)
-    except (TypeError, ValueError):
-        raise ValueError(f"size must be a (width, height) pair of integers, "
-                         f"got {size!r}") from None
+        width, height = size
+        whole = int(width) == width and int(height) == height
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole:
+        raise ValueError(f"size must be a (width, height) pair of whole numbers, got {size!r}")
+    width, height = int(width), int(height)
     if width < 64 or height < 64:
         raise ValueError(f"size must be at least 64x64 pixels, got {width}x{height}")
     if width < height:
         raise ValueError(f"size is the (width, height) of a landscape photo, so width "
                          f"must be >= height; got {width}x{height}")
-    if isinstance(good_share, bool) or not isinstance(good_share, (int, float)) \
+    if isinstance(good_share, bool) or not isinstance(good_share, numbers.Real) \
             or not 0 < good_share < 1:
         raise ValueError(f"good_share must be a number strictly between 0 and 1, "
                          f"got {good_share!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     return int(n_photos), width, height, float(good_share)
 
@@ -335,6 +339,10 @@ def _exif(shot):
 
 
 # -------------------------------------------------------------------- rendering
+#
+# Images are float32 arrays in planar layout (3, rows, cols) with values
+# around 0..1: blending a (rows, cols) mask with an RGB colour is then a fast
+# broadcast over the leading axis.
 
 def _render(scene, width, height, rng):
     """Draw ``scene`` as an upright RGB image of ``width`` x ``height``.
@@ -352,16 +360,21 @@ def _render(scene, width, height, rng):
     tex = np.random.default_rng(scene.texture_seed)
     img = _sky(scene, cw, ch, horizon_y, height, tex)
     _hills(img, scene, horizon_y, height, tex)
-    _ground(img, scene, horizon_y, height, tex)
+    _ground(img, scene, horizon_y, tex)
     _objects(img, scene, horizon_y)
-    pil = Image.fromarray(_develop(img, scene, rng))
+    pil = Image.merge("RGB", [Image.fromarray(band) for band in _develop(img, scene, rng)])
     if scene.tilt:
         left, top = (cw - width) // 2, (ch - height) // 2
-        pil = pil.rotate(scene.tilt, resample=Image.Resampling.BICUBIC)
+        pil = pil.rotate(scene.tilt, resample=Image.Resampling.BILINEAR)
         pil = pil.crop((left, top, left + width, top + height))
     if scene.blur:
         pil = pil.filter(ImageFilter.GaussianBlur(scene.blur * max(width, height)))
     return pil
+
+
+def _rgb(colour):
+    """An RGB colour shaped to broadcast against a planar image."""
+    return np.asarray(colour, np.float32)[:, None, None]
 
 
 def _smooth_noise(rng, small_shape, shape):
@@ -372,34 +385,35 @@ def _smooth_noise(rng, small_shape, shape):
 
 def _sky(scene, cw, ch, horizon_y, height, tex):
     """Canvas filled with sky: gradient, sun with glow and clouds."""
-    zenith, glow_colour = (np.asarray(c, dtype=np.float32) for c in scene.sky)
-    t = np.clip(np.arange(ch, dtype=np.float32) / max(horizon_y, 1.0), 0, 1)[:, None, None]
-    img = zenith + (glow_colour - zenith) * t ** 1.5
-    img = np.broadcast_to(img, (ch, cw, 3)).copy()
+    zenith, glow_colour = (_rgb(c) for c in scene.sky)
+    t = np.clip(np.arange(ch, dtype=np.float32) / max(horizon_y, 1.0), 0, 1)[:, None]
+    img = np.empty((3, ch, cw), np.float32)
+    img[:] = zenith + (glow_colour - zenith) * t ** 1.5
     rows = max(int(math.ceil(horizon_y)), 1)
-    sky = img[:rows]
+    sky = img[:, :rows]
     ys = np.arange(rows, dtype=np.float32)[:, None] + 0.5
     xs = np.arange(cw, dtype=np.float32)[None, :] + 0.5
     if scene.sun:
         sx, elevation, radius = scene.sun
         sx, sy, r = sx * cw, horizon_y - elevation * height, radius * height
         d = np.sqrt((xs - sx) ** 2 + (ys - sy) ** 2)
-        sky += (np.exp(-d / (4 * r)) * 0.35)[..., None] * np.array([1.0, 0.85, 0.6], np.float32)
-        disc = np.clip(r - d + 0.5, 0, 1)[..., None]
-        sky += (np.array([1.0, 0.97, 0.88], np.float32) - sky) * disc
+        sky += np.exp(-d / (4 * r)) * _rgb((0.35, 0.30, 0.21))
+        disc = np.clip(r - d + 0.5, 0, 1)
+        sky += (_rgb((1.0, 0.97, 0.88)) - sky) * disc
     if scene.clouds:
-        noise = (_smooth_noise(tex, (rows // 60 + 3, cw // 30 + 3), (rows, cw))
-                 + 0.35 * _smooth_noise(tex, (rows // 20 + 3, cw // 10 + 3), (rows, cw)))
-        alpha = np.clip((noise - 1.2 + scene.clouds) * 2.5, 0, 0.9)[..., None]
-        shade = (1.0 - 0.12 * np.clip(noise, 0, 2))[..., None]
-        cloud = (0.82 + 0.18 * glow_colour) * shade
-        sky += (cloud - sky) * alpha
+        cell = max(height / 25, 2.0)  # vertical size of a cloud cell; 2.5x wider
+        big = _smooth_noise(tex, (int(rows / cell) + 3, int(cw / (2.5 * cell)) + 3), (rows, cw))
+        detail = _smooth_noise(tex, (int(3 * rows / cell) + 3, int(3 * cw / (2.5 * cell)) + 3),
+                               (rows, cw))
+        alpha = np.clip((big + 0.35 * detail - 1.2 + scene.clouds) * 1.8, 0, 0.9)
+        shade = 0.95 - 0.08 * detail - 0.1 * np.clip(big, 0, 2)
+        sky += ((0.82 + 0.18 * glow_colour) * shade - sky) * alpha
     return img
 
 
 def _hills(img, scene, horizon_y, height, tex):
     """Ranges of wooded hills (sums of sinusoids) standing on the horizon."""
-    cw = img.shape[1]
+    cw = img.shape[2]
     x = np.arange(cw, dtype=np.float32) / cw
     for base, amplitude, freqs, phases, colour in scene.hills:
         profile = sum(np.sin(2 * np.pi * f * x + p) / (i + 1) ** 1.5
@@ -407,29 +421,27 @@ def _hills(img, scene, horizon_y, height, tex):
         profile = (profile - profile.min()) / (np.ptp(profile) + 1e-6)
         top = horizon_y - (base + amplitude * profile) * height
         y0 = max(int(top.min()), 0)
-        y1 = min(int(math.ceil(horizon_y)) + 1, img.shape[0])
+        y1 = min(int(math.ceil(horizon_y)) + 1, img.shape[1])
         if y1 <= y0:
             continue
         ys = np.arange(y0, y1, dtype=np.float32)[:, None] + 0.5
-        alpha = np.clip(ys - top[None, :] + 0.5, 0, 1)[..., None]
-        forest = _smooth_noise(tex, (max((y1 - y0) * 60 // cw, 2), 60), (y1 - y0, cw))
-        shade = (0.85 + 0.3 * (ys - y0) / max(horizon_y - y0, 1.0) + 0.12 * forest)[..., None]
-        region = img[y0:y1]
-        region += (np.asarray(colour, np.float32) * shade - region) * alpha
+        alpha = np.clip(ys - top[None, :] + 0.5, 0, 1)
+        forest = _smooth_noise(tex, (max((y1 - y0) // 6, 2), max(cw // 6, 2)), (y1 - y0, cw))
+        shade = 0.85 + 0.3 * (ys - y0) / max(horizon_y - y0, 1.0) + 0.12 * forest
+        region = img[:, y0:y1]
+        region += (_rgb(colour) * shade - region) * alpha
 
 
-def _ground(img, scene, horizon_y, height, tex):
+def _ground(img, scene, horizon_y, tex):
     """Land or water (with a beach) below the horizon, with texture."""
-    ch, cw = img.shape[:2]
+    ch, cw = img.shape[1:]
     y0 = min(int(horizon_y), ch - 1)
     rows = ch - y0
     ys = np.arange(y0, ch, dtype=np.float32)[:, None] + 0.5
     depth = np.clip((ys - horizon_y) / max(ch - horizon_y, 1.0), 0, 1)  # (rows, 1)
     fine = tex.random((rows, cw), dtype=np.float32) - 0.5
     if scene.water:
-        deep = np.asarray(scene.ground, np.float32)
-        near_horizon = 0.8 * np.asarray(scene.sky[1], np.float32)
-        ground = near_horizon + (deep - near_horizon) * np.sqrt(depth)[..., None]
+        deep, near_horizon = _rgb(scene.ground), 0.8 * _rgb(scene.sky[1])
         ripples = (_smooth_noise(tex, (max(rows // 2, 2), max(cw // 24, 2)), (rows, cw))
                    + _smooth_noise(tex, (max(rows // 6, 2), max(cw // 60, 2)), (rows, cw)))
         light = 1 + (0.12 * ripples + 0.08 * fine) * (0.3 + depth)
@@ -438,31 +450,27 @@ def _ground(img, scene, horizon_y, height, tex):
             width = (0.02 + 0.08 * depth) * cw
             glitter = np.exp(-((xs - scene.sun[0] * cw) / width) ** 2) * np.clip(ripples, 0, None)
             light += 0.6 * glitter
-        ground = ground * light[..., None]
+        ground = (near_horizon + (deep - near_horizon) * np.sqrt(depth)) * light
         xs = np.arange(cw, dtype=np.float32) / cw
         shore = horizon_y + (ch - horizon_y) * (scene.beach + 0.03 * np.sin(
             2 * np.pi * (1.5 * xs + scene.beach * 7)))
-        sand = np.asarray(scene.sand, np.float32) * (1 + 0.25 * fine)[..., None]
-        beach = np.clip(ys - shore[None, :] + 0.5, 0, 1)[..., None]
-        ground += (sand - ground) * beach
-        foam = (np.exp(-((ys - shore[None, :]) / 1.5) ** 2) * 0.7)[..., None]
-        ground += (0.95 - ground) * foam
+        sand = _rgb(scene.sand) * (1 + 0.25 * fine)
+        ground += (sand - ground) * np.clip(ys - shore[None, :] + 0.5, 0, 1)
+        ground += (0.95 - ground) * (0.7 * np.exp(-((ys - shore[None, :]) / 1.5) ** 2))  # foam
     else:
-        far, near = (np.asarray(c, np.float32) for c in scene.ground)
-        ground = far + (near - far) * (depth ** 0.7)[..., None]
+        far, near = (_rgb(c) for c in scene.ground)
         patches = _smooth_noise(tex, (max(rows // 8, 2), max(cw // 16, 2)), (rows, cw))
         clumps = _smooth_noise(tex, (max(rows // 4, 2), max(cw // 6, 2)), (rows, cw))
         blades = _smooth_noise(tex, (max(rows // 3, 2), cw), (rows, cw))
         texture = 0.15 * patches + (0.10 * clumps + 0.12 * blades + 0.35 * fine) * (0.3 + depth)
-        ground = ground * (1 + texture)[..., None]
-    alpha = np.clip(ys - horizon_y + 0.5, 0, 1)[..., None]
-    region = img[y0:]
-    region += (ground - region) * alpha
+        ground = (far + (near - far) * depth ** 0.7) * (1 + texture)
+    region = img[:, y0:]
+    region += (ground - region) * np.clip(ys - horizon_y + 0.5, 0, 1)
 
 
 def _objects(img, scene, horizon_y):
     """Trees and people, far ones first, sized by their distance below the horizon."""
-    ch, cw = img.shape[:2]
+    ch, cw = img.shape[1:]
     below = ch - horizon_y
     items = [(depth, "tree", x, size, colour, None) for x, depth, size, colour in scene.trees]
     items += [(depth, "person", x, None, clothes, skin)
@@ -476,29 +484,22 @@ def _objects(img, scene, horizon_y):
 
 
 def _box(img, x0, x1, y0, y1):
-    """Clip a box to the image; return its slices and pixel-centre grids, or None."""
+    """Clip a box to the image; return its region and pixel-centre grids, or None."""
     x0, y0 = max(int(x0), 0), max(int(y0), 0)
-    x1, y1 = min(int(math.ceil(x1)), img.shape[1]), min(int(math.ceil(y1)), img.shape[0])
+    x1, y1 = min(int(math.ceil(x1)), img.shape[2]), min(int(math.ceil(y1)), img.shape[1])
     if x1 <= x0 or y1 <= y0:
         return None
     xs = np.arange(x0, x1, dtype=np.float32)[None, :] + 0.5
     ys = np.arange(y0, y1, dtype=np.float32)[:, None] + 0.5
-    return (slice(y0, y1), slice(x0, x1)), xs, ys
-
-
-def _paint(img, where, alpha, colour):
-    """Alpha-blend ``colour`` (RGB or per-pixel) into ``img[where]``."""
-    region = img[where]
-    region += (np.asarray(colour, np.float32) - region) * alpha[..., None]
+    return img[:, y0:y1, x0:x1], xs, ys
 
 
 def _bar(img, x, half_width, top, bottom, colour):
     """A vertical bar (trunk, legs) centred on ``x``."""
     box = _box(img, x - half_width - 1, x + half_width + 1, top, bottom)
     if box:
-        where, xs, ys = box
-        alpha = np.clip(half_width - np.abs(xs - x) + 0.5, 0, 1) * np.ones_like(ys)
-        _paint(img, where, alpha, colour)
+        region, xs, _ = box
+        region += (_rgb(colour) - region) * np.clip(half_width - np.abs(xs - x) + 0.5, 0, 1)
 
 
 def _tree(img, x, base_y, h, colour):
@@ -508,12 +509,12 @@ def _tree(img, x, base_y, h, colour):
     box = _box(img, x - w / 2 - 1, x + w / 2 + 1, base_y - h, base_y - 0.12 * h)
     if box is None:
         return
-    where, xs, ys = box
+    region, xs, ys = box
     down = np.clip((ys - (base_y - h)) / (0.88 * h), 0, 1)
     half = 0.5 * w * down * (0.7 + 0.3 * ((down * 4) % 1))
     alpha = np.clip(half - np.abs(xs - x) + 0.5, 0, 1)
     light = 1.25 - 0.5 * np.clip((xs - x) / max(w, 1.0) + 0.5, 0, 1)
-    _paint(img, where, alpha, np.asarray(colour, np.float32) * light[..., None])
+    region += (_rgb(colour) * light - region) * alpha
 
 
 def _person(img, x, base_y, h, clothes, skin):
@@ -523,21 +524,30 @@ def _person(img, x, base_y, h, clothes, skin):
                                (base_y - 0.88 * h, 0.09 * h, 0.1 * h, skin)):
         box = _box(img, x - ax - 1, x + ax + 1, cy - ay - 1, cy + ay + 1)
         if box:
-            where, xs, ys = box
+            region, xs, ys = box
             r = np.sqrt(((xs - x) / ax) ** 2 + ((ys - cy) / ay) ** 2)
-            _paint(img, where, np.clip((1 - r) * min(ax, ay) + 0.5, 0, 1), colour)
+            region += (_rgb(colour) - region) * np.clip((1 - r) * min(ax, ay) + 0.5, 0, 1)
 
 
 def _develop(img, scene, rng):
-    """Colour, exposure and sensor grain; returns 8-bit RGB."""
-    lum = img @ _LUMA
-    img = lum[..., None] + (img - lum[..., None]) * scene.saturation
+    """Colour, exposure and sensor grain (modifies ``img``); returns 8-bit bands."""
+    lum = _LUMA[0] * img[0] + _LUMA[1] * img[1] + _LUMA[2] * img[2]
+    img -= lum
+    img *= scene.saturation
+    img += lum
     if scene.cast:
-        img *= np.asarray(scene.cast, np.float32)
+        img *= _rgb(scene.cast)
     target, lift = scene.exposure
     img *= target / max(float(img.mean()), 1e-3)
-    if lift:
+    if lift:  # washed out: lift the blacks towards white
         np.clip(img, 0, 1, out=img)
-        img = lift + (1 - lift) * img
-    img += ((rng.random(img.shape[:2], dtype=np.float32) - 0.5) * 0.04)[..., None]
-    return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+        img *= 1 - lift
+        img += lift
+    grain = rng.random(img.shape[1:], dtype=np.float32)
+    grain -= 0.5
+    grain *= 0.04
+    img += grain
+    img *= 255
+    img += 0.5
+    np.clip(img, 0, 255, out=img)
+    return img.astype(np.uint8)

@@ -30,15 +30,22 @@ def photos(folder):
             for p in sorted((folder / label).glob("*.jpg"))}
 
 
+def load(path):
+    """The image at ``path``, read completely so that the file is closed."""
+    with Image.open(path) as img:
+        img.load()
+    return img
+
+
 def capture_time(path):
-    exif = Image.open(path).getexif()
+    exif = load(path).getexif()
     return dt.datetime.strptime(exif.get_ifd(IFD_EXIF)[TAG_DATETIME_ORIGINAL],
                                 "%Y:%m:%d %H:%M:%S")
 
 
 def gray(path):
     """Upright grayscale pixels as floats."""
-    return np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("L"), dtype=float)
+    return np.asarray(ImageOps.exif_transpose(load(path)).convert("L"), dtype=float)
 
 
 def sharpness(path):
@@ -67,7 +74,7 @@ def test_folders_and_counts(demo_dir, tmp_path):
 def test_sizes_and_orientation(demo_dir):
     sideways = upright_portrait = 0
     for label, path in photos(demo_dir).values():
-        img = Image.open(path)
+        img = load(path)
         orientation = img.getexif()[TAG_ORIENTATION]
         assert orientation in (1, 6)
         if orientation == 6:  # stored like a phone: landscape pixels, viewed rotated
@@ -84,7 +91,7 @@ def test_sizes_and_orientation(demo_dir):
 def test_exif_and_capture_times(demo_dir):
     shots = sorted(photos(demo_dir).items())
     for _, (_, path) in shots:
-        exif = Image.open(path).getexif()
+        exif = load(path).getexif()
         assert exif[0x010F] == "photoq"
         assert exif[0x0110] == "demo camera"
         assert re.fullmatch(r"\d{4}:\d\d:\d\d \d\d:\d\d:\d\d",
@@ -125,7 +132,7 @@ def test_good_photos_are_sharper(demo_dir):
 def test_good_photos_are_well_exposed_and_colourful(demo_dir):
     good, bad = [], []
     for label, path in photos(demo_dir).values():
-        hsv = np.asarray(Image.open(path).convert("HSV"), dtype=float)
+        hsv = np.asarray(load(path).convert("HSV"), dtype=float)
         stats = (gray(path).mean(), hsv[..., 1].mean())
         (good if label == "good" else bad).append(stats)
     good, bad = np.array(good), np.array(bad)
@@ -148,6 +155,8 @@ def test_progress_bar(tmp_path, capsys):
     ({"size": (63, 64)}, "64x64"),
     ({"size": (64, 128)}, "landscape"),
     ({"size": 64}, "size"),
+    ({"size": (128.5, 96)}, "size"),
+    ({"size": (128, 96, 3)}, "size"),
     ({"good_share": 0}, "good_share"),
     ({"good_share": 1.0}, "good_share"),
     ({"seed": -1}, "seed"),
