@@ -34,6 +34,7 @@ from . import __version__
 from .errors import CacheBusy, PhotoqError
 from .images import UnusablePhoto, open_photo
 from .sources import labelled_photos
+from .splits import METHODS as SPLIT_METHODS
 from .splits import SPLITS, assign_splits, check_fractions
 
 FORMAT_NAME = "photoq-cache"
@@ -170,6 +171,8 @@ def build_cache(
     `progress` shows a progress bar (None: only on a terminal).
     """
     folder = Path(cache).expanduser().resolve()
+    if split_method not in SPLIT_METHODS:
+        raise PhotoqError(f"split_method must be one of {', '.join(SPLIT_METHODS)}, got {split_method!r}")
     if int(width) < 64:
         raise PhotoqError(f"width must be at least 64 px (the network halves it six times), got {width}")
     started = time.monotonic()
@@ -201,7 +204,9 @@ class _Builder:
 
     def update_sources(self, listing: pd.DataFrame) -> pd.DataFrame:
         known = _read_table(self.folder / "sources.csv", SOURCES_COLUMNS)
-        known_by_path = {row["path"]: row for row in known.to_dict("records")}
+        records = known.to_dict("records")
+        known_by_path = {row["path"]: row for row in records}
+        self.known_by_hash = {row["hash"]: row for row in records if row["status"] == "ok"}
         rows: dict[str, dict] = {}
         todo: list[tuple[str, str, int, int]] = []
         for path, label in listing.itertuples(index=False):
@@ -254,6 +259,9 @@ class _Builder:
             return _skipped_row(path, label, size, mtime_ns, reason)
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         target = self.folder / cached_name(digest)
+        seen = self.known_by_hash.get(digest)
+        if seen is not None and target.exists():  # renamed, touched or copied: no image work
+            return {**seen, "path": path, "label": label, "size": size, "mtime_ns": mtime_ns}
         try:
             photo = open_photo(data, self.width)
         except UnusablePhoto as err:
@@ -359,7 +367,6 @@ def _load_or_create_info(folder, width, positive, negative, method, fractions, b
         "classes": {"positive": positive, "negative": negative},
         "split": {"method": method, "fractions": list(fractions), "burst_seconds": float(burst_seconds)},
     }
-    assign_splits(pd.DataFrame(columns=["hash", "original", "taken"]), {}, method, fractions)  # validates
     write_atomic(info_file, json.dumps(info, indent=2) + "\n")
     return info
 

@@ -4,7 +4,7 @@ The CLI prints their message without a stack trace; R shows it as an R error.
 """
 
 
-class PhotoqError(Exception):
+class PhotoqError(ValueError):
     """A problem with the user's input, explained in the message."""
 
 

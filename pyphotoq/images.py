@@ -21,7 +21,8 @@ IMAGE_EXTENSIONS = frozenset(
 #: The network halves its input six times, so neither side may end up below this.
 MIN_SIDE = 64
 #: Far beyond any camera (the largest sensors are ~150 MP); larger files are refused unread.
-MAX_PIXELS = 250_000_000
+#: Pillow itself refuses images over twice its MAX_IMAGE_PIXELS (~179 MP) when opening them.
+MAX_PIXELS = 178_000_000
 
 # Orientation tags 5-8 turn the stored pixels by 90 degrees.
 _TRANSPOSED_ORIENTATIONS = {5, 6, 7, 8}

@@ -43,12 +43,13 @@ def walk_images(folder) -> list[str]:
             if entry.name.startswith("."):
                 continue
             try:
-                if entry.is_dir():
+                if entry.is_symlink() and not os.path.exists(entry.path):
+                    if is_image_name(entry.name):
+                        found.append(entry.path)  # a broken or looping link: skipped with a reason
+                elif entry.is_dir():
                     pending.append(entry.path)
-                elif is_image_name(entry.name) and (
-                    entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path))
-                ):
-                    found.append(entry.path)  # a broken or looping link is listed, then skipped
+                elif is_image_name(entry.name) and entry.is_file():
+                    found.append(entry.path)
             except OSError:
                 continue
     return sorted(found)

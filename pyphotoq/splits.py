@@ -12,6 +12,8 @@ import os
 
 import pandas as pd
 
+from .errors import PhotoqError
+
 SPLITS = ("train", "validation", "test")
 METHODS = ("hash", "burst")
 
@@ -29,7 +31,7 @@ def check_fractions(fractions) -> tuple[float, float, float]:
     """Validate three non-negative fractions that sum to 1."""
     values = tuple(float(f) for f in fractions)
     if len(values) != 3 or min(values) < 0 or abs(sum(values) - 1) > 1e-6:
-        raise ValueError(
+        raise PhotoqError(
             f"split fractions must be three non-negative numbers summing to 1, got {fractions}"
         )
     return values
@@ -67,7 +69,7 @@ def assign_splits(
     photo that joins a burst already assigned takes that burst's split.
     """
     if method not in METHODS:
-        raise ValueError(f"split method must be one of {METHODS}, got {method!r}")
+        raise PhotoqError(f"split method must be one of {METHODS}, got {method!r}")
     fractions = check_fractions(fractions)
     result = manifest.copy()
     if method == "burst":

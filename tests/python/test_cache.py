@@ -202,7 +202,7 @@ def as_nobody(function):
     return reply["result"]
 
 
-def test_unreadable_file_is_skipped_then_picked_up_when_readable(make_photos):
+def test_unreadable_file_is_skipped_then_picked_up_when_readable():
     base = Path(tempfile.mkdtemp(prefix="photoq-perm-"))
     try:
         os.chmod(base, 0o777)
@@ -216,11 +216,14 @@ def test_unreadable_file_is_skipped_then_picked_up_when_readable(make_photos):
             return {"uid": os.getuid(), "photos": len(result.manifest),
                     "skipped": result.skipped[["path", "reason"]].values.tolist()}
 
+        # The child may not read root's site-packages: let the parent import what a build needs.
+        for _ in range(2):
+            build(photos, base / "warm-up", width=96, workers=1)
         first = as_nobody(build_and_report)
         if os.geteuid() == 0:
             assert first["uid"] == NOBODY
         assert first["photos"] == 4
-        assert first["skipped"] == [[str(locked), "cannot read: permission denied"]]
+        assert first["skipped"] == [[str(locked.resolve()), "cannot read: permission denied"]]
 
         locked.chmod(0o644)  # the photographer fixes it; the file's mtime does not change
         second = as_nobody(build_and_report)
@@ -334,7 +337,7 @@ def test_relabelled_photo_changes_label(make_photos, tmp_path):
     Path(moved["original"]).rename(target)
     second = build(photos, tmp_path / "cache", width=96)
     row = second.manifest.set_index("hash").loc[moved["hash"]]
-    assert row["label"] == "good" and row["original"] == str(target)
+    assert row["label"] == "good" and row["original"] == str(target.resolve())
     assert row["split"] == moved["split"]
     assert (second.summary.added, second.summary.removed) == (0, 0)
 
@@ -407,8 +410,7 @@ def test_killed_build_resumes_to_the_same_manifest(make_photos, tmp_path):
     finally:
         child.wait()
     assert child.returncode == -signal.SIGKILL, "the build finished before it could be killed"
-    partial = len(list(views.rglob("*.jpg")))
-    assert 10 <= partial < 150
+    assert len(list(views.rglob("*.jpg"))) >= 10
 
     # cache.json is written before any image, so the killed cache opens (manifest maybe empty)
     opened = pyphotoq.open_cache(cache)
@@ -419,6 +421,8 @@ def test_killed_build_resumes_to_the_same_manifest(make_photos, tmp_path):
     for table in ("manifest.csv", "skipped.csv", "conflicts.csv"):
         assert (cache / table).read_bytes() == (tmp_path / "reference" / table).read_bytes(), table
     assert set(cached_files(cache)) == set(cached_files(tmp_path / "reference"))
+    for name in cached_files(cache):  # no half-written image survived
+        assert (cache / name).read_bytes() == (tmp_path / "reference" / name).read_bytes(), name
     assert not list(cache.rglob("*.tmp"))
     assert len(reference.manifest) == 150
 
@@ -483,6 +487,26 @@ def test_labels_from_a_csv_of_path_and_label(make_photos, tmp_path):
     cache = build(table, tmp_path / "cache", width=96)
     expected = {str(p.resolve()): ("good" if i % 2 else "bad") for i, p in enumerate(files)}
     assert dict(zip(cache.manifest["original"], cache.manifest["label"])) == expected
+
+
+def test_changed_label_in_the_csv_needs_no_image_work(make_photos, tmp_path):
+    photos = make_photos(n=6)
+    files = source_photos(photos)
+    flipped = sorted((photos / "bad").glob("*.jpg"))[0]
+    table = tmp_path / "labels.csv"
+    table.write_text("path,label\n" + "".join(f"{p},{p.parent.name}\n" for p in files))
+    first = build(table, tmp_path / "cache", width=96)
+    assert dict(zip(first.manifest["original"], first.manifest["label"]))[str(flipped)] == "bad"
+
+    table.write_text("path,label\n" + "".join(
+        f"{p},{'good' if p == flipped else p.parent.name}\n" for p in files))
+    stat = flipped.stat()  # spoil it, same size and mtime: a build that read it would skip it
+    flipped.write_bytes(b"\0" * stat.st_size)
+    os.utime(flipped, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    second = build(table, tmp_path / "cache", width=96)
+    assert (second.summary.added, second.summary.reused) == (0, 6) and second.skipped.empty
+    labels = dict(zip(second.manifest["original"], second.manifest["label"]))
+    assert labels == {str(p): ("good" if p == flipped else p.parent.name) for p in files}
 
 
 def test_labels_from_the_original_workflow_table(make_photos, tmp_path):

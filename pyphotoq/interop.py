@@ -1,0 +1,200 @@
+"""Plain Python values for the R package: no numpy array or scalar, no pandas object.
+
+The R package talks to pyphotoq through reticulate. reticulate 1.28 (Debian's) cannot read
+numpy 2 arrays or numpy scalars, and a pandas DataFrame reaches R as an opaque object. So every
+result R needs is turned here into dicts, lists, str, float, int, bool and None only:
+
+* a table becomes ``{"columns": [...], "types": [...], "data": {name: [values]}}`` where each
+  type is one of "str", "int", "float", "bool" (so R can type an empty column) and a missing
+  value (NaN, NA, NaT) is None, which R reads as NA;
+* a float that is NaN becomes None; infinities stay floats (R's Inf);
+* paths become str.
+
+Nothing here reaches back up the data flow: it only reshapes results that the other modules
+made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import PurePath
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "to_plain",
+    "table_columns",
+    "cache_result",
+    "run_result",
+    "evaluation_result",
+    "score_result",
+    "checkpoints_result",
+    "model_result",
+]
+
+
+def to_plain(value):
+    """`value` with every numpy/pandas type replaced by plain Python (NaN -> None)."""
+    if value is None:
+        return None
+    if isinstance(value, np.generic):  # before str: numpy.str_ is a str subclass
+        return to_plain(value.item())
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, pd.DataFrame):
+        return table_columns(value)
+    if isinstance(value, pd.Series):
+        return [to_plain(v) for v in value.tolist()]
+    if isinstance(value, np.ndarray):
+        return [to_plain(v) for v in value.tolist()]
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, PurePath):
+        return str(value)
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _column_type(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if pd.api.types.is_integer_dtype(series):
+        return "int"
+    if pd.api.types.is_float_dtype(series):
+        return "float"
+    values = [v for v in series.tolist() if not _missing(v)]
+    if values and all(isinstance(v, (bool, np.bool_)) for v in values):
+        return "bool"
+    if values and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                      for v in values):
+        return "int"
+    if values and all(isinstance(v, (int, float, np.integer, np.floating))
+                      and not isinstance(v, (bool, np.bool_)) for v in values):
+        return "float"
+    return "str"
+
+
+def _missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    try:
+        return bool(isinstance(value, (float, np.floating)) and math.isnan(value))
+    except TypeError:
+        return False
+
+
+def _cell(value, kind: str):
+    if _missing(value):
+        return None
+    if kind == "bool":
+        return bool(value)
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    plain = to_plain(value)
+    return plain if isinstance(plain, str) else str(plain)
+
+
+def table_columns(frame: pd.DataFrame) -> dict:
+    """A DataFrame as plain columns: {"columns", "types", "data": {name: list}}."""
+    columns = [str(c) for c in frame.columns]
+    types, data = [], {}
+    for name, column in zip(columns, frame.columns):
+        series = frame[column]
+        kind = _column_type(series)
+        types.append(kind)
+        data[name] = [_cell(v, kind) for v in series.tolist()]
+    return {"columns": columns, "types": types, "data": data}
+
+
+def cache_result(cache) -> dict:
+    """What R needs of a Cache beyond its files: its folder and the summary of the last build."""
+    summary = getattr(cache, "summary", None)
+    build = None
+    if summary is not None:
+        build = {
+            "photos": int(summary.photos),
+            "added": int(summary.added),
+            "reused": int(summary.reused),
+            "removed": int(summary.removed),
+            "skipped": int(len(summary.skipped)),
+            "conflicts": int(len(summary.conflicts)),
+            "seconds": float(summary.seconds),
+            "text": str(summary),
+        }
+    return {"path": str(cache.path), "id": str(cache.id), "build": build}
+
+
+def run_result(run) -> dict:
+    """A Run's folder (R reads run.json, state.json and history.csv itself)."""
+    return {"path": str(run.path), "batches_done": int(run.batches_done)}
+
+
+def evaluation_result(result) -> dict:
+    """An Evaluation with its metrics, ROC table and predictions as plain values."""
+    classes = {}
+    try:
+        from .runs import open_run
+
+        classes = dict(open_run(result.run_path).info.get("classes", {}))
+    except Exception:  # a run folder moved since: the labels still tell the classes
+        pass
+    return {
+        "split": str(result.split),
+        "checkpoint": str(result.checkpoint),
+        "threshold": to_plain(float(result.threshold)),
+        "threshold_rule": str(result.threshold_rule),
+        "auc": to_plain(float(result.auc)),
+        "accuracy": to_plain(float(result.accuracy)),
+        "f1": to_plain(float(result.f1)),
+        "share_positive": to_plain(float(result.share_positive)),
+        "n_photos": int(result.n_photos),
+        "positive": str(classes.get("positive", "good")),
+        "negative": str(classes.get("negative", "bad")),
+        "roc": table_columns(result.roc),
+        "predictions": table_columns(result.predictions),
+        "cache_path": str(result.cache_path),
+        "run_path": str(result.run_path),
+        "summary": result.summary(),
+    }
+
+
+def score_result(table: pd.DataFrame) -> dict:
+    """score_photos' table and the threshold it applied."""
+    threshold = table.attrs.get("threshold")
+    return {
+        "table": table_columns(table),
+        "threshold": None if threshold is None else to_plain(float(threshold)),
+    }
+
+
+def checkpoints_result(frame: pd.DataFrame) -> dict:
+    """evaluate_checkpoints' table."""
+    return table_columns(frame)
+
+
+def model_result(model) -> dict:
+    """A Keras model's name, parameter counts and layers (for printing in R)."""
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    return {
+        "name": str(model.name),
+        "parameters": int(model.count_params()),
+        "trainable_parameters": int(trainable),
+        "layers": [str(layer.name) for layer in model.layers],
+    }
