@@ -73,7 +73,7 @@ def test_folders_and_counts(demo_dir, tmp_path):
 
 def test_sizes_and_orientation(demo_dir):
     sideways = upright_portrait = 0
-    for label, path in photos(demo_dir).values():
+    for _label, path in photos(demo_dir).values():
         img = load(path)
         orientation = img.getexif()[TAG_ORIENTATION]
         assert orientation in (1, 6)

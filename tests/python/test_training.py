@@ -1,7 +1,6 @@
 """The model, training end to end, the run folder, resumption after SIGKILL, clear errors."""
 
 import json
-import os
 import shutil
 import signal
 import subprocess
