@@ -299,28 +299,31 @@ def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float, pho
     positive = info["classes"]["positive"]
     usable = sources[sources["status"] == "ok"]
     skipped = sources.loc[sources["status"] != "ok", SKIPPED_COLUMNS].reset_index(drop=True)
-    manifest_rows, conflicts = [], []
-    for digest, copies in usable.sort_values("path").groupby("hash", sort=True):
-        winners = copies[copies["label"] == positive]
-        kept = (winners if len(winners) else copies).iloc[0]
-        for other in copies.itertuples():
-            if other.path == kept["path"]:
-                continue
-            kind = "duplicate" if other.label == kept["label"] else "label conflict"
-            conflicts.append([digest, kind, kept["label"], kept["path"], other.label, other.path])
-        manifest_rows.append({
-            "hash": digest, "label": kept["label"], "original": kept["path"],
-            "cached": cached_name(digest), **{c: kept[c] for c in (
-                "width", "height", "source_width", "source_height", "taken")},
-        })
-    manifest = pd.DataFrame(manifest_rows, columns=[c for c in MANIFEST_COLUMNS if c not in ("split", "group")])
+    # Per hash, the kept copy is the first path among the positive-labelled ones, else the first.
+    ordered = usable.assign(_negative=usable["label"] != positive).sort_values(["hash", "_negative", "path"])
+    first = ~ordered["hash"].duplicated()
+    kept = ordered[first]
+    manifest = kept.assign(original=kept["path"], cached=kept["hash"].map(cached_name))[
+        [c for c in MANIFEST_COLUMNS if c not in ("split", "group")]
+    ].reset_index(drop=True)
+    others = ordered[~first]
+    kept_by_hash = kept.set_index("hash")
+    conflicts_table = pd.DataFrame({
+        "hash": others["hash"],
+        "kind": "duplicate",
+        "kept_label": others["hash"].map(kept_by_hash["label"]),
+        "kept_path": others["hash"].map(kept_by_hash["path"]),
+        "other_label": others["label"],
+        "other_path": others["path"],
+    }, columns=CONFLICT_COLUMNS)
+    conflicts_table.loc[conflicts_table["kept_label"] != conflicts_table["other_label"], "kind"] = "label conflict"
+    conflicts_table = conflicts_table.sort_values(["hash", "other_path"]).reset_index(drop=True)
     split = info["split"]
     manifest = assign_splits(
         manifest, dict(zip(previous["hash"], previous["split"])),
         split["method"], split["fractions"], split["burst_seconds"],
     )
     manifest = manifest[MANIFEST_COLUMNS].sort_values("original").reset_index(drop=True)
-    conflicts_table = pd.DataFrame(conflicts, columns=CONFLICT_COLUMNS)
     if manifest.empty:
         raise PhotoqError(
             f"No usable photos in {photos}: all {len(sources)} files were skipped"

@@ -76,7 +76,7 @@ def evaluate_model(
     elif split == "validation":
         threshold, rule = _threshold_from_validation(labels, scores, keep_recall)
     else:
-        threshold, rule = validation_threshold(model, cache, keep_recall)
+        threshold, rule = validation_threshold(run, checkpoint, keep_recall)
     metrics = binary_metrics(labels, scores, threshold)
     predictions = pd.DataFrame({
         "hash": frame["hash"],
@@ -103,12 +103,12 @@ def evaluate_model(
     )
 
 
-def validation_threshold(model, cache: Cache, keep_recall: float | None = None):
-    """(threshold, rule) chosen on the validation split: max F1, or keeping `keep_recall` of good."""
-    frame = cache.split("validation")
-    return _threshold_from_validation(
-        _is_positive(frame, cache), predict_scores(model, cache, frame), keep_recall
-    )
+def validation_threshold(run: Run, checkpoint="best", keep_recall: float | None = None):
+    """(threshold, rule) chosen on the validation scores stored with a run's checkpoint:
+    max F1, or keeping `keep_recall` of the good photos."""
+    scores = run.validation_scores(checkpoint)
+    labels = (scores["label"] == run.info["classes"]["positive"]).to_numpy().astype(int)
+    return _threshold_from_validation(labels, scores["score"].to_numpy(), keep_recall)
 
 
 def _is_positive(frame: pd.DataFrame, cache: Cache) -> np.ndarray:

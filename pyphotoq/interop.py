@@ -23,7 +23,11 @@ from pathlib import PurePath
 import numpy as np
 import pandas as pd
 
+from .errors import PhotoqError
+
 __all__ = [
+    "call",
+    "failure_info",
     "to_plain",
     "table_columns",
     "cache_result",
@@ -33,6 +37,45 @@ __all__ = [
     "checkpoints_result",
     "model_result",
 ]
+
+
+class Failure:
+    """An exception raised by a pyphotoq function called from R, as plain text.
+
+    R gets this back instead of a Python exception: no exception object (nor its traceback)
+    crosses to R, and R raises an R error with the same message.
+    """
+
+    __slots__ = ("type", "name", "message", "photoq")
+
+    def __init__(self, error: BaseException):
+        cls = type(error)
+        self.type = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+        self.name = cls.__name__
+        self.message = str(error)
+        self.photoq = isinstance(error, PhotoqError)
+
+    def __repr__(self) -> str:
+        return f"<pyphotoq failure {self.type}: {self.message}>"
+
+
+def call(name: str, /, *args, **kwargs):
+    """pyphotoq.<name>(*args, **kwargs), or a Failure describing the exception it raised."""
+    import pyphotoq
+
+    function = getattr(pyphotoq, name)
+    try:
+        return function(*args, **kwargs)
+    except Exception as error:  # not KeyboardInterrupt: an interrupt still stops R
+        return Failure(error)
+
+
+def failure_info(value) -> dict | None:
+    """None for a result; for a Failure, its type, name, message and whether it is a PhotoqError."""
+    if not isinstance(value, Failure):
+        return None
+    return {"type": value.type, "name": value.name, "message": value.message,
+            "photoq": value.photoq}
 
 
 def to_plain(value):

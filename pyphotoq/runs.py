@@ -4,6 +4,7 @@
     state.json              batches done, latest and best checkpoint (the commit point)
     history.csv             batch, set, metric, value (training per batch, validation per interval)
     checkpoints/batch-NNNNNN.keras   one model every validation interval
+    checkpoints/batch-NNNNNN.validation.csv   its validation scores (thresholds need no cache)
     history.png             the training plot, redrawn at every checkpoint
 
 state.json is written last at every checkpoint, so a run killed at any instant resumes from the
@@ -69,6 +70,11 @@ class Run:
             raise PhotoqError(f"The run {self.path} has no checkpoint at batch {checkpoint}")
         return path
 
+    def validation_scores(self, checkpoint="best") -> pd.DataFrame:
+        """hash, label, score of every validation photo, as scored at that checkpoint."""
+        model_file = self.checkpoint_path(checkpoint)
+        return pd.read_csv(model_file.with_name(model_file.name.replace(".keras", ".validation.csv")))
+
     def load_model(self, checkpoint="best"):
         """The Keras model of a checkpoint."""
         import keras
@@ -96,6 +102,10 @@ class Run:
 
 def checkpoint_name(batch: int) -> str:
     return f"checkpoints/batch-{batch:06d}.keras"
+
+
+def validation_scores_name(batch: int) -> str:
+    return f"checkpoints/batch-{batch:06d}.validation.csv"
 
 
 def open_run(run) -> Run:

@@ -30,7 +30,6 @@ def score_photos(
     threshold: float | None = None,
     keep_recall: float | None = None,
     checkpoint="best",
-    cache=None,
     batch_size: int = 16,
     workers: int | None = None,
     progress: bool | None = None,
@@ -39,7 +38,8 @@ def score_photos(
 
     Returns a table of path, score, decision ('keep', 'reject', or 'skipped' with the reason),
     best first. The threshold is `threshold`, else the one keeping `keep_recall` of the good
-    photos on validation, else the F1-maximising one chosen on validation.
+    photos on validation, else the F1-maximising one chosen on validation (from the validation
+    scores stored in the run folder: the cache is not needed).
     """
     run = run if isinstance(run, Run) else open_run(run)
     paths = walk_images(photos)
@@ -47,7 +47,7 @@ def score_photos(
         raise PhotoqError(f"No photos to score in {Path(photos).expanduser()}")
     model = run.load_model(checkpoint)
     if threshold is None:
-        threshold, _ = validation_threshold(model, run.open_cache(cache), keep_recall)
+        threshold, _ = validation_threshold(run, checkpoint, keep_recall)
     width = int(run.info["cache"]["width"])
     batched_paths: list[str] = []
     skipped: list[tuple[str, str]] = []

@@ -25,7 +25,10 @@ from .errors import PhotoqError
 from .metrics import binary_metrics
 from .model import build_model
 from .prediction import predict_scores
-from .runs import HISTORY_COLUMNS, Run, checkpoint_name, commit_checkpoint, create_run, open_run
+from .runs import (
+    HISTORY_COLUMNS, Run, checkpoint_name, commit_checkpoint, create_run, open_run,
+    validation_scores_name,
+)
 
 MOVING_AVERAGE = 50
 
@@ -41,11 +44,14 @@ def train_model(
     model_options: dict | None = None,
     plot: bool = True,
     progress: bool | None = None,
+    deterministic: bool = True,
 ) -> Run:
     """Train on `cache` into the run folder `run` until `batches` batches are done.
 
     Calling it again on the same run folder resumes from the last checkpoint (and can extend a
     finished run by asking for more batches). `model_options` go to build_model.
+    `deterministic` turns on TensorFlow's op determinism (for the rest of the process), so a
+    run is reproducible on one machine and a resumed run matches an uninterrupted one.
     """
     cache = cache if isinstance(cache, Cache) else open_cache(cache)
     folder = Path(run).expanduser().resolve()
@@ -75,7 +81,8 @@ def train_model(
     if model is None:
         _clear_checkpoints(run_handle)
         model = build_model(learning_rate=learning_rate, seed=seed, **settings["model_options"])
-    tf.config.experimental.enable_op_determinism()
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
     done = run_handle.batches_done
     if done >= batches:
         return run_handle
@@ -115,7 +122,7 @@ def _resume(folder: Path, cache: Cache, settings: dict) -> Run:
 
 
 def _clear_checkpoints(run: Run) -> None:
-    for stale in (run.path / "checkpoints").glob("*.keras"):
+    for stale in (run.path / "checkpoints").glob("batch-*"):
         stale.unlink()
 
 
@@ -171,11 +178,13 @@ class _Recorder(keras.callbacks.Callback):
         ))
         for name in ("auc", "accuracy", "f1", "loss"):
             self.history_rows.append([batch, "validation", name, metrics[name]])
-        self._checkpoint(batch, metrics["auc"])
+        self._checkpoint(batch, metrics["auc"], scores)
         self.bar.set_postfix(val_auc=f"{metrics['auc']:.3f}")
 
-    def _checkpoint(self, batch: int, auc: float) -> None:
+    def _checkpoint(self, batch: int, auc: float, validation_scores: np.ndarray) -> None:
         name = checkpoint_name(batch)
+        scores = self.validation[["hash", "label"]].assign(score=validation_scores)
+        write_atomic(self.run.path / validation_scores_name(batch), scores.to_csv(index=False, lineterminator="\n"))
         temporary = self.run.path / name.replace(".keras", ".tmp.keras")
         self.model.save(temporary)
         os.replace(temporary, self.run.path / name)
@@ -196,8 +205,8 @@ class _Recorder(keras.callbacks.Callback):
 
 def _remove_uncommitted_checkpoints(run: Run) -> None:
     """Checkpoints written after the last committed state (a kill between the two writes)."""
-    for path in (run.path / "checkpoints").glob("*.keras"):
-        if path.name.endswith(".tmp.keras") or int(path.stem.split("-")[1]) > run.batches_done:
+    for path in (run.path / "checkpoints").glob("batch-*"):
+        if ".tmp" in path.name or int(path.name[6:12]) > run.batches_done:
             path.unlink()
 
 
