@@ -72,7 +72,7 @@ def fill_cache(folder: Path, n: int, landscape: list[Path], portrait: list[Path]
         if source not in sizes:
             with Image.open(source) as img:
                 sizes[source] = img.size
-        digest = hashlib.blake2b(f"bench-{i}".encode(), digest_size=16).hexdigest()
+        digest = hashlib.sha256(f"bench-{i}".encode()).hexdigest()
         relative = cache_module.cached_name(digest)
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -257,7 +257,7 @@ class _Builder:
         except OSError as err:
             reason = "cannot read: permission denied" if isinstance(err, PermissionError) else f"cannot read: {err.strerror or err}"
             return _skipped_row(path, label, size, mtime_ns, reason)
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        digest = hashlib.sha256(data).hexdigest()
         target = self.folder / cached_name(digest)
         seen = self.known_by_hash.get(digest)
         if seen is not None and target.exists():  # renamed, touched or copied: no image work

@@ -71,7 +71,7 @@ def test_format_is_readable_without_pandas(make_photos, tmp_path):
         source = Path(row["original"])
         assert source.is_absolute() and source.parent.parent == photos.resolve()
         assert source.parent.name == row["label"]
-        assert row["hash"] == hashlib.blake2b(source.read_bytes(), digest_size=16).hexdigest()
+        assert row["hash"] == hashlib.sha256(source.read_bytes()).hexdigest()
         assert row["cached"] == f"views/overview/{row['hash'][:2]}/{row['hash']}.jpg"
         assert row["split"] in ("train", "validation", "test")
         with Image.open(tmp_path / "cache" / row["cached"]) as img:
@@ -357,7 +357,7 @@ def test_same_content_twice(make_photos, tmp_path):
     cache = build(photos, tmp_path / "cache", width=96)
     assert len(cache.manifest) == 6 and cache.manifest["hash"].is_unique
     conflicted = cache.manifest.set_index("hash").loc[
-        hashlib.blake2b(bad_photo.read_bytes(), digest_size=16).hexdigest()]
+        hashlib.sha256(bad_photo.read_bytes()).hexdigest()]
     assert conflicted["label"] == "good"
     assert conflicted["original"] == str((photos / "good" / "zz_also_good.jpg").resolve())
 
