@@ -17,6 +17,7 @@ made.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from pathlib import PurePath
 
@@ -26,16 +27,16 @@ import pandas as pd
 from .errors import PhotoqError
 
 __all__ = [
-    "call",
-    "failure_info",
-    "to_plain",
-    "table_columns",
     "cache_result",
-    "run_result",
-    "evaluation_result",
-    "score_result",
+    "call",
     "checkpoints_result",
+    "evaluation_result",
+    "failure_info",
     "model_result",
+    "run_result",
+    "score_result",
+    "table_columns",
+    "to_plain",
 ]
 
 
@@ -46,7 +47,7 @@ class Failure:
     crosses to R, and R raises an R error with the same message.
     """
 
-    __slots__ = ("type", "name", "message", "photoq")
+    __slots__ = ("message", "name", "photoq", "type")
 
     def __init__(self, error: BaseException):
         cls = type(error)
@@ -59,14 +60,20 @@ class Failure:
         return f"<pyphotoq failure {self.type}: {self.message}>"
 
 
-def call(name: str, /, *args, **kwargs):
-    """pyphotoq.<name>(*args, **kwargs), or a Failure describing the exception it raised."""
+def call(name: str, /, *args, _json=(), **kwargs):
+    """pyphotoq.<name>(*args, **kwargs), or a Failure describing the exception it raised.
+
+    The keyword arguments named in `_json` arrive as JSON text and are decoded first: R sends
+    lists and dicts that way, so that it never builds Python containers element by element.
+    """
     import pyphotoq
 
     function = getattr(pyphotoq, name)
     try:
+        for key in [_json] if isinstance(_json, str) else _json:
+            kwargs[key] = json.loads(kwargs[key])
         return function(*args, **kwargs)
-    except Exception as error:  # not KeyboardInterrupt: an interrupt still stops R
+    except Exception as error:  # noqa: BLE001 (all of them, for R; not KeyboardInterrupt)
         return Failure(error)
 
 
@@ -176,8 +183,8 @@ def cache_result(cache) -> dict:
             "added": int(summary.added),
             "reused": int(summary.reused),
             "removed": int(summary.removed),
-            "skipped": int(len(summary.skipped)),
-            "conflicts": int(len(summary.conflicts)),
+            "skipped": len(summary.skipped),
+            "conflicts": len(summary.conflicts),
             "seconds": float(summary.seconds),
             "text": str(summary),
         }
@@ -191,13 +198,12 @@ def run_result(run) -> dict:
 
 def evaluation_result(result) -> dict:
     """An Evaluation with its metrics, ROC table and predictions as plain values."""
-    classes = {}
-    try:
-        from .runs import open_run
+    from .runs import open_run
 
+    try:
         classes = dict(open_run(result.run_path).info.get("classes", {}))
-    except Exception:  # a run folder moved since: the labels still tell the classes
-        pass
+    except (OSError, ValueError):  # the run folder moved since (PhotoqError is a ValueError)
+        classes = {}
     return {
         "split": str(result.split),
         "checkpoint": str(result.checkpoint),

@@ -1,0 +1,227 @@
+# The run folder, read by R alone: run.json, state.json, history.csv, checkpoints/.
+
+RUN_FORMAT <- "photoq-run"
+
+#' Open a run folder (R alone, no Python)
+#'
+#' Reads what [train_model()] leaves in a run folder: `run.json` (settings, the
+#' cache it learned from, versions) and `state.json` (batches done, latest and
+#' best checkpoint) with 'jsonlite', `history.csv` with `read.csv`, and the
+#' list of checkpoints.
+#'
+#' @param run The run folder (or a `photoq_run`).
+#' @return A `photoq_run`: a list with `path`, `info` (run.json), `state`
+#'   (state.json), `settings`, `batches_done`, `history` (a data frame of
+#'   batch, set, metric, value: training loss and accuracy per batch and their
+#'   moving averages `loss_avg` and `accuracy_avg`, validation auc, accuracy, f1
+#'   and loss per checkpoint) and `checkpoints` (batch, path).
+#' @export
+#' @examples
+#' \donttest{
+#' if (photoq_available()) {
+#'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   folder <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)$path
+#'   run <- open_run(folder)
+#'   summary(run)
+#'   subset(run$history, set == "validation")
+#' }
+#' }
+open_run <- function(run) {
+  folder <- check_path(run, "run")
+  info_file <- file.path(folder, "run.json")
+  if (!file.exists(info_file)) {
+    photoq_stop("No photoq run at ", folder,
+                ": run.json not found (train one with train_model)")
+  }
+  info <- jsonlite::read_json(info_file, simplifyVector = TRUE)
+  if (!identical(info$format, RUN_FORMAT)) {
+    photoq_stop(info_file, " is not a photoq run (format ", deparse_short(info$format), ")")
+  }
+  state_file <- file.path(folder, "state.json")
+  state <- if (file.exists(state_file)) {
+    jsonlite::read_json(state_file, simplifyVector = TRUE)
+  } else {
+    list(batches_done = 0L)
+  }
+  done <- as.integer(state$batches_done %||% 0L)
+  structure(
+    list(
+      path = folder,
+      info = info,
+      state = state,
+      settings = info$settings,
+      batches_done = done,
+      history = read_history(folder),
+      checkpoints = run_checkpoints(folder, done)
+    ),
+    class = "photoq_run"
+  )
+}
+
+read_history <- function(folder) {
+  file <- file.path(folder, "history.csv")
+  if (!file.exists(file)) {
+    return(data.frame(batch = integer(), set = character(), metric = character(),
+                      value = double(), stringsAsFactors = FALSE))
+  }
+  utils::read.csv(
+    file, colClasses = c(batch = "integer", set = "character", metric = "character", value = "numeric"),
+    na.strings = c("", "NA", "NaN", "nan"), stringsAsFactors = FALSE
+  )
+}
+
+run_checkpoints <- function(folder, done) {
+  files <- sort(list.files(file.path(folder, "checkpoints"), pattern = "^batch-[0-9]+\\.keras$",
+                           full.names = TRUE))
+  batch <- as.integer(sub("^batch-([0-9]+)\\.keras$", "\\1", basename(files)))
+  keep <- batch <= done
+  data.frame(batch = batch[keep], path = files[keep], stringsAsFactors = FALSE)
+}
+
+as_run <- function(run) {
+  if (inherits(run, "photoq_run")) open_run(run$path) else open_run(run)
+}
+
+#' @export
+print.photoq_run <- function(x, ...) {
+  best <- x$state$best_auc
+  best_text <- if (!is.null(best)) sprintf(", best validation AUC %.3f", best) else ""
+  cat(sprintf("<photoq run %s %s %d/%d batches%s>\n", x$path, middle_dot(), x$batches_done,
+              as.integer(x$settings$batches), best_text))
+  invisible(x)
+}
+
+#' @export
+summary.photoq_run <- function(object, ...) {
+  h <- object$history
+  validation <- h[h$set == "validation", , drop = FALSE]
+  wide <- if (nrow(validation)) {
+    out <- stats::reshape(validation[, c("batch", "metric", "value")], idvar = "batch",
+                          timevar = "metric", direction = "wide")
+    names(out) <- sub("^value\\.", "", names(out))
+    rownames(out) <- NULL
+    out[order(out$batch), , drop = FALSE]
+  } else {
+    data.frame(batch = integer())
+  }
+  structure(
+    list(
+      path = object$path,
+      batches_done = object$batches_done,
+      settings = object$settings,
+      best = object$state$best,
+      best_auc = object$state$best_auc,
+      best_batch = object$state$best_batch,
+      validation = wide
+    ),
+    class = "summary.photoq_run"
+  )
+}
+
+#' @export
+print.summary.photoq_run <- function(x, ...) {
+  s <- x$settings
+  cat(sprintf("photoq run %s\n%d/%d batches of %d, validation every %d, seed %d, learning rate %g\n",
+              x$path, x$batches_done, as.integer(s$batches), as.integer(s$batch_size),
+              as.integer(s$validate_every), as.integer(s$seed), s$learning_rate))
+  if (!is.null(x$best)) {
+    cat(sprintf("best checkpoint: %s (validation AUC %s)\n", x$best,
+                if (is.null(x$best_auc)) "NA" else sprintf("%.3f", x$best_auc)))
+  }
+  if (nrow(x$validation)) {
+    cat("\nvalidation by checkpoint:\n")
+    print(x$validation, row.names = FALSE, digits = 3)
+  }
+  invisible(x)
+}
+
+#' @rdname plot_history
+#' @param x A `photoq_run`.
+#' @param ... Passed to [plot_history()].
+#' @export
+plot.photoq_run <- function(x, ...) {
+  plot_history(x, ...)
+}
+
+#' Plot a run's training history (base graphics)
+#'
+#' Two panels by batch: the training loss (moving average) with the validation
+#' loss; the training accuracy (moving average) with validation accuracy, AUC
+#' and F1. `plot(run)` does the same.
+#'
+#' @param run A `photoq_run` or a run folder.
+#' @param file A PNG file to write, or `NULL` to draw on the current device.
+#' @return `file` when given, else the run, invisibly.
+#' @export
+#' @examples
+#' \donttest{
+#' if (photoq_available()) {
+#'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
+#'   plot_history(run)
+#'   plot_history(run, file = tempfile(fileext = ".png"))
+#' }
+#' }
+plot_history <- function(run, file = NULL) {
+  run <- as_run(run)
+  written <- with_png(file, width = 900, height = 750, draw_history(run))
+  invisible(if (is.null(file)) run else written)
+}
+
+draw_history <- function(run) {
+  h <- run$history
+  old <- graphics::par(mfrow = c(2, 1), mar = c(4, 4, 2.5, 1))
+  on.exit(graphics::par(old))
+  series <- function(set, metric) {
+    rows <- h[h$set == set & h$metric == metric & !is.na(h$value), , drop = FALSE]
+    rows[order(rows$batch), , drop = FALSE]
+  }
+  xlim <- if (nrow(h)) range(c(0, h$batch)) else c(0, max(1, run$settings$batches %||% 1))
+  title <- sprintf("%s: %d of %d batches", basename(run$path), run$batches_done,
+                   as.integer(run$settings$batches %||% run$batches_done))
+
+  loss <- list(train = series("train", "loss_avg"), validation = series("validation", "loss"))
+  values <- c(loss$train$value, loss$validation$value)
+  ylim <- if (length(values)) range(values) else c(0, 1)
+  graphics::plot(NA, xlim = xlim, ylim = ylim, xlab = "batch", ylab = "loss", main = title)
+  if (!nrow(h)) graphics::text(mean(xlim), mean(ylim), "no history yet")
+  graphics::lines(loss$train$batch, loss$train$value, col = "grey40", lwd = 1.5)
+  graphics::lines(loss$validation$batch, loss$validation$value, col = "firebrick", type = "o", pch = 16)
+  graphics::legend("topright", c("training (moving average)", "validation"), bty = "n",
+                   col = c("grey40", "firebrick"), lty = 1, pch = c(NA, 16), cex = 0.8)
+
+  metrics <- list(
+    list(set = "train", metric = "accuracy_avg", col = "grey40", label = "training accuracy (moving average)"),
+    list(set = "validation", metric = "accuracy", col = "steelblue", label = "validation accuracy"),
+    list(set = "validation", metric = "auc", col = "firebrick", label = "validation AUC"),
+    list(set = "validation", metric = "f1", col = "darkgreen", label = "validation F1")
+  )
+  graphics::plot(NA, xlim = xlim, ylim = c(0, 1), xlab = "batch", ylab = "accuracy / AUC / F1")
+  graphics::abline(h = 0.5, col = "grey85", lty = 2)
+  for (m in metrics) {
+    s <- series(m$set, m$metric)
+    if (m$set == "train") {
+      graphics::lines(s$batch, s$value, col = m$col, lwd = 1.5)
+    } else {
+      graphics::lines(s$batch, s$value, col = m$col, type = "o", pch = 16)
+    }
+  }
+  graphics::legend("bottomright", vapply(metrics, `[[`, "", "label"), bty = "n", cex = 0.8,
+                   col = vapply(metrics, `[[`, "", "col"), lty = 1, pch = c(NA, 16, 16, 16))
+}
+
+# Draw `expr` into a PNG file when `file` is given, else on the current device.
+with_png <- function(file, width, height, expr) {
+  if (is.null(file)) {
+    force(expr)
+    return(invisible(NULL))
+  }
+  file <- check_path(file, "file")
+  dir.create(dirname(file), recursive = TRUE, showWarnings = FALSE)
+  grDevices::png(file, width = width, height = height, res = 110)
+  on.exit(grDevices::dev.off())
+  force(expr)
+  invisible(file)
+}

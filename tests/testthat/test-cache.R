@@ -1,0 +1,100 @@
+test_that("make_demo_photos() writes good/ and bad/ photos", {
+  skip_if_no_photoq()
+  folder <- make_demo_photos(tempfile("demo"), n_photos = 6, size = c(128, 96), seed = 3)
+  expect_true(dir.exists(folder))
+  good <- list.files(file.path(folder, "good"), pattern = "\\.jpg$")
+  bad <- list.files(file.path(folder, "bad"), pattern = "\\.jpg$")
+  expect_equal(length(good) + length(bad), 6)
+  expect_true(length(good) >= 1 && length(bad) >= 1)
+})
+
+test_that("build_cache() returns the cache R reads itself, and is incremental", {
+  skip_if_no_photoq()
+  photos <- make_demo_photos(tempfile("demo"), n_photos = 8, size = c(128, 96), seed = 2)
+  # a broken photo is skipped with its reason; nothing else is lost
+  writeLines("not a photo", file.path(photos, "bad", "broken.jpg"))
+  folder <- tempfile("cache")
+  expect_message(
+    cache <- build_cache(photos, folder, width = 96, workers = 2),
+    "8 photos in the cache: 8 added"
+  )
+  expect_s3_class(cache, "photoq_cache")
+  expect_equal(cache$path, normalizePath(folder))
+  expect_equal(nrow(cache$manifest), 8)
+  expect_equal(cache$build$added, 8L)
+  expect_equal(nrow(cache$skipped), 1)
+  expect_match(cache$skipped$path, "broken.jpg$")
+  expect_true(nzchar(cache$skipped$reason))
+  expect_named(cache$manifest, c("hash", "label", "split", "group", "original", "cached", "width",
+                                 "height", "source_width", "source_height", "taken"))
+  expect_true(all(cache$manifest$width == 96L))
+  expect_type(cache$manifest$height, "integer")
+  expect_true(all(cache$manifest$split %in% c("train", "validation", "test")))
+  expect_true(all(file.exists(file.path(folder, cache$manifest$cached))))
+  expect_equal(cache$info$views$overview$width, 96)
+  expect_equal(cache$info$classes, list(positive = "good", negative = "bad"))
+  # a second build reads nothing again
+  again <- build_cache(photos, folder, width = 96, verbose = FALSE)
+  expect_equal(again$build$added, 0L)
+  expect_equal(again$build$reused, 8L)
+  expect_equal(again$manifest, cache$manifest)
+  # another width in the same folder is refused with Python's message
+  expect_error(build_cache(photos, folder, width = 128, verbose = FALSE),
+               "holds 96 px wide images; asked for 128", class = "photoq_error")
+})
+
+test_that("open_cache() reads the cache without Python", {
+  skip_if_no_photoq()
+  fixture <- photoq_fixture()
+  cache <- open_cache(fixture$cache$path)
+  expect_s3_class(cache, "photoq_cache")
+  expect_equal(cache$manifest, fixture$cache$manifest)
+  expect_equal(nrow(cache$manifest), 40)
+  expect_s3_class(cache$skipped, "data.frame")
+  expect_named(cache$skipped, c("path", "label", "reason"))
+  expect_named(cache$conflicts, c("hash", "kind", "kept_label", "kept_path", "other_label",
+                                  "other_path"))
+  # the same tables as Python's open_cache
+  py <- reticulate::import("pyphotoq.interop", convert = FALSE)
+  pq <- reticulate::import("pyphotoq", convert = FALSE)
+  from_py <- photoq:::columns_to_df(reticulate::py_to_r(
+    py$table_columns(pq$open_cache(cache$path)$manifest)
+  ))
+  expect_equal(from_py[names(cache$manifest)], cache$manifest, ignore_attr = TRUE)
+  # it never needs Python: a child R process with no Python at all reads it
+  out <- run_r(c(
+    attach_photoq_code(),
+    sprintf("cache <- open_cache(%s)", deparse(cache$path)),
+    "cat('rows:', nrow(cache$manifest), '\\n')",
+    "cat('python started:', reticulate::py_available(initialize = FALSE), '\\n')"
+  ), env = c("PHOTOQ_PYTHON=/nonexistent/python"))
+  expect_match(paste(out, collapse = "\n"), "rows: 40 \npython started: FALSE", fixed = TRUE)
+  expect_error(open_cache(tempfile()), "cache.json not found", class = "photoq_error")
+})
+
+test_that("print() and summary() of a cache", {
+  skip_if_no_photoq()
+  cache <- photoq_fixture()$cache
+  expect_output(print(cache), "<photoq cache .* 40 photos \\(")
+  s <- summary(cache)
+  expect_s3_class(s, "summary.photoq_cache")
+  expect_equal(sum(s$counts), 40)
+  expect_equal(dimnames(s$counts)$split, c("train", "validation", "test"))
+  expect_equal(dimnames(s$counts)$label, c("bad", "good"))
+  expect_output(print(s), "96 px wide")
+})
+
+test_that("read_cached_image() reads a cached photo as an array", {
+  skip_if_no_photoq()
+  skip_if_no_package("jpeg")
+  cache <- photoq_fixture()$cache
+  m <- cache$manifest
+  img <- read_cached_image(cache, 1)
+  expect_equal(dim(img), c(m$height[1], m$width[1], 3L))
+  expect_true(all(img >= 0 & img <= 1))
+  expect_equal(read_cached_image(cache$path, m$hash[1]), img)
+  expect_equal(read_cached_image(cache, m$cached[1]), img)
+  expect_equal(read_cached_image(cache, m$original[1]), img)
+  expect_error(read_cached_image(cache, 41), "has 40 photos")
+  expect_error(read_cached_image(cache, "nope"), "No photo nope")
+})

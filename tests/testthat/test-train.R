@@ -1,0 +1,76 @@
+test_that("build_model() returns the Keras model with 47,266 parameters", {
+  skip_if_no_photoq()
+  model <- build_model()
+  expect_s3_class(model, "python.builtin.object")
+  expect_equal(reticulate::py_to_r(model$count_params()), 47266)
+  small <- build_model(filters = 8, last_filters = 16, strided_layers = 2, seed = NULL)
+  expect_lt(reticulate::py_to_r(small$count_params()), 47266)
+})
+
+test_that("train_model() trains into a run folder that R reads itself", {
+  skip_if_no_photoq()
+  fixture <- photoq_fixture()
+  run <- fixture$run
+  expect_s3_class(run, "photoq_run")
+  expect_equal(run$batches_done, 20L)
+  expect_equal(run$settings$batches, 20)
+  expect_equal(run$settings$validate_every, 10)
+  expect_equal(run$info$cache$id, fixture$cache$info$id)
+  expect_equal(run$checkpoints$batch, c(10L, 20L))
+  expect_true(all(file.exists(run$checkpoints$path)))
+  expect_true(run$state$best %in% c("checkpoints/batch-000010.keras", "checkpoints/batch-000020.keras"))
+  h <- run$history
+  expect_named(h, c("batch", "set", "metric", "value"))
+  expect_type(h$batch, "integer")
+  expect_setequal(unique(h$metric[h$set == "train"]), c("loss", "accuracy", "loss_avg", "accuracy_avg"))
+  expect_setequal(unique(h$metric[h$set == "validation"]), c("auc", "accuracy", "f1", "loss"))
+  expect_equal(sort(unique(h$batch[h$set == "validation"])), c(10L, 20L))
+  expect_true(file.exists(file.path(run$path, "history.png"))) # plot = TRUE by default
+})
+
+test_that("train_model() resumes and extends a run; settings are checked", {
+  skip_if_no_photoq()
+  fixture <- photoq_fixture()
+  folder <- file.path(fixture$dir, "extended")
+  first <- train_model(fixture$cache, folder, batches = 5, validate_every = 5, plot = FALSE,
+                       model_options = list(filters = 8, last_filters = 16))
+  expect_equal(first$batches_done, 5L)
+  expect_equal(first$settings$model_options, list(filters = 8L, last_filters = 16L))
+  more <- train_model(fixture$cache$path, folder, batches = 10, validate_every = 5, plot = FALSE,
+                      model_options = list(filters = 8, last_filters = 16))
+  expect_equal(more$batches_done, 10L)
+  expect_equal(nrow(more$checkpoints), 2)
+  expect_error(train_model(fixture$cache, folder, batches = 10, validate_every = 5, seed = 3,
+                           plot = FALSE, model_options = list(filters = 8, last_filters = 16)),
+               "started with other settings", class = "photoq_error")
+})
+
+test_that("open_run(), print(), summary() and plot() of a run", {
+  skip_if_no_photoq()
+  run <- photoq_fixture()$run
+  again <- open_run(run$path)
+  expect_equal(again, run)
+  expect_output(print(run), "<photoq run .* 20/20 batches")
+  s <- summary(run)
+  expect_s3_class(s, "summary.photoq_run")
+  expect_equal(s$validation$batch, c(10L, 20L))
+  expect_true(all(c("auc", "accuracy", "f1", "loss") %in% names(s$validation)))
+  expect_output(print(s), "validation by checkpoint")
+  expect_error(open_run(tempfile()), "run.json not found", class = "photoq_error")
+
+  file <- tempfile(fileext = ".pdf")
+  grDevices::pdf(file)
+  expect_invisible(plot(run))
+  expect_identical(plot_history(run$path), open_run(run$path))
+  grDevices::dev.off()
+  expect_gt(file.size(file), 1000)
+})
+
+test_that("plot_history() writes a PNG", {
+  skip_if_no_photoq()
+  skip_if_no_package("png")
+  file <- tempfile(fileext = ".png")
+  expect_equal(plot_history(photoq_fixture()$run, file = file), normalizePath(file))
+  img <- png::readPNG(file)
+  expect_equal(dim(img)[1:2], c(750, 900))
+})
