@@ -8,15 +8,16 @@ DEMO ?= demo
 
 R_PACKAGES := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-proc r-cran-jpeg r-cran-png
 
-.PHONY: demo test test-python test-r check-r install-python install-r docs bench clean
+.PHONY: demo test test-python test-r check-r examples install-python install-r docs bench clean
 
 ## demo: make demo photos, build the cache, train, evaluate, draw the pictures
 demo: install-python
 	$(PYTHON) -m pyphotoq demo $(DEMO)
 
-## test: every test, Python (pytest, with the rpy2 parity test) and R (R CMD check with testthat)
+## test: every test, Python (pytest, with the rpy2 parity test), R (R CMD check with testthat)
+## and both quick-start examples
 test: install-python install-r
-	$(MAKE) test-python check-r
+	$(MAKE) test-python check-r examples
 
 test-python:
 	$(PYTHON) -m pytest -q tests/python
@@ -39,6 +40,11 @@ check-r:
 	$(R) CMD build --no-build-vignettes .
 	_R_CHECK_FORCE_SUGGESTS_=false $(R) CMD check --no-manual photoq_*.tar.gz
 	@! grep -q -E "^Status: .*(ERROR|WARNING)" photoq.Rcheck/00check.log
+
+## examples: the same workflow in Python and in R (R uses the package R CMD check installed)
+examples:
+	$(PYTHON) examples/quickstart.py $(DEMO)/quickstart-py
+	R_LIBS=photoq.Rcheck Rscript examples/quickstart.R $(DEMO)/quickstart-r
 
 ## test-r: the testthat suite alone, against the source tree (quicker than check-r)
 test-r:
