@@ -58,6 +58,7 @@ bench:
 	$(PYTHON) benchmarks/bench_cache.py
 	$(PYTHON) benchmarks/bench_batches.py
 	$(PYTHON) benchmarks/bench_training.py
+	$(PYTHON) benchmarks/bench_r_face.py
 
 clean:
 	rm -rf $(DEMO) photoq.Rcheck photoq_*.tar.gz .pytest_cache
