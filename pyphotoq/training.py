@@ -24,6 +24,7 @@ from .cache import Cache, open_cache, write_atomic
 from .errors import PhotoqError
 from .metrics import binary_metrics
 from .model import build_model
+from .plots import plot_history
 from .prediction import predict_scores
 from .runs import (
     HISTORY_COLUMNS, Run, checkpoint_name, commit_checkpoint, create_run, open_run,
@@ -74,18 +75,18 @@ def train_model(
         )
     if (folder / "run.json").exists():
         run_handle = _resume(folder, cache, settings)
-        model = run_handle.load_model("latest") if run_handle.batches_done else None
     else:
         run_handle = create_run(folder, cache, settings)
-        model = None
-    if model is None:
+    done = run_handle.batches_done
+    if done >= batches:
+        return run_handle
+    if done:
+        model = run_handle.load_model("latest")
+    else:
         _clear_checkpoints(run_handle)
         model = build_model(learning_rate=learning_rate, seed=seed, **settings["model_options"])
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-    done = run_handle.batches_done
-    if done >= batches:
-        return run_handle
     recorder = _Recorder(run_handle, model, cache, validation, plot, progress)
     # fit() runs whole intervals; a last, shorter interval gets a second fit() call.
     full_intervals, remainder = divmod(batches - done, validate_every)
@@ -195,8 +196,6 @@ class _Recorder(keras.callbacks.Callback):
         state.update(batches_done=batch, latest=name)
         commit_checkpoint(self.run, with_moving_averages(self.history_rows), state)
         if self.plot:
-            from .plots import plot_history
-
             plot_history(self.run, self.run.path / "history.png")
 
     def close(self) -> None:
