@@ -31,7 +31,7 @@ install-python:
 install-r:
 	@Rscript -e 'for (p in c("reticulate", "testthat", "pROC", "jpeg", "png")) library(p, character.only = TRUE)' \
 		>/dev/null 2>&1 || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(R_PACKAGES); }
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(R_PACKAGES); }
 	@$(PYTHON) -c "import rpy2.robjects" 2>/dev/null || $(PYTHON) -m pip install -e ".[parity]"
 
 ## check-r: build the R package and run R CMD check, which runs the testthat suite
