@@ -99,17 +99,8 @@ build_cache <- function(photos, cache, width = 480, positive = "good", negative 
 #' }
 open_cache <- function(cache) {
   folder <- check_path(cache, "cache")
-  info_file <- file.path(folder, "cache.json")
-  if (!file.exists(info_file)) {
-    photoq_stop("No photoq cache at ", folder,
-                ": cache.json not found (build one with build_cache)")
-  }
-  info <- jsonlite::read_json(info_file, simplifyVector = TRUE)
-  if (!identical(info$format, CACHE_FORMAT) || as.integer(info$version %||% 0L) > CACHE_VERSION) {
-    photoq_stop(info_file, " is not a photoq cache of format version <= ", CACHE_VERSION,
-                " (found ", deparse_short(info$format), " version ",
-                deparse_short(info$version), ")")
-  }
+  info <- read_folder_info(folder, "cache.json", CACHE_FORMAT, CACHE_VERSION,
+                           "cache", "build one with build_cache")
   structure(
     list(
       path = folder,
@@ -226,4 +217,19 @@ read_cached_image <- function(cache, photo) {
     photoq_stop("`photo` must be a row number, a hash or a path, got ", deparse_short(photo))
   }
   jpeg::readJPEG(file.path(cache$path, m$cached[row]))
+}
+
+# The JSON file that makes `folder` a photoq cache or run, checked for its format and version.
+read_folder_info <- function(folder, file, format, version, kind, hint) {
+  info_file <- file.path(folder, file)
+  if (!file.exists(info_file)) {
+    photoq_stop("No photoq ", kind, " at ", folder, ": ", file, " not found (", hint, ")")
+  }
+  info <- jsonlite::read_json(info_file, simplifyVector = TRUE)
+  if (!identical(info$format, format) || as.integer(info$version %||% 0L) > version) {
+    photoq_stop(info_file, " is not a photoq ", kind, " of format version <= ", version,
+                " (found ", deparse_short(info$format), " version ",
+                deparse_short(info$version), ")")
+  }
+  info
 }

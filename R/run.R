@@ -1,6 +1,7 @@
 # The run folder, read by R alone: run.json, state.json, history.csv, checkpoints/.
 
 RUN_FORMAT <- "photoq-run"
+RUN_VERSION <- 1L
 
 #' Open a run folder (R alone, no Python)
 #'
@@ -29,15 +30,8 @@ RUN_FORMAT <- "photoq-run"
 #' }
 open_run <- function(run) {
   folder <- check_path(run, "run")
-  info_file <- file.path(folder, "run.json")
-  if (!file.exists(info_file)) {
-    photoq_stop("No photoq run at ", folder,
-                ": run.json not found (train one with train_model)")
-  }
-  info <- jsonlite::read_json(info_file, simplifyVector = TRUE)
-  if (!identical(info$format, RUN_FORMAT)) {
-    photoq_stop(info_file, " is not a photoq run (format ", deparse_short(info$format), ")")
-  }
+  info <- read_folder_info(folder, "run.json", RUN_FORMAT, RUN_VERSION,
+                           "run", "train one with train_model")
   state_file <- file.path(folder, "state.json")
   state <- if (file.exists(state_file)) {
     jsonlite::read_json(state_file, simplifyVector = TRUE)

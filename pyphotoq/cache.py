@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from .errors import CacheBusy, PhotoqError
-from .images import UnusablePhoto, open_photo
+from .images import UnusablePhoto, open_photo, read_photo_bytes
 from .sources import labelled_photos
 from .splits import METHODS as SPLIT_METHODS
 from .splits import SPLITS, assign_splits, check_fractions
@@ -201,6 +201,7 @@ class _Builder:
         self.quality = int(info["views"][OVERVIEW]["quality"])
         self.workers = workers or os.cpu_count() or 1
         self.progress = progress
+        self.known_by_hash: dict[str, dict] = {}  # ok rows of the last index, by content hash
 
     def update_sources(self, listing: pd.DataFrame) -> pd.DataFrame:
         known = _read_table(self.folder / "sources.csv", SOURCES_COLUMNS)
@@ -252,11 +253,9 @@ class _Builder:
     def _cache_one(self, job) -> dict:
         path, label, size, mtime_ns = job
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError as err:
-            reason = "cannot read: permission denied" if isinstance(err, PermissionError) else f"cannot read: {err.strerror or err}"
-            return _skipped_row(path, label, size, mtime_ns, reason)
+            data = read_photo_bytes(path)
+        except UnusablePhoto as err:
+            return _skipped_row(path, label, size, mtime_ns, str(err))
         digest = hashlib.sha256(data).hexdigest()
         target = self.folder / cached_name(digest)
         seen = self.known_by_hash.get(digest)

@@ -30,6 +30,8 @@ class Evaluation:
     f1: float
     share_positive: float
     n_photos: int
+    positive: str
+    negative: str
     roc: pd.DataFrame = field(repr=False)
     predictions: pd.DataFrame = field(repr=False)
     cache_path: Path = field(repr=False)
@@ -95,6 +97,8 @@ def evaluate_model(
         threshold=threshold,
         threshold_rule=rule,
         n_photos=len(frame),
+        positive=cache.positive,
+        negative=cache.info["classes"]["negative"],
         roc=roc_table(labels, scores) if both else pd.DataFrame(columns=["fpr", "tpr", "threshold"]),
         predictions=predictions,
         cache_path=cache.path,
@@ -127,8 +131,6 @@ def evaluate_checkpoints(run, splits=SPLITS, cache=None, progress: bool | None =
     """AUC and accuracy (at 0.5) of every checkpoint on each split: where does it overfit?"""
     run = run if isinstance(run, Run) else open_run(run)
     cache = run.open_cache(cache)
-    import keras
-
     frames = {split: cache.split(split) for split in splits}
     rows = []
     checkpoints = run.checkpoints
@@ -136,7 +138,7 @@ def evaluate_checkpoints(run, splits=SPLITS, cache=None, progress: bool | None =
         checkpoints.itertuples(), total=len(checkpoints), desc="Checkpoints",
         disable=None if progress is None else not progress,
     ):
-        model = keras.models.load_model(checkpoint.path)
+        model = run.load_model(checkpoint.batch)
         for split, frame in frames.items():
             metrics = binary_metrics(_is_positive(frame, cache), predict_scores(model, cache, frame))
             rows.append({"batch": checkpoint.batch, "split": split, "auc": metrics["auc"],

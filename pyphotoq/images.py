@@ -58,7 +58,7 @@ def open_photo(source, width: int = 480) -> OpenedPhoto:
 
     Raises UnusablePhoto with the reason when the file cannot be used.
     """
-    data = _read_bytes(source)
+    data = bytes(source) if isinstance(source, (bytes, bytearray)) else read_photo_bytes(source)
     if not data:
         raise UnusablePhoto("empty file (0 bytes)")
     with warnings.catch_warnings():
@@ -81,11 +81,10 @@ def open_photo(source, width: int = 480) -> OpenedPhoto:
             raise UnusablePhoto("image too large to decode in memory") from None
 
 
-def _read_bytes(source) -> bytes:
-    if isinstance(source, (bytes, bytearray)):
-        return bytes(source)
+def read_photo_bytes(path) -> bytes:
+    """The bytes of a photo file; UnusablePhoto with the reason when it cannot be read."""
     try:
-        with open(source, "rb") as handle:
+        with open(path, "rb") as handle:
             return handle.read()
     except PermissionError:
         raise UnusablePhoto("cannot read: permission denied") from None

@@ -198,12 +198,6 @@ def run_result(run) -> dict:
 
 def evaluation_result(result) -> dict:
     """An Evaluation with its metrics, ROC table and predictions as plain values."""
-    from .runs import open_run
-
-    try:
-        classes = dict(open_run(result.run_path).info.get("classes", {}))
-    except (OSError, ValueError):  # the run folder moved since (PhotoqError is a ValueError)
-        classes = {}
     return {
         "split": str(result.split),
         "checkpoint": str(result.checkpoint),
@@ -214,8 +208,8 @@ def evaluation_result(result) -> dict:
         "f1": to_plain(float(result.f1)),
         "share_positive": to_plain(float(result.share_positive)),
         "n_photos": int(result.n_photos),
-        "positive": str(classes.get("positive", "good")),
-        "negative": str(classes.get("negative", "bad")),
+        "positive": str(result.positive),
+        "negative": str(result.negative),
         "roc": table_columns(result.roc),
         "predictions": table_columns(result.predictions),
         "cache_path": str(result.cache_path),
