@@ -1,7 +1,9 @@
 """Shared fixtures: tiny demo photo folders and writers of hostile files."""
 
 import io
+import os
 import struct
+import sys
 import zlib
 
 import pytest
@@ -11,6 +13,29 @@ import pyphotoq
 from workflow_fixtures import demo_photos, small_cache, trained_run  # noqa: F401  (session fixtures)
 
 SMALL = (128, 96)  # (width, height) of the tiny demo photos: landscape 128x96, portrait 96x128
+
+_EXIT_STATUS = pytest.StashKey[int]()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """End the process without Python's finalisation once the parity test has embedded R.
+
+    R cannot be ended inside a process (rpy2 only ends it at exit), and reticulate keeps a
+    detached thread that schedules calls into the interpreter every 250 ms; while Python
+    finalises (TensorFlow makes that take seconds) that thread can touch a freed interpreter
+    and the process dies with a segmentation fault after every test has passed. By now the
+    summary is printed and every report written, so exit with pytest's status at once.
+    """
+    embedded = sys.modules.get("rpy2.rinterface_lib.embedded")
+    if embedded is not None and embedded.isinitialized():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(config.stash.get(_EXIT_STATUS, 1))
 
 
 @pytest.fixture

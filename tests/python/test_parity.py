@@ -63,19 +63,9 @@ def r(tmp_path_factory):
         else:
             os.environ[name] = value
     yield robjects
-    # rpy2 ends R at exit with a garbage collection that runs reticulate 1.28's finalizers of
-    # Python objects without the GIL, which aborts the process. Clean R's temporary folder
-    # and leave the rest to the process exit. reticulate's event polling keeps calling R's
-    # R_ProcessEvents from Python until then: unhook rpy2's callback there, which would run
-    # Python code while the interpreter shuts down.
-    import atexit
-
-    import rpy2.rinterface
-    from rpy2.rinterface_lib import openrlib
-
+    # R is never ended in this process (conftest.py exits without Python's finalisation once
+    # R is embedded), so R's temporary folder would be left behind: remove it here.
     temporary = str(robjects.r("tempdir()")[0])
-    atexit.unregister(rpy2.rinterface.endr)
-    openrlib.rlib.ptr_R_ProcessEvents = openrlib.ffi.NULL
     shutil.rmtree(temporary, ignore_errors=True)
 
 
