@@ -11,7 +11,7 @@ What it measures, in one run, each in its own child process (so each has its own
       (``pyphotoq.build_model()``) trained by one ``model.fit`` call on batches already in
       memory (prebuilt uint8 arrays of real cached pixels, one per image shape, following the
       same sampler's shape sequence), fed through a tf.data generator with the same
-      variable-shape spec as the package's stream;
+      variable-shape spec and pipeline options (autotuning off) as the package's stream;
   (b') information: (b) with ``tf.config.experimental.enable_op_determinism()``, which
       train_model switches on for reproducible runs (shows what determinism itself costs);
   (c) a REPLICA OF THE ORIGINAL LOOP, the baseline for the wall time of a whole run: per batch,
@@ -25,10 +25,13 @@ What it measures, in one run, each in its own child process (so each has its own
 Photos: ``pyphotoq.make_demo_photos(n_photos=200, size=(640, 480))`` cached at width 480,
 so the batches are 480x360 (landscape) or 480x640 (portrait), as a 480-wide cache holds them.
 
+(b), (b'), (a) and (c) run --rounds times, alternating, and each phase's shortest round is
+reported (the least disturbed by other work on this noisy machine); every round is printed too.
+
 Targets (issue 3): steady train_model images/s at least 0.95 of compute-only ((a)/(b) >= 0.95);
 the wall time of a whole run, validation included, below the replica's ((a)/(c) < 1).
 
-    python benchmarks/bench_training.py            # 200 batches (several minutes)
+    python benchmarks/bench_training.py            # 200 batches, 2 rounds (about 5 minutes)
     python benchmarks/bench_training.py --quick    # tiny photos, a few batches (smoke test)
 """
 
@@ -48,9 +51,9 @@ BATCH_SIZE = 4
 def _settings(quick: bool) -> dict:
     if quick:
         return {"n_photos": 60, "size": (128, 96), "width": 96, "fractions": (0.6, 0.2, 0.2),
-                "batches": 20, "validate_every": 10, "compute_batches": 10}
+                "batches": 20, "validate_every": 10, "compute_batches": 10, "rounds": 1}
     return {"n_photos": 200, "size": (640, 480), "width": 480, "fractions": (0.8, 0.1, 0.1),
-            "batches": 200, "validate_every": 100, "compute_batches": 100}
+            "batches": 200, "validate_every": 100, "compute_batches": 100, "rounds": 2}
 
 
 def _steady_rate(stamps: list[float], pauses: float = 0.0) -> float:
@@ -139,13 +142,13 @@ def phase_compute(cache: str, batches: int, deterministic: bool = False) -> dict
     if deterministic:  # as train_model does, for reproducible runs
         tf.config.experimental.enable_op_determinism()
     import pyphotoq
-    from pyphotoq.batches import IMAGE_SPEC, LABEL_SPEC
+    from pyphotoq.batches import IMAGE_SPEC, LABEL_SPEC, without_autotuning
 
     handle = pyphotoq.open_cache(cache)
     _, plan = _in_memory_plan(handle, batches)
-    dataset = tf.data.Dataset.from_generator(
+    dataset = without_autotuning(tf.data.Dataset.from_generator(
         lambda: iter(plan), output_signature=(IMAGE_SPEC, LABEL_SPEC)
-    ).prefetch(2)
+    ).prefetch(2))
     stamps: list[float] = []
 
     class Clock(keras.callbacks.Callback):
@@ -255,6 +258,7 @@ PHASES = {
 def main() -> None:
     args_parser = common.parser(__doc__)
     args_parser.add_argument("--batches", type=int, help="training batches for (a) and (c) (default 200)")
+    args_parser.add_argument("--rounds", type=int, help="rounds of (b), (b'), (a), (c) (default 2; quick 1)")
     args = args_parser.parse_args()
     settings = _settings(args.quick)
     batches = args.batches or settings["batches"]
@@ -279,15 +283,25 @@ def main() -> None:
               f"(b): {compute_batches} batches")
         print()
         cache_path = str(cache.path)
-        compute = common.run_child(__file__, "compute_only", cache=cache_path, batches=compute_batches)
-        compute_det = common.run_child(__file__, "compute_only", cache=cache_path, batches=compute_batches,
-                                       deterministic=True)
-        train = common.run_child(__file__, "train_model", cache=cache_path, run=str(work / "run"),
-                                 batches=batches, validate_every=every)
-        replica = common.run_child(__file__, "replica", cache=cache_path, folder=str(work / "replica"),
-                                   batches=batches, validate_every=every)
-        evaluation = common.run_child(__file__, "evaluate", run=str(work / "run"))
-        scoring = common.run_child(__file__, "score", run=str(work / "run"), photos=str(photos))
+        rounds = {"compute": [], "compute_det": [], "train": [], "replica": []}
+        for number in range(args.rounds or settings["rounds"]):
+            print(f"round {number + 1} ...", file=sys.stderr, flush=True)
+            rounds["compute"].append(common.run_child(
+                __file__, "compute_only", cache=cache_path, batches=compute_batches))
+            rounds["compute_det"].append(common.run_child(
+                __file__, "compute_only", cache=cache_path, batches=compute_batches, deterministic=True))
+            rounds["train"].append(common.run_child(
+                __file__, "train_model", cache=cache_path, run=str(work / f"run-{number}"),
+                batches=batches, validate_every=every))
+            rounds["replica"].append(common.run_child(
+                __file__, "replica", cache=cache_path, folder=str(work / f"replica-{number}"),
+                batches=batches, validate_every=every))
+        # the least disturbed round of each phase: the one with the shortest wall time
+        compute, compute_det, train, replica = (
+            min(results, key=lambda result: result["wall"]) for results in rounds.values()
+        )
+        evaluation = common.run_child(__file__, "evaluate", run=str(work / "run-0"))
+        scoring = common.run_child(__file__, "score", run=str(work / "run-0"), photos=str(photos))
 
     ex_validation = train["images"] / (train["wall"] - train["intervals"])
     replica_ex_validation = replica["images"] / (replica["wall"] - replica["intervals"])
@@ -313,6 +327,13 @@ def main() -> None:
         ["training", "images", "seconds", "images/s", "steady images/s", "steady vs (b)", "peak RSS MiB"],
         rows, title="training (steady: between first and last batch, validation intervals out)",
     )
+    if len(rounds["train"]) > 1:
+        common.print_table(
+            ["phase", *[f"round {i + 1} s (steady img/s)" for i in range(len(rounds["train"]))]],
+            [[name, *[f"{r['wall']:.1f} ({r['steady_rate']:.1f})" for r in results]]
+             for name, results in zip(("(b)", "(b')", "(a)", "(c)"), rounds.values())],
+            title="every round (the table above uses each phase's shortest round)",
+        )
     common.print_table(
         ["validation + checkpoints", "images scored", "seconds", "images/s"],
         [["(a) train_model: validation (predict_scores)", train["validated_images"], train["validation"],

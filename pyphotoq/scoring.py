@@ -12,7 +12,7 @@ import pandas as pd
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from .batches import IMAGE_SPEC
+from .batches import IMAGE_SPEC, without_autotuning
 from .errors import PhotoqError
 from .evaluation import validation_threshold
 from .images import UnusablePhoto, open_photo
@@ -70,7 +70,9 @@ def score_photos(
                         yield np.stack([a for _, a in part])
                 bar.update(len(chunk))
 
-    dataset = tf.data.Dataset.from_generator(batches, output_signature=IMAGE_SPEC).prefetch(2)
+    dataset = without_autotuning(
+        tf.data.Dataset.from_generator(batches, output_signature=IMAGE_SPEC).prefetch(2)
+    )
     scores = predict_images(model, dataset)
     bar.close()
     scored = pd.DataFrame({"path": batched_paths, "score": scores})

@@ -141,6 +141,14 @@ def test_training_batches_continue_the_same_stream(cache):
         np.testing.assert_array_equal(a, b)
 
 
+def test_pipelines_run_without_tf_data_autotuning(cache):
+    # deleting an iterator waits for the autotuning thread to wake (seconds at the end of fit)
+    training = training_batches(cache, seed=0, stop=2)
+    ordered, _ = ordered_batches(cache, cache.split("train"))
+    assert training.options().autotune.enabled is False
+    assert ordered.options().autotune.enabled is False
+
+
 def shape_change_seed(cache, batches=8):
     """A seed whose batches 0 and 1 share a shape and batch 2 has another."""
     frame = cache.split("train")
