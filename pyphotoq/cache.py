@@ -241,8 +241,7 @@ class _Builder:
                 if time.monotonic() - last_save > _INDEX_SAVE_SECONDS:
                     self._save_index(rows)
                     last_save = time.monotonic()
-        bar.close()
-        self._save_index(rows)
+        bar.close()  # _finish writes the complete index
 
     def _bar_off(self):
         return None if self.progress is None else not self.progress
@@ -417,7 +416,10 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def _write_table(path: Path, frame: pd.DataFrame) -> None:
-    write_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
+    """Write a table atomically, unless the file already holds exactly this text."""
+    text = frame.to_csv(index=False, lineterminator="\n")
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        write_atomic(path, text)
 
 
 def _read_table(path: Path, columns: list[str]) -> pd.DataFrame:

@@ -286,6 +286,8 @@ def test_second_build_does_no_image_work(make_photos, tmp_path):
     stat = victim.stat()
     victim.write_bytes(b"\0" * stat.st_size)
     os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    tables = ("manifest.csv", "skipped.csv", "conflicts.csv", "sources.csv", "cache.json")
+    written = {name: (tmp_path / "cache" / name).stat().st_mtime_ns for name in tables}
 
     second = build(photos, tmp_path / "cache", width=96)
     assert (second.summary.added, second.summary.reused, second.summary.removed) == (0, 8, 0)
@@ -293,6 +295,8 @@ def test_second_build_does_no_image_work(make_photos, tmp_path):
     pd.testing.assert_frame_equal(second.manifest, first.manifest)
     assert cached_files(tmp_path / "cache") == files
     assert second.id == first.id
+    # nothing changed, so nothing is rewritten (file-syncing tools see no change)
+    assert {name: (tmp_path / "cache" / name).stat().st_mtime_ns for name in tables} == written
 
 
 def test_new_photos_are_added_and_old_ones_keep_their_split(make_photos, tmp_path):
