@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny demo photo folders and writers of hostile files."""
+"""Shared fixtures (tiny demo photo folders, writers of hostile files) and the process exit."""
 
 import io
 import os
