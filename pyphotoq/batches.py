@@ -31,8 +31,7 @@ def without_autotuning(dataset: tf.data.Dataset) -> tf.data.Dataset:
     """`dataset` with tf.data's autotuning off (parallelism and prefetch depth are fixed).
 
     The autotuning thread sleeps for longer and longer rounds, and deleting an iterator waits
-    for it to wake: measured here, 5.5 s of dead time at the end of a 16 s `fit`, and at the
-    end of every evaluation.
+    for it to wake: measured here, 5.5 s of dead time at the end of a 16 s `fit`.
     """
     options = tf.data.Options()
     options.autotune.enabled = False
