@@ -227,7 +227,7 @@ def times(value: float) -> str:
 
 
 def verdict(value: float, target: float, higher_is_better: bool = True) -> str:
-    """'meets target' or 'below target' for a ratio (printed, never asserted)."""
+    """'meets target' or 'misses target' for a ratio (printed, never asserted)."""
     if _nan(value):
         return "n/a"
     ok = value >= target if higher_is_better else value <= target
