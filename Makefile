@@ -6,9 +6,12 @@ export PHOTOQ_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)'
 export PHOTOQ_SOURCE := $(CURDIR)
 DEMO ?= demo
 
-R_PACKAGES := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-proc r-cran-jpeg r-cran-png
+R_PACKAGES := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-proc r-cran-jpeg r-cran-png \
+	r-cran-ggplot2
+# headless Chromium: the browser test of the HTML report
+BROWSER_PACKAGES := chromium
 
-.PHONY: demo test test-python test-r check-r examples install-python install-r docs bench clean
+.PHONY: demo test test-python test-r check-r examples install-python install-r r-python-source docs bench clean
 
 ## demo: make demo photos, build the cache, train, evaluate, draw the pictures
 demo: install-python
@@ -24,18 +27,28 @@ test-python:
 
 ## install-python: pyphotoq (editable) with its dependencies and the test tools, if missing
 install-python:
-	@$(PYTHON) -c "import pyphotoq, tensorflow, pytest" 2>/dev/null || \
+	@$(PYTHON) -c "import pyphotoq, tensorflow, pytest, jinja2" 2>/dev/null || \
 		$(PYTHON) -m pip install -e ".[test]"
 
-## install-r: R and the R packages from Debian, if missing (R first: rpy2 builds against it)
-install-r:
-	@Rscript -e 'for (p in c("reticulate", "testthat", "pROC", "jpeg", "png")) library(p, character.only = TRUE)' \
-		>/dev/null 2>&1 || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(R_PACKAGES); }
+## install-r: R, the R packages and Chromium from Debian, if missing (R first: rpy2 builds against it),
+## then the R package photoq itself, carrying pyphotoq's source for install_photoq()
+install-r: r-python-source
+	@{ Rscript -e 'for (p in c("reticulate", "testthat", "pROC", "jpeg", "png", "ggplot2")) library(p, character.only = TRUE)' \
+		&& command -v chromium; } >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(R_PACKAGES) $(BROWSER_PACKAGES); }
 	@$(PYTHON) -c "import rpy2.robjects" 2>/dev/null || $(PYTHON) -m pip install -e ".[parity]"
+	$(R) CMD INSTALL --no-multiarch .
+
+## r-python-source: copy pyphotoq's source into inst/python, so that the R package carries it
+## and install_photoq() works without a checkout (generated; ignored by git)
+r-python-source:
+	rm -rf inst/python
+	mkdir -p inst/python
+	cp -R pyproject.toml README.md LICENSE.md pyphotoq inst/python/
+	find inst/python -name __pycache__ -prune -exec rm -rf {} +
 
 ## check-r: build the R package and run R CMD check, which runs the testthat suite
-check-r:
+check-r: r-python-source
 	rm -rf photoq.Rcheck photoq_*.tar.gz
 	$(R) CMD build --no-build-vignettes .
 	_R_CHECK_FORCE_SUGGESTS_=false $(R) CMD check --no-manual photoq_*.tar.gz

@@ -1,14 +1,18 @@
 # The shared image cache: built by pyphotoq, read here by R alone.
 
+# manifest.csv of format version 2; in memory, `cached` (the overview file) is added after
+# `original`, derived from the hash by the one rule (view_file()).
 MANIFEST_COLUMNS <- c(
-  "hash", "label", "split", "group", "original", "cached",
+  "hash", "label", "split", "group", "original",
   "width", "height", "source_width", "source_height", "taken"
 )
 SKIPPED_COLUMNS <- c("path", "label", "reason")
 CONFLICT_COLUMNS <- c("hash", "kind", "kept_label", "kept_path", "other_label", "other_path")
 INTEGER_COLUMNS <- c("width", "height", "source_width", "source_height")
+PATH_COLUMNS <- c("original", "path", "kept_path", "other_path")
 CACHE_FORMAT <- "photoq-cache"
-CACHE_VERSION <- 1L
+CACHE_VERSION <- 2L
+VIEW_EXTENSIONS <- c(jpeg = "jpg", png = "png")
 
 #' Build or update the image cache
 #'
@@ -22,16 +26,23 @@ CACHE_VERSION <- 1L
 #' @param cache The cache folder (created if needed).
 #' @param width Width in pixels of the cached images (at least 64).
 #' @param positive,negative Names of the two classes (subfolders).
-#' @param split_method `"hash"` (by content) or `"burst"` (keeps bursts of
-#'   near-identical shots in one split).
-#' @param split_fractions Training, validation and test shares (summing to 1).
-#' @param burst_seconds Seconds between shots of one burst.
+#' @param split_method `"scene"` (the default: photos taken within
+#'   `burst_seconds` of each other, in any folder, and photos that look alike
+#'   stay in one split, so validation measures what test will: new scenes),
+#'   `"burst"` (shots of one burst in one folder together) or `"hash"` (every
+#'   photo on its own).
+#' @param split_fractions Fractions of train, validation and test.
+#' @param burst_seconds Seconds between two shots of one group (`NULL`: 30 for
+#'   "scene", 3 for "burst").
 #' @param quality JPEG quality of the cached images.
 #' @param workers Number of threads, `NULL` for one per CPU.
 #' @param wait Seconds to wait for another build holding the cache.
 #' @param progress Show a progress bar: `TRUE`, `FALSE`, or `NULL` (only on a
 #'   terminal).
 #' @param verbose Print what the build did.
+#' @param verify How every cached file is checked: `"quick"` (present, its
+#'   recorded size, and its checksum when its time stamp changed) or `"full"`
+#'   (every checksum). Missing or damaged files are made again and reported.
 #' @return A `photoq_cache` (see [open_cache()]) whose `build` element says what
 #'   this build did.
 #' @export
@@ -43,9 +54,9 @@ CACHE_VERSION <- 1L
 #'   summary(cache)
 #' }
 build_cache <- function(photos, cache, width = 480, positive = "good", negative = "bad",
-                        split_method = "hash", split_fractions = c(0.8, 0.1, 0.1),
-                        burst_seconds = 3, quality = 95, workers = NULL, wait = 0,
-                        progress = NULL, verbose = TRUE) {
+                        split_method = "scene", split_fractions = c(0.8, 0.1, 0.1),
+                        burst_seconds = NULL, quality = 95, workers = NULL, wait = 0,
+                        progress = NULL, verbose = TRUE, verify = "quick") {
   if (!is.numeric(split_fractions) || length(split_fractions) != 3 || anyNA(split_fractions)) {
     photoq_stop("`split_fractions` must be three numbers, got ", deparse_short(split_fractions))
   }
@@ -59,12 +70,13 @@ build_cache <- function(photos, cache, width = 480, positive = "good", negative 
     negative = check_string(negative, "negative"),
     split_method = check_string(split_method, "split_method"),
     split_fractions = as.double(split_fractions), # three numbers: a Python list
-    burst_seconds = check_number(burst_seconds, "burst_seconds"),
+    burst_seconds = check_number(burst_seconds, "burst_seconds", null_ok = TRUE),
     quality = check_whole(quality, "quality", min = 1),
     workers = check_whole(workers, "workers", null_ok = TRUE, min = 1),
     wait = check_number(wait, "wait"),
     progress = check_flag(progress, "progress", null_ok = TRUE),
-    verbose = FALSE
+    verbose = FALSE,
+    verify = check_string(verify, "verify")
   )
   result <- from_python("cache_result", handle)
   opened <- open_cache(result$path)
@@ -83,10 +95,14 @@ build_cache <- function(photos, cache, width = 480, positive = "good", negative 
 #'
 #' @param cache The cache folder (or a `photoq_cache`).
 #' @return A `photoq_cache`: a list with `path`, `info` (the parsed
-#'   `cache.json`), and data frames `manifest` (columns hash, label, split,
-#'   group, original, cached, width, height, source_width, source_height,
-#'   taken; `cached` is relative to `path`), `skipped` (path, label, reason) and
-#'   `conflicts` (hash, kind, kept_label, kept_path, other_label, other_path).
+#'   `cache.json`), `views` (the names of the declared views), and data frames
+#'   `manifest` (columns hash, label, split, group, original, cached, width,
+#'   height, source_width, source_height, taken; `cached` is the overview's
+#'   file relative to `path`, derived from the hash by the rule
+#'   `views/<view>/<hh>/<hash>.<extension>`), `skipped` (path, label, reason)
+#'   and `conflicts` (hash, kind, kept_label, kept_path, other_label,
+#'   other_path). Every table is checked: a problem names the file, row and
+#'   column. Caches of format version 1 are read as well.
 #' @seealso [read_cached_image()] for the images.
 #' @export
 #' @examples
@@ -101,33 +117,166 @@ open_cache <- function(cache) {
   folder <- check_path(cache, "cache")
   info <- read_folder_info(folder, "cache.json", CACHE_FORMAT, CACHE_VERSION,
                            "cache", "build one with build_cache")
+  version <- as.integer(info$version)
+  info <- check_views(info, file.path(folder, "cache.json"))
   structure(
     list(
       path = folder,
       info = info,
-      manifest = read_table(file.path(folder, "manifest.csv"), MANIFEST_COLUMNS),
-      skipped = read_table(file.path(folder, "skipped.csv"), SKIPPED_COLUMNS),
-      conflicts = read_table(file.path(folder, "conflicts.csv"), CONFLICT_COLUMNS),
+      views = names(info$views),
+      manifest = read_manifest(folder, info, version),
+      skipped = read_table(file.path(folder, "skipped.csv"), SKIPPED_COLUMNS, version),
+      conflicts = read_table(file.path(folder, "conflicts.csv"), CONFLICT_COLUMNS, version),
       build = NULL
     ),
     class = "photoq_cache"
   )
 }
 
-# A cache CSV as a data.frame of strings ("" stays ""), with the integer columns as integers.
-read_table <- function(file, columns) {
+# The declared views, checked; a version-1 declaration (`format`) read as `encoding`.
+check_views <- function(info, file) {
+  views <- info$views
+  if (!is.list(views) || is.null(views$overview)) {
+    photoq_stop(file, ": views must declare the 'overview' view")
+  }
+  for (name in names(views)) {
+    spec <- views[[name]]
+    if (!grepl("^[a-z][a-z0-9_-]{0,31}$", name)) {
+      photoq_stop(file, ": view name ", deparse_short(name), " must be lower-case letters, digits, '-' or '_'")
+    }
+    encoding <- spec$encoding %||% spec$format %||% "jpeg"
+    if (!is.character(encoding) || length(encoding) != 1 || !encoding %in% names(VIEW_EXTENSIONS)) {
+      photoq_stop(file, ": view ", name, ": encoding must be jpeg or png, got ", deparse_short(encoding))
+    }
+    views[[name]]$encoding <- encoding
+  }
+  width <- views$overview$width
+  if (!is.numeric(width) || length(width) != 1 || is.na(width) || width < 64 || width != round(width)) {
+    photoq_stop(file, ": view overview: width must be a whole number >= 64, got ", deparse_short(width))
+  }
+  if (!is.character(info$id) || length(info$id) != 1 || !grepl("^[A-Za-z0-9_-]{1,64}$", info$id)) {
+    photoq_stop(file, ": id must be a string of letters, digits, '-' or '_', got ", deparse_short(info$id))
+  }
+  info$views <- views
+  info
+}
+
+#' The file of a photo's view in a cache (R alone, no Python)
+#'
+#' Every file of a cache is found by one rule:
+#' `views/<view>/<hh>/<hash>.<extension>`, where `<hh>` is the first two
+#' digits of the photo's hash and the extension follows the view's encoding
+#' in `cache.json` (`jpg` for jpeg, `png` for png).
+#'
+#' @param cache A `photoq_cache` or a cache folder.
+#' @param hash Content hashes (64 hex digits) from the manifest.
+#' @param view The name of a view declared in the cache (see `cache$views`).
+#' @return Absolute paths of the files.
+#' @export
+#' @examples
+#' if (photoq_available()) {
+#'   photos <- make_demo_photos(tempfile("photos"), n_photos = 12, size = c(128, 96))
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   view_file(cache, cache$manifest$hash[1])
+#' }
+view_file <- function(cache, hash, view = "overview") {
+  cache <- as_cache(cache)
+  view <- check_string(view, "view")
+  file.path(cache$path, view_relative(hash, view, cache$info))
+}
+
+view_relative <- function(hash, view, info) {
+  spec <- info$views[[view]]
+  if (is.null(spec)) {
+    photoq_stop("The cache has no view ", deparse_short(view), " (views: ",
+                paste(names(info$views), collapse = ", "), ")")
+  }
+  bad <- !grepl("^[0-9a-f]{64}$", hash)
+  if (any(bad)) photoq_stop("Not a photo hash (64 hex digits): ", deparse_short(hash[bad][1]))
+  extension <- VIEW_EXTENSIONS[[spec$encoding]]
+  if (!length(hash)) return(character())
+  sprintf("views/%s/%s/%s.%s", view, substr(hash, 1, 2), hash, extension)
+}
+
+# manifest.csv, every row checked (named by file, row and column), with `cached` derived.
+read_manifest <- function(folder, info, version) {
+  file <- file.path(folder, "manifest.csv")
+  m <- read_table(file, MANIFEST_COLUMNS, version)
+  labels <- c(info$classes$positive, info$classes$negative)
+  fail <- function(column, row, reason) {
+    photoq_stop(file, " row ", row, ", column ", column, ": ",
+                deparse_short(m[[column]][row]), " ", reason, call = NULL)
+  }
+  checks <- list(
+    hash = list(grepl("^[0-9a-f]{64}$", m$hash), "is not a SHA-256 (64 hex digits)"),
+    label = list(m$label %in% labels, paste("is not one of the classes", paste(labels, collapse = ", "))),
+    split = list(m$split %in% c("train", "validation", "test"), "is not train, validation or test"),
+    group = list(grepl("^[0-9a-f]{64}$", m$group), "is not a SHA-256 (64 hex digits)"),
+    original = list(nzchar(m$original), "is empty")
+  )
+  for (column in names(checks)) {
+    bad <- which(!checks[[column]][[1]])
+    if (length(bad)) fail(column, bad[1], checks[[column]][[2]])
+  }
+  for (column in c("width", "height", "source_width", "source_height")) {
+    bad <- which(is.na(m[[column]]) | m[[column]] <= 0)
+    if (length(bad)) fail(column, bad[1], "is not a positive whole number")
+  }
+  derived <- view_relative(m$hash, "overview", info)
+  if ("cached" %in% names(m)) {
+    bad <- which(m$cached != derived)
+    if (length(bad)) fail("cached", bad[1], "is not the overview file of the row's hash")
+  }
+  m$cached <- derived
+  others <- setdiff(names(m), c(MANIFEST_COLUMNS[1:5], "cached"))
+  m[, c(MANIFEST_COLUMNS[1:5], "cached", others), drop = FALSE]
+}
+
+# File names in the tables of format 2: `%XX` stands for a byte (see the README).
+decode_paths <- function(x) {
+  encoded <- grepl("%", x, fixed = TRUE)
+  x[encoded] <- vapply(x[encoded], utils::URLdecode, "", USE.NAMES = FALSE)
+  x
+}
+
+# A cache CSV as a data.frame of strings ("" stays ""), with the integer columns as integers;
+# a damaged table is an error naming the file (and the row and column).
+read_table <- function(file, columns, version = CACHE_VERSION) {
   if (!file.exists(file)) {
     empty <- rep(list(character()), length(columns))
     names(empty) <- columns
-    frame <- structure(empty, class = "data.frame", row.names = integer())
-  } else {
-    frame <- utils::read.csv(
+    return(structure(empty, class = "data.frame", row.names = integer()))
+  }
+  if (file.size(file) == 0) {
+    photoq_stop(file, " is empty (0 bytes): expected a header line with ",
+                paste(columns, collapse = ", "), call = NULL)
+  }
+  frame <- tryCatch(
+    utils::read.csv(
       file, colClasses = "character", na.strings = character(), check.names = FALSE,
       stringsAsFactors = FALSE, encoding = "UTF-8"
-    )
+    ),
+    error = function(e) photoq_stop(file, " cannot be read as a table: ", conditionMessage(e), call = NULL),
+    warning = function(w) photoq_stop(file, " cannot be read as a table: ", conditionMessage(w), call = NULL)
+  )
+  missing <- setdiff(columns, names(frame))
+  if (length(missing)) {
+    photoq_stop(file, " lacks the column", if (length(missing) > 1) "s", " ",
+                paste(missing, collapse = ", "), call = NULL)
   }
   for (column in intersect(names(frame), INTEGER_COLUMNS)) {
-    frame[[column]] <- as.integer(frame[[column]])
+    values <- suppressWarnings(as.integer(frame[[column]]))
+    bad <- which(is.na(values) | values < 0 | as.character(values) != frame[[column]])
+    if (length(bad)) {
+      photoq_stop(file, " row ", bad[1], ", column ", column, ": ",
+                  deparse_short(frame[[column]][bad[1]]), " is not a whole number >= 0", call = NULL)
+    }
+    frame[[column]] <- values
+  }
+  if (version >= 2) {
+    for (column in intersect(names(frame), PATH_COLUMNS)) {
+      frame[[column]] <- decode_paths(frame[[column]])
+    }
   }
   frame
 }
@@ -184,8 +333,9 @@ print.summary.photoq_cache <- function(x, ...) {
 #' @param cache A `photoq_cache` or a cache folder.
 #' @param photo Which photo: a row number of the manifest, a content hash, a
 #'   `cached` path from the manifest, or an `original` path.
+#' @param view Which view of the photo (one of `cache$views`).
 #' @return The image as a numeric array of height x width x 3 (RGB) in
-#'   \[0, 1\], as [jpeg::readJPEG()] reads it.
+#'   \[0, 1\], as [jpeg::readJPEG()] (or [png::readPNG()]) reads it.
 #' @export
 #' @examples
 #' if (photoq_available() && requireNamespace("jpeg", quietly = TRUE)) {
@@ -195,7 +345,7 @@ print.summary.photoq_cache <- function(x, ...) {
 #'   dim(img)
 #'   plot(as.raster(img))
 #' }
-read_cached_image <- function(cache, photo) {
+read_cached_image <- function(cache, photo, view = "overview") {
   if (!requireNamespace("jpeg", quietly = TRUE)) {
     photoq_stop("read_cached_image() needs the jpeg package: install.packages(\"jpeg\")")
   }
@@ -216,7 +366,8 @@ read_cached_image <- function(cache, photo) {
   } else {
     photoq_stop("`photo` must be a row number, a hash or a path, got ", deparse_short(photo))
   }
-  jpeg::readJPEG(file.path(cache$path, m$cached[row]))
+  file <- view_file(cache, m$hash[row], view)
+  if (identical(cache$info$views[[view]]$encoding, "png")) png::readPNG(file) else jpeg::readJPEG(file)
 }
 
 # The JSON file that makes `folder` a photoq cache or run, checked for its format and version.
@@ -225,8 +376,12 @@ read_folder_info <- function(folder, file, format, version, kind, hint) {
   if (!file.exists(info_file)) {
     photoq_stop("No photoq ", kind, " at ", folder, ": ", file, " not found (", hint, ")")
   }
-  info <- jsonlite::read_json(info_file, simplifyVector = TRUE)
-  if (!identical(info$format, format) || as.integer(info$version %||% 0L) > version) {
+  info <- tryCatch(
+    jsonlite::read_json(info_file, simplifyVector = TRUE),
+    error = function(e) photoq_stop(info_file, " cannot be read as JSON: ", trimws(conditionMessage(e)))
+  )
+  if (!is.list(info) || !identical(info$format, format) || !is.numeric(info$version %||% 0L) ||
+      length(info$version %||% 0L) != 1 || as.integer(info$version %||% 0L) > version) {
     photoq_stop(info_file, " is not a photoq ", kind, " of format version <= ", version,
                 " (found ", deparse_short(info$format), " version ",
                 deparse_short(info$version), ")")

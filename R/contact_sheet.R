@@ -1,16 +1,19 @@
-#' Contact sheet of the highest- and lowest-scoring photos (base graphics)
+#' Contact sheet of an evaluation (ggplot2)
 #'
-#' The `n_top` best-scoring and `n_bottom` worst-scoring photos of an
-#' evaluation in a grid of `columns` (5 x 5 for the default 13 + 12), read from the cache
-#' with the 'jpeg' package and drawn with [graphics::rasterImage()]; each is
-#' captioned with its score and label, and misclassified ones are outlined in
-#' red.
+#' The `n_top` best- and `n_bottom` worst-scoring photos of an evaluation and
+#' every misclassified one, best first, each captioned with its rank, score
+#' (three decimals) and true label. Photos called good come first; a line at
+#' the threshold parts them from those called bad. Frames show which photos are
+#' misclassified (red) or correct (grey), with a legend. The photos are read
+#' from the cache with the 'jpeg' package; their places, captions and frames
+#' come from [contact_sheet_data()], the table Python's `contact_sheet` draws.
 #'
 #' @param result A `photoq_evaluation` from [evaluate_model()].
-#' @param file A PNG file to write, or `NULL` to draw on the current device.
+#' @param file A picture file to write (PNG, PDF, ... from its extension), or
+#'   `NULL`.
 #' @param n_top,n_bottom How many of the highest and lowest scores to show.
 #' @param columns Photos per row.
-#' @return `file` when given, else `result`, invisibly.
+#' @return A ggplot object (invisibly when `file` is given).
 #' @export
 #' @examples
 #' \donttest{
@@ -24,79 +27,61 @@
 #' }
 contact_sheet <- function(result, file = NULL, n_top = 13, n_bottom = 12, columns = 5) {
   check_evaluation(result)
-  n_top <- check_whole(n_top, "n_top", min = 0)
-  n_bottom <- check_whole(n_bottom, "n_bottom", min = 0)
-  columns <- check_whole(columns, "columns", min = 1)
   if (!requireNamespace("jpeg", quietly = TRUE)) {
     photoq_stop("contact_sheet() needs the jpeg package: install.packages(\"jpeg\")")
   }
-  shown <- sheet_rows(result$predictions, n_top, n_bottom)
-  if (!nrow(shown)) {
-    photoq_stop("Nothing to show: no predictions, or n_top and n_bottom are both 0")
+  data <- contact_sheet_data(result, n_top = n_top, n_bottom = n_bottom, columns = columns)
+  tiles <- data$tiles
+  if (!nrow(tiles)) {
+    photoq_stop("Nothing to show: no predictions, or n_top and n_bottom are both 0 ",
+                "and nothing is misclassified")
   }
-  rows <- as.integer(ceiling(nrow(shown) / columns))
-  written <- with_png(file, width = 200 * columns, height = 175 * rows + 60,
-                      draw_sheet(result, shown, rows, columns))
-  invisible(if (is.null(file)) result else written)
-}
-
-# The rows to show: best first, then worst (lowest last); each photo once.
-sheet_rows <- function(predictions, n_top, n_bottom) {
-  p <- predictions[order(-predictions$score), , drop = FALSE]
-  n <- nrow(p)
-  if (n <= n_top + n_bottom) {
-    keep <- seq_len(n)
-  } else {
-    keep <- c(seq_len(n_top), if (n_bottom) seq(n - n_bottom + 1, n) else integer())
-  }
-  out <- p[keep, , drop = FALSE]
-  out$rank <- keep
-  out$group <- ifelse(seq_along(keep) <= n_top, "top", "bottom")
-  rownames(out) <- NULL
-  out
-}
-
-draw_sheet <- function(result, shown, rows, columns) {
-  old <- graphics::par(mfrow = c(rows, columns), mar = c(0.3, 0.3, 1.6, 0.3), oma = c(0, 0, 3, 0))
-  on.exit(graphics::par(old))
-  for (i in seq_len(nrow(shown))) {
-    photo <- shown[i, ]
-    graphics::plot.new()
-    graphics::plot.window(xlim = c(0, 1), ylim = c(0, 1), asp = 1)
-    image <- tryCatch(jpeg::readJPEG(photo$cached), error = function(e) NULL)
-    wrong <- !isTRUE(photo$correct)
+  labels <- data$labels
+  frames <- data$frames
+  tiles$frame <- factor(tiles$frame, levels = frames$frame)
+  p <- ggplot2::ggplot(tiles)
+  unreadable <- tiles[0, , drop = FALSE]
+  for (i in seq_len(nrow(tiles))) {
+    tile <- tiles[i, ]
+    image <- read_tile(tile$cached)
     if (is.null(image)) {
-      graphics::text(0.5, 0.5, "image missing", cex = 0.8)
-      box <- c(0, 0, 1, 1)
-    } else {
-      height <- dim(image)[1]
-      width <- dim(image)[2]
-      scale <- 1 / max(height, width)
-      w <- width * scale
-      h <- height * scale
-      box <- c((1 - w) / 2, (1 - h) / 2, (1 + w) / 2, (1 + h) / 2)
-      graphics::rasterImage(image, box[1], box[2], box[3], box[4], interpolate = TRUE)
+      unreadable <- rbind(unreadable, tile)
+      next
     }
-    if (wrong) {
-      graphics::rect(box[1], box[2], box[3], box[4], border = "red", lwd = 4)
-    }
-    graphics::title(
-      main = sprintf("#%d  %.3f %s", photo$rank, photo$score, photo$label),
-      cex.main = 0.9, font.main = if (wrong) 2 else 1, col.main = if (wrong) "red" else "black"
-    )
+    p <- p + ggplot2::annotation_raster(image, xmin = tile$xmin, xmax = tile$xmax,
+                                        ymin = tile$ymin, ymax = tile$ymax, interpolate = TRUE)
   }
-  top <- sum(shown$group == "top")
-  bottom <- sum(shown$group == "bottom")
-  graphics::mtext(
-    sprintf("%s split (%d photos): AUC %s, threshold %.2f (%s)", result$split, result$n_photos,
-            if (is.na(result$auc)) "n/a" else sprintf("%.3f", result$auc), result$threshold,
-            result$threshold_rule),
-    outer = TRUE, line = 1.6, cex = 0.85
-  )
-  graphics::mtext(
-    paste0(if (bottom) sprintf("the %d highest scores, then the %d lowest", top, bottom)
-           else sprintf("%d photos by score", top),
-           "; rank, score and true label on each; red frame: misclassified"),
-    outer = TRUE, line = 0.4, cex = 0.75
-  )
+  separator <- data$separator
+  p <- p +
+    ggplot2::geom_rect(ggplot2::aes(xmin = .data$xmin, xmax = .data$xmax, ymin = .data$ymin,
+                                    ymax = .data$ymax, colour = .data$frame,
+                                    linewidth = .data$frame), fill = NA) +
+    ggplot2::geom_text(ggplot2::aes(x = .data$x, y = .data$y_caption, label = .data$caption,
+                                    fontface = ifelse(.data$correct, "plain", "bold")),
+                       colour = ifelse(tiles$correct, "black", frames$colour[1]), size = 2.8) +
+    ggplot2::geom_segment(ggplot2::aes(x = .data$x, xend = .data$xend, y = .data$y, yend = .data$yend),
+                          data = separator, colour = "grey20", linewidth = 0.9) +
+    ggplot2::geom_label(ggplot2::aes(x = .data$xend, y = .data$y, label = .data$label),
+                        data = separator, hjust = 1, vjust = 0, size = 2.8, colour = "grey20",
+                        label.size = 0, fill = "white") +
+    ggplot2::scale_colour_manual(values = stats::setNames(frames$colour, frames$frame),
+                                 name = "frame", drop = FALSE) +
+    ggplot2::scale_linewidth_manual(values = stats::setNames(frames$linewidth / 2, frames$frame),
+                                    name = "frame", drop = FALSE) +
+    ggplot2::coord_fixed(xlim = c(0, labels$xmax), ylim = c(labels$ymin, labels$ymax),
+                         expand = FALSE) +
+    ggplot2::labs(title = labels$title, subtitle = labels$subtitle) +
+    ggplot2::theme_void(base_size = 10) +
+    ggplot2::theme(legend.position = "bottom", plot.margin = ggplot2::margin(6, 6, 6, 6))
+  if (nrow(unreadable)) {
+    p <- p + ggplot2::geom_text(ggplot2::aes(x = .data$x, y = (.data$ymin + .data$ymax) / 2),
+                                data = unreadable, label = "cannot read", size = 2.6)
+  }
+  save_plot(p, file, width = 2 * labels$xmax + 0.2, height = 2 * (labels$ymax - labels$ymin) + 1.3)
+}
+
+read_tile <- function(path) {
+  tryCatch({
+    if (grepl("\\.png$", path, ignore.case = TRUE)) png::readPNG(path) else jpeg::readJPEG(path)
+  }, error = function(e) NULL)
 }

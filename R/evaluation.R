@@ -1,4 +1,4 @@
-# Evaluation: computed by pyphotoq, returned as plain columns, drawn by R.
+# Evaluation: computed by pyphotoq, returned as plain columns; drawn by R in plots.R.
 
 #' Evaluate a run on a split
 #'
@@ -14,13 +14,20 @@
 #'   threshold, or `NULL` (maximise F1).
 #' @param checkpoint `"best"` (by validation AUC), `"latest"`, or a batch number.
 #' @param cache The cache folder when it moved since training, else `NULL`.
+#' @param progress Show a progress bar while measuring the photos' facts:
+#'   `TRUE`, `FALSE`, or `NULL` (only on a terminal).
 #' @return A `photoq_evaluation`: a list with `split`, `checkpoint`,
 #'   `threshold`, `threshold_rule`, `auc`, `accuracy`, `f1`, `share_positive`,
 #'   `n_photos`, `positive` and `negative` (class names), `roc` (a data frame of
 #'   fpr, tpr, threshold, highest threshold first), `predictions` (hash,
-#'   original, cached (absolute path), label, score, predicted, correct; best
-#'   score first), `cache_path` and `run_path`. `plot()` draws the ROC curve,
-#'   [as_roc()] gives a 'pROC' object.
+#'   original, cached (absolute path), label, score, predicted, correct, taken,
+#'   then `margin` (score minus threshold), measured facts -- sharpness,
+#'   clipped_highlights, clipped_shadows, noise, tilt_degrees, brightness,
+#'   saturation, colourfulness, portrait, aspect_ratio -- and a short `reason`
+#'   text; best score first), `cache_path` and `run_path`. The facts and the
+#'   reason describe the photo; they are not the model's reasons. `plot()` draws
+#'   the ROC curve, [as_roc()] gives a 'pROC' object, [bias_report()] what the
+#'   score follows.
 #' @export
 #' @examples
 #' \donttest{
@@ -36,7 +43,7 @@
 #' }
 #' }
 evaluate_model <- function(run, split = "test", threshold = NULL, keep_recall = NULL,
-                           checkpoint = "best", cache = NULL) {
+                           checkpoint = "best", cache = NULL, progress = NULL) {
   result <- call_photoq(
     "evaluate_model",
     run = check_path(run, "run"),
@@ -44,7 +51,8 @@ evaluate_model <- function(run, split = "test", threshold = NULL, keep_recall = 
     threshold = check_number(threshold, "threshold", null_ok = TRUE),
     keep_recall = check_number(keep_recall, "keep_recall", null_ok = TRUE),
     checkpoint = check_checkpoint(checkpoint),
-    cache = if (is.null(cache)) NULL else check_path(cache, "cache")
+    cache = if (is.null(cache)) NULL else check_path(cache, "cache"),
+    progress = check_flag(progress, "progress", null_ok = TRUE)
   )
   new_evaluation(from_python("evaluation_result", result))
 }
@@ -113,67 +121,6 @@ print.summary.photoq_evaluation <- function(x, ...) {
   cat(x$text, "\n\n", sep = "")
   print(x$confusion)
   invisible(x)
-}
-
-#' @rdname plot_roc
-#' @param x A `photoq_evaluation`.
-#' @param ... Passed to [plot_roc()].
-#' @export
-plot.photoq_evaluation <- function(x, ...) {
-  plot_roc(x, ...)
-}
-
-#' Plot the ROC curve of an evaluation (base graphics)
-#'
-#' A step line of true against false positive rate, the diagonal for reference,
-#' the operating point at the result's threshold, and the AUC in the caption. `plot(result)` does the same.
-#'
-#' @param result A `photoq_evaluation` from [evaluate_model()].
-#' @param file A PNG file to write, or `NULL` to draw on the current device.
-#' @return `file` when given, else `result`, invisibly.
-#' @export
-#' @examples
-#' \donttest{
-#' if (photoq_available()) {
-#'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
-#'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
-#'   result <- evaluate_model(run)
-#'   plot_roc(result)
-#'   plot_roc(result, file = tempfile(fileext = ".png"))
-#' }
-#' }
-plot_roc <- function(result, file = NULL) {
-  check_evaluation(result)
-  written <- with_png(file, width = 700, height = 700, draw_roc(result))
-  invisible(if (is.null(file)) result else written)
-}
-
-draw_roc <- function(result) {
-  old <- graphics::par(pty = "s")
-  on.exit(graphics::par(old))
-  roc <- result$roc
-  caption <- if (is.na(result$auc)) "AUC undefined (one class only)" else sprintf("AUC = %.3f", result$auc)
-  graphics::plot(
-    NA, xlim = c(0, 1), ylim = c(0, 1),
-    xlab = "false positive rate (1 - specificity)", ylab = "true positive rate (sensitivity)",
-    main = sprintf("ROC, %s split (%d photos)", result$split, result$n_photos), sub = caption
-  )
-  graphics::abline(0, 1, col = "grey60", lty = 2)
-  if (nrow(roc)) {
-    o <- order(roc$fpr, roc$tpr)
-    graphics::lines(roc$fpr[o], roc$tpr[o], type = "s", col = "firebrick", lwd = 2)
-    # the operating point: photos scoring at least the threshold are called positive
-    at <- utils::tail(which(roc$threshold >= result$threshold), 1)
-    if (length(at)) {
-      graphics::points(roc$fpr[at], roc$tpr[at], pch = 19)
-      graphics::text(roc$fpr[at], roc$tpr[at], cex = 0.8, pos = if (roc$fpr[at] > 0.6) 2 else 4,
-                     sprintf("threshold %.2f\nTPR %.2f, FPR %.2f", result$threshold,
-                             roc$tpr[at], roc$fpr[at]))
-    }
-  } else {
-    graphics::text(0.5, 0.5, "no ROC curve: the split has one class only")
-  }
 }
 
 check_evaluation <- function(result, call = sys.call(-1)) {

@@ -15,13 +15,16 @@
 #' @param envname Name of the environment (under
 #'   [reticulate::virtualenv_root()] or conda's), or a path to its folder.
 #' @param source What pip installs for pyphotoq: a path to a checkout of the
-#'   photoq repository, a wheel, or a requirement. By default the environment
-#'   variable `PHOTOQ_SOURCE`, else `"pyphotoq"`.
+#'   photoq repository, a wheel, or a requirement. `NULL` (the default): the
+#'   environment variable `PHOTOQ_SOURCE` if set, else the copy of pyphotoq's
+#'   source that this R package carries (`system.file("python", package =
+#'   "photoq")`, put there when the package is built from the repository).
 #' @param python The Python that creates the virtualenv (`NULL`: the one
 #'   'reticulate' picks); for conda, the Python version of the environment file
 #'   written when `envfile` is `NULL`.
 #' @param system_site_packages Let the virtualenv see the packages of `python`,
-#'   so an installed TensorFlow is reused rather than downloaded again.
+#'   so an installed TensorFlow is reused rather than downloaded again (the
+#'   default).
 #' @param envfile For conda: an environment file; `NULL` writes one that
 #'   installs `source` with pip.
 #' @param extra_packages More pip requirements to install.
@@ -29,27 +32,30 @@
 #' @param force Remove an existing virtualenv of that name first.
 #' @param pip_options More options for `pip install` in the virtualenv, e.g.
 #'   `"--quiet"` or `"--no-build-isolation"`.
-#' @return The path of the new environment's Python, invisibly.
+#' @return The path of the new environment's Python, invisibly. An
+#'   environment that this call created and could not complete is removed
+#'   before the error is raised.
 #' @export
 #' @examples
 #' \dontrun{
-#' # from a checkout of the photoq repository, reusing an installed TensorFlow
-#' install_photoq(source = "~/src/photoq", python = "/usr/bin/python3",
-#'                system_site_packages = TRUE)
+#' # pyphotoq from the source this package carries, reusing an installed TensorFlow
+#' install_photoq()
+#' # or from a checkout of the photoq repository, with a given Python
+#' install_photoq(source = "~/src/photoq", python = "/usr/bin/python3")
 #' # or with conda
 #' write_conda_env("environment.yml", package = "~/src/photoq")
 #' install_photoq(method = "conda", envfile = "environment.yml")
 #' }
 install_photoq <- function(method = c("virtualenv", "conda"), envname = "r-photoq",
-                           source = Sys.getenv("PHOTOQ_SOURCE", "pyphotoq"),
-                           python = NULL, system_site_packages = FALSE, envfile = NULL,
+                           source = NULL,
+                           python = NULL, system_site_packages = TRUE, envfile = NULL,
                            extra_packages = NULL, conda = "auto", force = FALSE,
                            pip_options = character()) {
   method <- match.arg(method)
   envname <- check_string(envname, "envname")
-  source <- local_package(check_string(source, "source"))
   system_site_packages <- check_flag(system_site_packages, "system_site_packages")
   force <- check_flag(force, "force")
+  source <- local_package(check_string(source %||% bundled_source(), "source"))
   extra <- if (is.null(extra_packages)) character() else as.character(extra_packages)
   if (grepl("/", envname, fixed = TRUE)) {
     envname <- normalizePath(path.expand(envname), winslash = "/", mustWork = FALSE)
@@ -65,12 +71,29 @@ install_photoq <- function(method = c("virtualenv", "conda"), envname = "r-photo
     if (force && reticulate::virtualenv_exists(envname)) {
       reticulate::virtualenv_remove(envname, confirm = FALSE)
     }
-    # packages = FALSE: no upgrade of pip or numpy on top of what `python` has
-    reticulate::virtualenv_create(envname, python = python, packages = FALSE,
-                                  system_site_packages = system_site_packages)
-    reticulate::virtualenv_install(envname, packages = c(source, extra),
-                                   pip_options = as.character(pip_options))
-    env_python <- reticulate::virtualenv_python(envname)
+    existed <- reticulate::virtualenv_exists(envname)
+    # pip builds in a local source folder: give it a copy (the R library may be read-only)
+    packages <- c(copy_source(source), extra)
+    env_python <- tryCatch({
+      # packages = FALSE: no upgrade of pip or numpy on top of what `python` has
+      reticulate::virtualenv_create(envname, python = python, packages = FALSE,
+                                    system_site_packages = system_site_packages)
+      reticulate::virtualenv_install(envname, packages = packages,
+                                     pip_options = as.character(pip_options))
+      python_env <- reticulate::virtualenv_python(envname)
+      if (is.na(python_has_pyphotoq(python_env))) {
+        stop("the new environment's Python (", python_env, ") cannot import pyphotoq")
+      }
+      python_env
+    }, error = function(e) {
+      removed <- !existed && isTRUE(tryCatch({
+        reticulate::virtualenv_remove(envname, confirm = FALSE)
+        TRUE
+      }, error = function(e2) FALSE))
+      photoq_stop("install_photoq() could not install pyphotoq (", trim_message(conditionMessage(e)), ")",
+                  if (removed) paste0("; the unfinished environment ", envname, " was removed") else "",
+                  call = NULL)
+    })
   } else {
     if (is.null(envfile)) {
       envfile <- tempfile("photoq-environment", fileext = ".yml")
@@ -134,4 +157,35 @@ write_minimal_env <- function(file, name, python, pip) {
   )
   writeLines(lines, file)
   invisible(file)
+}
+
+# The pyphotoq source this R package carries (inst/python, copied there by `make` before the
+# package is built), or PHOTOQ_SOURCE when set.
+bundled_source <- function() {
+  wanted <- Sys.getenv("PHOTOQ_SOURCE")
+  if (nzchar(wanted)) {
+    return(wanted)
+  }
+  bundled <- system.file("python", package = "photoq")
+  if (!nzchar(bundled) || !file.exists(file.path(bundled, "pyproject.toml"))) {
+    photoq_stop("This photoq was installed without pyphotoq's source: pass `source` (a checkout ",
+                "of the photoq repository or a wheel), or install photoq with `make install-r`",
+                call = NULL)
+  }
+  bundled
+}
+
+# A local source folder copied to a temporary folder (pip writes build files into it); other
+# sources (a wheel, a requirement) as they are.
+copy_source <- function(source) {
+  if (!dir.exists(source)) {
+    return(source)
+  }
+  copy <- tempfile("pyphotoq-source-")
+  dir.create(copy)
+  files <- list.files(source, pattern = "^(pyproject\\.toml|README\\.md|LICENSE.*)$", full.names = TRUE)
+  file.copy(c(files, file.path(source, "pyphotoq")), copy, recursive = TRUE)
+  unlink(list.files(copy, pattern = "^__pycache__$", recursive = TRUE, include.dirs = TRUE,
+                    full.names = TRUE), recursive = TRUE)
+  copy
 }

@@ -8,7 +8,10 @@
 #'   R reads without Python ([read_cached_image()]);
 #' * [build_model()], [train_model()], [open_run()] train and reopen a run;
 #' * [evaluate_model()], [evaluate_checkpoints()], [as_roc()] evaluate it;
-#' * [plot_roc()], [plot_history()], [contact_sheet()] draw with base graphics;
+#' * [plot_roc()], [plot_history()], [contact_sheet()], [plot_bias()] draw with
+#'   'ggplot2' from the tables Python draws from ([roc_plot_data()]);
+#' * [bias_report()], [explain_photos()] and [report()] say what a score
+#'   follows, which part of a photo weighed, and write one HTML report;
 #' * [score_photos()] scores a folder of new photos;
 #' * [install_photoq()], [write_conda_env()], [photoq_available()],
 #'   [photoq_config()] set up and inspect the Python side.
@@ -20,7 +23,8 @@
 #' made by [install_photoq()], and otherwise what 'reticulate' finds. Results never
 #' cross from Python as numpy arrays (Debian's 'reticulate' 1.28 cannot read
 #' numpy 2): tables come back as plain columns, pictures as files, and the cache
-#' and run folders are read by R directly.
+#' and run folders are read by R directly. The plots take their tables from
+#' 'pyphotoq', so they need Python.
 #'
 #' @keywords internal
 "_PACKAGE"

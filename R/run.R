@@ -81,7 +81,8 @@ as_run <- function(run) {
 print.photoq_run <- function(x, ...) {
   best <- x$state$best_auc
   best_text <- if (!is.null(best)) sprintf(", best validation AUC %.3f", best) else ""
-  cat(sprintf("<photoq run %s %s %d/%d batches%s>\n", x$path, middle_dot(), x$batches_done,
+  cat(sprintf("<photoq run %s %s recipe %s %s %d/%d batches%s>\n", x$path, middle_dot(),
+              run_recipe(x$settings), middle_dot(), x$batches_done,
               as.integer(x$settings$batches), best_text))
   invisible(x)
 }
@@ -116,8 +117,8 @@ summary.photoq_run <- function(object, ...) {
 #' @export
 print.summary.photoq_run <- function(x, ...) {
   s <- x$settings
-  cat(sprintf("photoq run %s\n%d/%d batches of %d, validation every %d, seed %d, learning rate %g\n",
-              x$path, x$batches_done, as.integer(s$batches), as.integer(s$batch_size),
+  cat(sprintf("photoq run %s (recipe %s)\n%d/%d batches of %d, validation every %d, seed %d, learning rate %g\n",
+              x$path, run_recipe(s), x$batches_done, as.integer(s$batches), as.integer(s$batch_size),
               as.integer(s$validate_every), as.integer(s$seed), s$learning_rate))
   if (!is.null(x$best)) {
     cat(sprintf("best checkpoint: %s (validation AUC %s)\n", x$best,
@@ -130,92 +131,9 @@ print.summary.photoq_run <- function(x, ...) {
   invisible(x)
 }
 
-#' @rdname plot_history
-#' @param x A `photoq_run`.
-#' @param ... Passed to [plot_history()].
-#' @export
-plot.photoq_run <- function(x, ...) {
-  plot_history(x, ...)
-}
+# plot_history(), plot() and autoplot() of a run: R/plots.R (ggplot2, from pyphotoq's tables).
 
-#' Plot a run's training history (base graphics)
-#'
-#' Two panels by batch: the training loss (moving average) with the validation
-#' loss; the training accuracy (moving average) with validation accuracy, AUC
-#' and F1. `plot(run)` does the same.
-#'
-#' @param run A `photoq_run` or a run folder.
-#' @param file A PNG file to write, or `NULL` to draw on the current device.
-#' @return `file` when given, else the run, invisibly.
-#' @export
-#' @examples
-#' \donttest{
-#' if (photoq_available()) {
-#'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
-#'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
-#'   plot_history(run)
-#'   plot_history(run, file = tempfile(fileext = ".png"))
-#' }
-#' }
-plot_history <- function(run, file = NULL) {
-  run <- as_run(run)
-  written <- with_png(file, width = 900, height = 750, draw_history(run))
-  invisible(if (is.null(file)) run else written)
-}
-
-draw_history <- function(run) {
-  h <- run$history
-  old <- graphics::par(mfrow = c(2, 1), mar = c(4, 4, 2.5, 1))
-  on.exit(graphics::par(old))
-  series <- function(set, metric) {
-    rows <- h[h$set == set & h$metric == metric & !is.na(h$value), , drop = FALSE]
-    rows[order(rows$batch), , drop = FALSE]
-  }
-  xlim <- if (nrow(h)) range(c(0, h$batch)) else c(0, max(1, run$settings$batches %||% 1))
-  title <- sprintf("%s: %d of %d batches", basename(run$path), run$batches_done,
-                   as.integer(run$settings$batches %||% run$batches_done))
-
-  loss <- list(train = series("train", "loss_avg"), validation = series("validation", "loss"))
-  values <- c(loss$train$value, loss$validation$value)
-  ylim <- if (length(values)) range(values) else c(0, 1)
-  graphics::plot(NA, xlim = xlim, ylim = ylim, xlab = "batch", ylab = "loss", main = title)
-  if (!nrow(h)) graphics::text(mean(xlim), mean(ylim), "no history yet")
-  graphics::lines(loss$train$batch, loss$train$value, col = "grey40", lwd = 1.5)
-  graphics::lines(loss$validation$batch, loss$validation$value, col = "firebrick", type = "o", pch = 16)
-  graphics::legend("topright", c("training (moving average)", "validation"), bty = "n",
-                   col = c("grey40", "firebrick"), lty = 1, pch = c(NA, 16), cex = 0.8)
-
-  metrics <- list(
-    list(set = "train", metric = "accuracy_avg", col = "grey40", label = "training accuracy (moving average)"),
-    list(set = "validation", metric = "accuracy", col = "steelblue", label = "validation accuracy"),
-    list(set = "validation", metric = "auc", col = "firebrick", label = "validation AUC"),
-    list(set = "validation", metric = "f1", col = "darkgreen", label = "validation F1")
-  )
-  graphics::plot(NA, xlim = xlim, ylim = c(0, 1), xlab = "batch", ylab = "accuracy / AUC / F1")
-  graphics::abline(h = 0.5, col = "grey85", lty = 2)
-  for (m in metrics) {
-    s <- series(m$set, m$metric)
-    if (m$set == "train") {
-      graphics::lines(s$batch, s$value, col = m$col, lwd = 1.5)
-    } else {
-      graphics::lines(s$batch, s$value, col = m$col, type = "o", pch = 16)
-    }
-  }
-  graphics::legend("bottomright", vapply(metrics, `[[`, "", "label"), bty = "n", cex = 0.8,
-                   col = vapply(metrics, `[[`, "", "col"), lty = 1, pch = c(NA, 16, 16, 16))
-}
-
-# Draw `expr` into a PNG file when `file` is given, else on the current device.
-with_png <- function(file, width, height, expr) {
-  if (is.null(file)) {
-    force(expr)
-    return(invisible(NULL))
-  }
-  file <- check_path(file, "file")
-  dir.create(dirname(file), recursive = TRUE, showWarnings = FALSE)
-  grDevices::png(file, width = width, height = height, res = 110)
-  on.exit(grDevices::dev.off())
-  force(expr)
-  invisible(file)
+# The recipe a run was trained with; runs from before recipes existed are the original's.
+run_recipe <- function(settings) {
+  settings$recipe %||% "original"
 }

@@ -38,8 +38,8 @@ score_photos <- function(run, photos, threshold = NULL, keep_recall = NULL, chec
     "score_photos",
     run = check_path(run, "run"),
     photos = check_path(photos, "photos"),
-    threshold = check_number(threshold, "threshold", null_ok = TRUE),
-    keep_recall = check_number(keep_recall, "keep_recall", null_ok = TRUE),
+    threshold = check_share(threshold, "threshold", zero_ok = TRUE),
+    keep_recall = check_share(keep_recall, "keep_recall", zero_ok = FALSE),
     checkpoint = check_checkpoint(checkpoint),
     batch_size = check_whole(batch_size, "batch_size", min = 1),
     workers = check_whole(workers, "workers", null_ok = TRUE, min = 1),
@@ -49,4 +49,13 @@ score_photos <- function(run, photos, threshold = NULL, keep_recall = NULL, chec
   scores <- columns_to_df(result$table)
   attr(scores, "threshold") <- num_or_na(result$threshold)
   scores
+}
+
+# NULL, or one number in [0, 1] (or (0, 1] without zero_ok), else an error naming the argument.
+check_share <- function(x, name, zero_ok, call = sys.call(-1)) {
+  x <- check_number(x, name, null_ok = TRUE, call = call)
+  if (!is.null(x) && (x > 1 || x < 0 || (!zero_ok && x == 0))) {
+    photoq_stop("`", name, "` must be in ", if (zero_ok) "[0, 1]" else "(0, 1]", ", got ", x, call = call)
+  }
+  x
 }

@@ -38,39 +38,45 @@ make_demo_photos <- function(folder, n_photos = 240, size = c(640, 480), good_sh
   invisible(normalizePath(folder, winslash = "/"))
 }
 
-#' Build the network
+#' Build the network of a recipe
 #'
-#' The original global-average-pooling CNN (47,266 parameters by default),
-#' compiled with RMSprop and binary cross-entropy. Input is 8-bit RGB of any
-#' height and width; output column 2 (Python index 1) is the 'good' score.
+#' The network that [train_model()] trains for `recipe`, compiled with the
+#' recipe's optimiser: by default the two-branch network (a GAP CNN with batch
+#' normalisation beside global image statistics); `build_model("original")` is
+#' the original global-average-pooling CNN with 47,266 parameters and RMSprop
+#' 1e-4. Input is 8-bit RGB of any height and width; output column 2 (Python
+#' index 1) is the 'good' score.
 #'
-#' @param filters Filters of the first four convolutions.
-#' @param last_filters Filters of the last convolution.
-#' @param strided_layers Number of stride-2 convolutions after the first one.
-#' @param dropout Dropout rate.
-#' @param learning_rate RMSprop learning rate.
+#' @param recipe A recipe name (see [train_model()]), or `NULL` for the default
+#'   recipe.
 #' @param seed Seed for the weights and dropout (`NULL`: not seeded).
+#' @param ... Settings of the recipe to override: its network's options (for
+#'   "original": `filters`, `last_filters`, `strided_layers`, `dropout`; for
+#'   "two-branch": `widths`, `dropout`, `statistics`, `flip`) and training
+#'   settings such as `learning_rate`. A setting the recipe fixes is refused.
 #' @return The Keras model, as a Python object (not converted): use it with
 #'   'reticulate', e.g. `model$count_params()`.
 #' @export
 #' @examples
 #' \donttest{
 #' if (photoq_available()) {
-#'   model <- build_model()
+#'   model <- build_model("original")
 #'   reticulate::py_to_r(model$count_params())
 #' }
 #' }
-build_model <- function(filters = 32, last_filters = 64, strided_layers = 3, dropout = 0.25,
-                        learning_rate = 1e-4, seed = 0) {
-  call_photoq(
+build_model <- function(recipe = NULL, seed = 0, ...) {
+  options <- list(...)
+  if (length(options) && (is.null(names(options)) || any(!nzchar(names(options))))) {
+    photoq_stop("Settings given to build_model() must be named, e.g. filters = 16")
+  }
+  options <- lapply(options, function(value) {
+    if (is.numeric(value) && length(value) == 1 && value == round(value)) as.integer(value) else value
+  })
+  do.call(call_photoq, c(list(
     "build_model",
-    filters = check_whole(filters, "filters", min = 1),
-    last_filters = check_whole(last_filters, "last_filters", min = 1),
-    strided_layers = check_whole(strided_layers, "strided_layers", min = 0),
-    dropout = check_number(dropout, "dropout"),
-    learning_rate = check_number(learning_rate, "learning_rate"),
+    recipe = check_string(recipe, "recipe", null_ok = TRUE),
     seed = check_whole(seed, "seed", null_ok = TRUE, min = 0)
-  )
+  ), options))
 }
 
 #' Train the model on a cache
@@ -83,12 +89,21 @@ build_model <- function(filters = 32, last_filters = 64, strided_layers = 3, dro
 #'
 #' @param cache A `photoq_cache` or a cache folder.
 #' @param run The run folder (created if needed).
-#' @param batches Number of batches to train in all.
-#' @param batch_size Photos per batch.
-#' @param validate_every Batches between validations and checkpoints.
+#' @param recipe The training recipe: `NULL` for the default ("two-branch": a
+#'   GAP CNN with batch normalisation beside global image statistics, AdamW
+#'   with warm-up and cosine decay, horizontal flips, 1,500 batches of 8), or
+#'   "original" (the original workflow exactly: 47,266 parameters, RMSprop
+#'   1e-4, 5,000 batches of 4). The run folder records the recipe and every
+#'   setting it resolved to.
+#' @param batches Number of batches to train in all (`NULL`: the recipe's).
+#' @param batch_size Photos per batch (`NULL`: the recipe's).
+#' @param validate_every Batches between validations and checkpoints (`NULL`:
+#'   the recipe's).
 #' @param seed Seed of the batch stream, weights and dropout.
-#' @param learning_rate RMSprop learning rate.
-#' @param model_options A named list of [build_model()] arguments.
+#' @param learning_rate Peak learning rate (`NULL`: the recipe's; the original
+#'   recipe fixes it).
+#' @param model_options A named list of options of the recipe's network (see
+#'   [build_model()]).
 #' @param plot Redraw `history.png` in the run folder at every checkpoint.
 #' @param progress Show a progress bar: `TRUE`, `FALSE`, or `NULL` (only on a
 #'   terminal).
@@ -107,18 +122,19 @@ build_model <- function(filters = 32, last_filters = 64, strided_layers = 3, dro
 #'   plot(run)
 #' }
 #' }
-train_model <- function(cache, run, batches = 5000, batch_size = 4, validate_every = 100,
-                        seed = 0, learning_rate = 1e-4, model_options = NULL, plot = TRUE,
-                        progress = NULL, deterministic = TRUE) {
+train_model <- function(cache, run, recipe = NULL, batches = NULL, batch_size = NULL,
+                        validate_every = NULL, seed = 0, learning_rate = NULL,
+                        model_options = NULL, plot = TRUE, progress = NULL, deterministic = TRUE) {
   handle <- call_photoq(
     "train_model",
     cache = check_path(cache, "cache"),
     run = check_path(run, "run"),
-    batches = check_whole(batches, "batches", min = 1),
-    batch_size = check_whole(batch_size, "batch_size", min = 1),
-    validate_every = check_whole(validate_every, "validate_every", min = 1),
+    recipe = check_string(recipe, "recipe", null_ok = TRUE),
+    batches = check_whole(batches, "batches", min = 1, null_ok = TRUE),
+    batch_size = check_whole(batch_size, "batch_size", min = 1, null_ok = TRUE),
+    validate_every = check_whole(validate_every, "validate_every", min = 1, null_ok = TRUE),
     seed = check_whole(seed, "seed", min = 0),
-    learning_rate = check_number(learning_rate, "learning_rate"),
+    learning_rate = check_number(learning_rate, "learning_rate", null_ok = TRUE),
     model_options = check_model_options(model_options),
     plot = check_flag(plot, "plot"),
     progress = check_flag(progress, "progress", null_ok = TRUE),
@@ -127,29 +143,20 @@ train_model <- function(cache, run, batches = 5000, batch_size = 4, validate_eve
   open_run(from_python("run_result", handle)$path)
 }
 
-# build_model() arguments as a Python dict, whole numbers as integers (not
-# dropout, which is a rate).
+# Options of the recipe's network as a Python dict, whole numbers as integers;
+# the recipe itself says which options exist (an unknown one is its error).
 check_model_options <- function(options, call = sys.call(-1)) {
   if (is.null(options) || length(options) == 0) {
     return(NULL)
   }
   if (!is.list(options) || is.null(names(options)) || any(!nzchar(names(options)))) {
-    photoq_stop("`model_options` must be a named list of build_model() arguments", call = call)
+    photoq_stop("`model_options` must be a named list of network options", call = call)
   }
-  # learning_rate and seed are train_model()'s own arguments
-  allowed <- setdiff(names(formals(build_model)), c("learning_rate", "seed"))
-  unknown <- setdiff(names(options), allowed)
-  if (length(unknown)) {
-    photoq_stop("Unknown `model_options`: ", paste(unknown, collapse = ", "),
-                " (use ", paste(allowed, collapse = ", "), ")", call = call)
-  }
-  rates <- "dropout"
   for (name in names(options)) {
     value <- options[[name]]
     options[name] <- list(
-      if (is.null(value)) NULL
-      else if (name %in% rates) check_number(value, name, call = call)
-      else check_whole(value, name, min = 0, call = call)
+      if (is.numeric(value) && all(value == round(value)) && name != "dropout") as.integer(value)
+      else value
     )
   }
   json_arg(options) # a Python dict

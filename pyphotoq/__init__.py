@@ -3,11 +3,7 @@
 The cache functions import quickly; everything that needs TensorFlow is imported on first use.
 """
 
-import os
-
 __version__ = "0.1.0"
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter quiet
 
 from .cache import build_cache, open_cache  # noqa: E402
 from .demo import make_demo_photos  # noqa: E402
@@ -24,6 +20,14 @@ _LAZY = {
     "plot_roc": "plots",
     "plot_history": "plots",
     "contact_sheet": "plots",
+    "plot_bias": "plots",
+    "roc_plot_data": "plotdata",
+    "history_plot_data": "plotdata",
+    "contact_sheet_data": "plotdata",
+    "bias_report": "bias",
+    "bias_plot_data": "bias",
+    "explain_photos": "explain",
+    "report": "html_report",
     "training_batches": "batches",
     "ordered_batches": "batches",
 }

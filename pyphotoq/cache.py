@@ -1,24 +1,34 @@
 """The shared on-disk image cache: build it incrementally, open it, read it.
 
-The cache is a documented format (see the README), readable without Python:
+The cache is a documented format (version 2, see the README), readable without Python:
 
-    cache.json     format name and version, id, views, classes, split rule
-    manifest.csv   one row per cached photo (hash, label, split, original, cached, ...)
+    cache.json     format name and version, id, the declared views, classes, split rule
+    manifest.csv   one row per cached photo (hash, label, split, original, sizes, ...)
+    files.csv      one row per cached file: view, hash, size, sha256 (damage is detected)
     skipped.csv    files that could not be used, with the reason
     conflicts.csv  the same content found twice (under two labels, or twice under one)
     sources.csv    every source file seen, with size and mtime, so rebuilds skip known files
-    views/overview/<first two hash digits>/<hash>.jpg   the 480-wide overview of each photo
+    views/<view>/<first two hash digits>/<hash>.<extension>   one file per photo and view
 
-Every file is written under a temporary name and renamed into place, so a build killed at any
-instant leaves a cache that opens, and the next build finishes the job.
+Every reader finds a photo's file for any view by that one rule (`view_file`), from the view's
+declaration in cache.json; adding a view is declaring it (and registering how it is made in
+VIEW_MAKERS), not changing the format. File names in the tables are UTF-8 text in which `%`,
+control characters and bytes that are not valid UTF-8 are written `%XX` (files.encode_path).
+
+Every file is written under a temporary name, fsynced and renamed into place, so a build killed
+at any instant leaves a cache that opens, and the next build finishes the job. A version-1 cache
+opens as it is and is upgraded in place by the next build_cache (cache.json is written last).
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import json
+import math
 import os
+import re
 import threading
 import time
 import uuid
@@ -32,27 +42,77 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from .errors import CacheBusy, PhotoqError
+from .files import decode_path, encode_path, inside, is_inside, printable
+from .files import write_atomic as _write_file
 from .images import UnusablePhoto, open_photo, read_photo_bytes
 from .sources import labelled_photos
+from .splits import DEFAULT_SECONDS, look_hash
 from .splits import METHODS as SPLIT_METHODS
 from .splits import SPLITS, assign_splits, check_fractions
 
 FORMAT_NAME = "photoq-cache"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 OVERVIEW = "overview"
+#: The one rule by which every reader finds a photo's file for a view (see view_file).
+VIEW_FILE_RULE = "views/<view>/<hh>/<hash>.<extension>"
+#: Encodings a view may declare, with the file extension each gets.
+ENCODINGS = {"jpeg": "jpg", "png": "png"}
 
 MANIFEST_COLUMNS = [
-    "hash", "label", "split", "group", "original", "cached",
-    "width", "height", "source_width", "source_height", "taken",
+    "hash", "label", "split", "group", "original",
+    "width", "height", "source_width", "source_height", "taken", "look",
 ]
+#: Version-1 manifests also had `cached` (the overview file), derived from the hash since.
+MANIFEST_V1_COLUMNS = MANIFEST_COLUMNS[:5] + ["cached"] + MANIFEST_COLUMNS[5:]
+FILES_COLUMNS = ["view", "hash", "size", "sha256"]
 SOURCES_COLUMNS = [
     "path", "label", "size", "mtime_ns", "hash", "status", "reason",
-    "width", "height", "source_width", "source_height", "taken",
+    "width", "height", "source_width", "source_height", "taken", "look",
 ]
 SKIPPED_COLUMNS = ["path", "label", "reason"]
 CONFLICT_COLUMNS = ["hash", "kind", "kept_label", "kept_path", "other_label", "other_path"]
+_PATH_COLUMNS = ["original", "path", "kept_path", "other_path"]
 _INTEGER_COLUMNS = ["width", "height", "source_width", "source_height", "size", "mtime_ns"]
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+_VIEW_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_TAKEN = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})?$")
 _INDEX_SAVE_SECONDS = 5.0
+MAX_WIDTH = 16384
+
+
+def view_file(digest: str, view: str, info: dict) -> str:
+    """Relative path of a photo's file for `view`: views/<view>/<hh>/<hash>.<extension>."""
+    spec = info["views"][view]
+    return f"views/{view}/{digest[:2]}/{digest}.{ENCODINGS[spec['encoding']]}"
+
+
+def cached_name(digest: str, view: str = OVERVIEW) -> str:
+    """Relative path of a photo's cached overview (JPEG views): views/<view>/<hh>/<hash>.jpg."""
+    return f"views/{view}/{digest[:2]}/{digest}.jpg"
+
+
+# ---- views: how each declared view is made ---------------------------------------------------
+
+
+def _make_resized(data: bytes, spec: dict, opened=None):
+    """The overview: the upright photo resized to `width` px wide, aspect kept."""
+    photo = opened if opened is not None else open_photo(data, int(spec["width"]))
+    return photo.image
+
+
+#: How each kind of view is made: name of `make` in cache.json -> function(source bytes, spec,
+#: opened overview photo) returning a PIL image. A new view registers its maker here.
+VIEW_MAKERS = {"resize": _make_resized}
+
+
+def encode_view(image, spec: dict) -> bytes:
+    """A view's image as the bytes of its file, in the view's declared encoding."""
+    buffer = io.BytesIO()
+    if spec["encoding"] == "jpeg":
+        image.save(buffer, "JPEG", quality=int(spec.get("quality", 95)))
+    else:
+        image.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 @dataclass
@@ -66,12 +126,22 @@ class BuildSummary:
     skipped: pd.DataFrame
     conflicts: pd.DataFrame
     seconds: float
+    repaired: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "reason"]))
+    upgraded_from: int | None = None
 
     def __str__(self) -> str:
         lines = [
             f"{self.photos} photos in the cache: {self.added} added, {self.reused} already cached, "
             f"{self.removed} removed (gone from the source) in {self.seconds:.1f} s"
         ]
+        if self.upgraded_from is not None:
+            lines.append(f"cache upgraded in place from format version {self.upgraded_from} to {FORMAT_VERSION}")
+        if len(self.repaired):
+            lines.append(f"{len(self.repaired)} cached files were missing or damaged and were made again:")
+            for row in self.repaired.head(20).itertuples():
+                lines.append(f"  {row.file}: {row.reason}")
+            if len(self.repaired) > 20:
+                lines.append(f"  ... and {len(self.repaired) - 20} more")
         if len(self.conflicts):
             kinds = self.conflicts["kind"].value_counts()
             lines.append(
@@ -82,7 +152,7 @@ class BuildSummary:
         if len(self.skipped):
             lines.append(f"{len(self.skipped)} files skipped:")
             for row in self.skipped.head(20).itertuples():
-                lines.append(f"  {row.path}: {row.reason}")
+                lines.append(f"  {printable(row.path)}: {row.reason}")
             if len(self.skipped) > 20:
                 lines.append(f"  ... and {len(self.skipped) - 20} more (see skipped.csv)")
         return "\n".join(lines)
@@ -90,7 +160,11 @@ class BuildSummary:
 
 @dataclass
 class Cache:
-    """An opened cache: its folder, settings and tables."""
+    """An opened cache: its folder, settings and tables.
+
+    `manifest` has the columns of manifest.csv plus `cached`, the overview's file (relative to
+    the folder), derived from the hash by the one rule (see view_file).
+    """
 
     path: Path
     info: dict
@@ -102,6 +176,16 @@ class Cache:
     @property
     def id(self) -> str:
         return self.info["id"]
+
+    @property
+    def version(self) -> int:
+        """The format version of the folder on disk (1 until the next build upgrades it)."""
+        return int(self.info.get("stored_version", self.info["version"]))
+
+    @property
+    def views(self) -> list[str]:
+        """The names of the declared views."""
+        return list(self.info["views"])
 
     @property
     def width(self) -> int:
@@ -117,9 +201,17 @@ class Cache:
             raise PhotoqError(f"Unknown split {name!r}: use one of {', '.join(SPLITS)}")
         return self.manifest[self.manifest["split"] == name].reset_index(drop=True)
 
+    def view_path(self, photo_hash: str, view: str = OVERVIEW) -> Path:
+        """Absolute path of a photo's file for `view`, by the one rule; refused outside the cache."""
+        if view not in self.info["views"]:
+            raise PhotoqError(f"The cache {self.path} has no view {view!r} (views: {', '.join(self.views)})")
+        if not _HASH.match(str(photo_hash)):
+            raise PhotoqError(f"Not a photo hash (64 hex digits): {photo_hash!r}")
+        return inside(self.path, self.path / view_file(photo_hash, view, self.info))
+
     def image_path(self, cached: str) -> Path:
-        """Absolute path of a cached image from the manifest's `cached` column."""
-        return self.path / cached
+        """Absolute path of a cached image from the manifest's `cached` column (inside the cache)."""
+        return inside(self.path, self.path / cached, what="cached file")
 
     def __repr__(self) -> str:
         counts = self.manifest.groupby(["split", "label"]).size()
@@ -128,24 +220,154 @@ class Cache:
 
 
 def open_cache(cache) -> Cache:
-    """Open an existing cache folder."""
+    """Open an existing cache folder (format version 1 or 2), checking every table."""
     folder = Path(cache).expanduser().resolve()
-    info_file = folder / "cache.json"
-    if not info_file.exists():
-        raise PhotoqError(f"No photoq cache at {folder}: cache.json not found (build one with build_cache)")
-    info = json.loads(info_file.read_text())
-    if info.get("format") != FORMAT_NAME or int(info.get("version", 0)) > FORMAT_VERSION:
-        raise PhotoqError(
-            f"{info_file} is not a photoq cache of format version <= {FORMAT_VERSION} "
-            f"(found {info.get('format')!r} version {info.get('version')!r})"
-        )
+    info = read_info(folder)
+    version = info["stored_version"]
+    manifest = read_manifest(folder, info)
     return Cache(
         path=folder,
         info=info,
-        manifest=_read_table(folder / "manifest.csv", MANIFEST_COLUMNS),
-        skipped=_read_table(folder / "skipped.csv", SKIPPED_COLUMNS),
-        conflicts=_read_table(folder / "conflicts.csv", CONFLICT_COLUMNS),
+        manifest=manifest,
+        skipped=_read_table(folder / "skipped.csv", SKIPPED_COLUMNS, version),
+        conflicts=_read_table(folder / "conflicts.csv", CONFLICT_COLUMNS, version),
     )
+
+
+# ---- reading and checking the format ---------------------------------------------------------
+
+
+def read_info(folder: Path) -> dict:
+    """cache.json, checked, with a version-1 declaration brought to the version-2 shape.
+
+    `stored_version` says what the folder holds on disk.
+    """
+    info_file = folder / "cache.json"
+    if not info_file.exists():
+        if folder.is_file():
+            raise PhotoqError(f"Expected a cache folder, got a file: {folder}")
+        raise PhotoqError(f"No photoq cache at {folder}: cache.json not found (build one with build_cache)")
+    try:
+        info = json.loads(info_file.read_bytes())
+    except (OSError, ValueError) as err:
+        raise PhotoqError(f"{info_file} cannot be read as JSON: {err}") from None
+    if not isinstance(info, dict) or info.get("format") != FORMAT_NAME:
+        found = info.get("format") if isinstance(info, dict) else type(info).__name__
+        raise PhotoqError(f"{info_file} is not a photoq cache (format {found!r}, expected {FORMAT_NAME!r})")
+    version = info.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise PhotoqError(f"{info_file}: version must be a whole number >= 1, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise PhotoqError(
+            f"{info_file} is a photoq cache of format version {version}; this pyphotoq reads "
+            f"versions <= {FORMAT_VERSION}: upgrade pyphotoq"
+        )
+    problem = _info_problem(info, version)
+    if problem:
+        raise PhotoqError(f"{info_file}: {problem}")
+    info = json.loads(json.dumps(info))  # a copy
+    if version == 1:
+        for spec in info["views"].values():
+            spec.setdefault("make", "resize")
+            spec.setdefault("encoding", spec.pop("format", "jpeg"))
+        info["version"] = FORMAT_VERSION
+    info["stored_version"] = version
+    return info
+
+
+def _whole(value, low, high) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _info_problem(info: dict, version: int) -> str | None:
+    """What is wrong with a parsed cache.json, or None."""
+    if not isinstance(info.get("id"), str) or not re.match(r"^[A-Za-z0-9_-]{1,64}$", info["id"]):
+        return f"id must be a string of letters, digits, '-' or '_', got {info.get('id')!r}"
+    views = info.get("views")
+    if not isinstance(views, dict) or OVERVIEW not in views:
+        return f"views must declare the {OVERVIEW!r} view, got {views!r}"
+    for name, spec in views.items():
+        if not _VIEW_NAME.match(str(name)):
+            return f"view name {name!r} must be lower-case letters, digits, '-' or '_'"
+        if not isinstance(spec, dict):
+            return f"view {name!r} must be an object, got {spec!r}"
+        encoding = spec.get("format" if version == 1 else "encoding", "jpeg" if version == 1 else None)
+        if encoding not in ENCODINGS:
+            return f"view {name!r}: encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}"
+        if version > 1 and not isinstance(spec.get("make"), str):
+            return f"view {name!r}: make must name how the view is made, got {spec.get('make')!r}"
+        if "width" in spec and not _whole(spec["width"], 64, MAX_WIDTH):
+            return f"view {name!r}: width must be a whole number from 64 to {MAX_WIDTH}, got {spec['width']!r}"
+        if "quality" in spec and not _whole(spec["quality"], 1, 100):
+            return f"view {name!r}: quality must be a whole number from 1 to 100, got {spec['quality']!r}"
+    if "width" not in views[OVERVIEW]:
+        return f"view {OVERVIEW!r} needs its width"
+    classes = info.get("classes")
+    if (
+        not isinstance(classes, dict)
+        or not all(isinstance(classes.get(k), str) and classes.get(k) for k in ("positive", "negative"))
+        or classes["positive"] == classes["negative"]
+    ):
+        return f"classes must name two different classes, positive and negative, got {classes!r}"
+    split = info.get("split")
+    if not isinstance(split, dict) or split.get("method") not in SPLIT_METHODS:
+        return f"split.method must be one of {', '.join(SPLIT_METHODS)}, got {split!r}"
+    fractions = split.get("fractions")
+    if (
+        not isinstance(fractions, list) or len(fractions) != 3
+        or not all(isinstance(f, (int, float)) and not isinstance(f, bool) and 0 <= f <= 1 for f in fractions)
+        or abs(sum(fractions) - 1) > 1e-6
+    ):
+        return f"split.fractions must be three shares summing to 1, got {fractions!r}"
+    seconds = split.get("burst_seconds")
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not math.isfinite(seconds) or seconds < 0:
+        return f"split.burst_seconds must be a number >= 0, got {seconds!r}"
+    return None
+
+
+def read_manifest(folder: Path, info: dict) -> pd.DataFrame:
+    """manifest.csv, every row checked, with `cached` (the overview file) derived from the hash."""
+    version = info["stored_version"]
+    path = folder / "manifest.csv"
+    manifest = _read_table(path, MANIFEST_COLUMNS, version)
+    labels = {info["classes"]["positive"], info["classes"]["negative"]}
+    checks = [
+        ("hash", lambda v: bool(_HASH.match(v)), "is not a SHA-256 (64 hex digits)"),
+        ("label", lambda v: v in labels, f"is not one of the classes {sorted(labels)}"),
+        ("split", lambda v: v in SPLITS, f"is not one of {', '.join(SPLITS)}"),
+        ("group", lambda v: bool(_HASH.match(v)), "is not a SHA-256 (64 hex digits)"),
+        ("original", lambda v: v != "", "is empty"),
+        ("taken", lambda v: bool(_TAKEN.match(v)), "is not a time YYYY-MM-DD HH:MM:SS"),
+    ]
+    for column, ok, reason in checks:
+        _check_column(path, manifest, column, ok, reason)
+    for column in ("width", "height", "source_width", "source_height"):
+        _check_column(path, manifest, column, lambda v: v > 0, "is not a positive whole number")
+    duplicated = manifest["hash"].duplicated()
+    if duplicated.any():
+        row = int(duplicated.to_numpy().nonzero()[0][0])
+        raise PhotoqError(f"{path} row {row + 1}, column hash: {manifest['hash'][row]} appears twice")
+    derived = [view_file(h, OVERVIEW, info) for h in manifest["hash"]]
+    if "cached" in manifest.columns:  # version 1: must follow the rule (never a path elsewhere)
+        _check_column(
+            path, manifest.assign(_rule=derived), "cached",
+            None, "is not the overview file of the row's hash (views/overview/<hh>/<hash>.jpg)",
+            pairs=lambda frame: frame["cached"] == frame["_rule"],
+        )
+    manifest["cached"] = derived
+    return manifest[MANIFEST_V1_COLUMNS].reset_index(drop=True)
+
+
+def _check_column(path, frame, column, ok, reason, pairs=None) -> None:
+    """PhotoqError naming the file, row and column of the first value that fails `ok`."""
+    good = pairs(frame) if pairs is not None else frame[column].map(ok)
+    if not bool(good.all()):
+        row = int((~good.astype(bool)).to_numpy().nonzero()[0][0])
+        value = frame[column].iloc[row]
+        raise PhotoqError(f"{path} row {row + 1}, column {column}: {str(value)[:80]!r} {reason}")
+
+
+# ---- building -----------------------------------------------------------------------------
 
 
 def build_cache(
@@ -154,62 +376,112 @@ def build_cache(
     width: int = 480,
     positive: str = "good",
     negative: str = "bad",
-    split_method: str = "hash",
+    split_method: str = "scene",
     split_fractions=(0.8, 0.1, 0.1),
-    burst_seconds: float = 3.0,
+    burst_seconds: float | None = None,
     quality: int = 95,
     workers: int | None = None,
     wait: float = 0,
     progress: bool | None = None,
     verbose: bool = True,
+    verify: str = "quick",
 ) -> Cache:
     """Resize every photo once to `width` pixels wide into the cache folder `cache`.
 
     `photos` is a folder with `positive`/`negative` subfolders or a CSV of path,label.
     Incremental: known files are not read again, new ones are added, vanished ones dropped.
+    Every cached file is checked (`verify="quick"`: present, its recorded size, and its
+    checksum when its time stamp changed; `"full"`: every checksum); a missing or damaged one
+    is made again and reported. A version-1 cache is upgraded in place.
     `wait` is how many seconds to wait for another build holding the cache.
     `progress` shows a progress bar (None: only on a terminal).
     """
+    from .errors import check_number, check_whole
+
     folder = Path(cache).expanduser().resolve()
     if split_method not in SPLIT_METHODS:
         raise PhotoqError(f"split_method must be one of {', '.join(SPLIT_METHODS)}, got {split_method!r}")
-    if int(width) < 64:
-        raise PhotoqError(f"width must be at least 64 px (the network halves it six times), got {width}")
+    if verify not in ("quick", "full"):
+        raise PhotoqError(f"verify must be 'quick' or 'full', got {verify!r}")
+    width = check_whole(width, "width", 64)
+    if width > MAX_WIDTH:
+        raise PhotoqError(f"width must be at most {MAX_WIDTH} px, got {width}")
+    quality = check_whole(quality, "quality", 1)
+    if quality > 100:
+        raise PhotoqError(f"quality must be from 1 to 100, got {quality}")
+    if burst_seconds is None:
+        burst_seconds = DEFAULT_SECONDS[split_method]
+    burst_seconds = check_number(burst_seconds, "burst_seconds", low=0)
+    wait = check_number(wait, "wait", low=0)
+    if workers is not None:
+        workers = check_whole(workers, "workers", 1)
+    if folder.exists() and not folder.is_dir():
+        raise PhotoqError(f"The cache must be a folder, but {folder} is a file")
     started = time.monotonic()
+    # photoq cache and run folders below the photos are never read as photos (sources.py)
     listing = labelled_photos(photos, positive, negative)
+    prefix = str(folder) + os.sep
+    held = [p for p in listing["path"] if str(p).startswith(prefix)]
+    if held:
+        raise PhotoqError(
+            f"The cache folder {folder} holds photos to cache (e.g. {printable(held[0])}): "
+            "choose a new or empty folder for the cache"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     with _locked(folder, wait):
         _remove_stale_temporaries(folder)
         info = _load_or_create_info(
-            folder, int(width), positive, negative, split_method,
+            folder, width, positive, negative, split_method,
             check_fractions(split_fractions), burst_seconds, quality,
         )
-        builder = _Builder(folder, info, workers, progress)
+        builder = _Builder(folder, info, workers, progress, verify)
         sources = builder.update_sources(listing)
-        cache_handle = _finish(folder, info, sources, started, photos)
+        cache_handle = _finish(folder, info, sources, started, photos, builder)
     if verbose:
         print(cache_handle.summary)
     return cache_handle
 
 
 class _Builder:
-    """Brings the sources index up to date, caching images with a pool of threads."""
+    """Brings the sources index up to date, making every declared view with a pool of threads,
+    and checks every cached file it keeps."""
 
-    def __init__(self, folder: Path, info: dict, workers, progress):
+    def __init__(self, folder: Path, info: dict, workers, progress, verify: str = "quick"):
         self.folder = folder
-        self.width = int(info["views"][OVERVIEW]["width"])
-        self.quality = int(info["views"][OVERVIEW]["quality"])
+        self.info = info
+        self.version = info["stored_version"]
+        self.views = info["views"]
+        for name, spec in self.views.items():
+            if spec["make"] not in VIEW_MAKERS:
+                raise PhotoqError(
+                    f"The cache {folder} declares the view {name!r} made by {spec['make']!r}, which "
+                    "this pyphotoq cannot make: upgrade pyphotoq"
+                )
+        self.width = int(self.views[OVERVIEW]["width"])
         self.workers = workers or os.cpu_count() or 1
         self.progress = progress
+        self.verify = verify
         self.known_by_hash: dict[str, dict] = {}  # ok rows of the last index, by content hash
+        self.files: dict[tuple[str, str], dict] = {}
+        for row in _read_table(folder / "files.csv", FILES_COLUMNS + ["mtime_ns"], FORMAT_VERSION,
+                               tolerant=True).to_dict("records"):
+            if row["view"] in self.views and _HASH.match(row["hash"]):
+                self.files[(row["view"], row["hash"])] = row
+        self.checked: set[tuple[str, str]] = set()
+        self.repaired: dict[str, str] = {}
+        self.lock = threading.Lock()
 
+    # -- the sources index
     def update_sources(self, listing: pd.DataFrame) -> pd.DataFrame:
-        known = _read_table(self.folder / "sources.csv", SOURCES_COLUMNS)
+        known = _read_table(self.folder / "sources.csv", SOURCES_COLUMNS, self.version, tolerant=True)
         records = known.to_dict("records")
         known_by_path = {row["path"]: row for row in records}
-        self.known_by_hash = {row["hash"]: row for row in records if row["status"] == "ok"}
+        self.known_by_hash = {
+            row["hash"]: row for row in records if row["status"] == "ok" and _HASH.match(row["hash"])
+        }
         rows: dict[str, dict] = {}
         todo: list[tuple[str, str, int, int]] = []
+        reused: list[tuple[str, str, int, int]] = []
         for path, label in listing.itertuples(index=False):
             try:
                 stat = os.stat(path)
@@ -223,10 +495,25 @@ class _Builder:
                 and int(previous["mtime_ns"]) == stat.st_mtime_ns
                 # a file that could not be read is tried again: chmod fixes it without a new mtime
                 and not str(previous["reason"]).startswith("cannot read")
+                and (previous["status"] != "ok" or _HASH.match(previous["hash"]))
             ):
                 rows[path] = {**previous, "label": label}
+                if previous["status"] == "ok":
+                    reused.append((path, label, stat.st_size, stat.st_mtime_ns))
             else:
                 todo.append((path, label, stat.st_size, stat.st_mtime_ns))
+        # Every file of a known photo is checked; a photo with a missing or damaged one is redone.
+        hashes = sorted({rows[job[0]]["hash"] for job in reused})
+        with ThreadPoolExecutor(self.workers) as pool:
+            whole = dict(zip(hashes, pool.map(self._all_views_ok, hashes)))
+        redo = {h for h, ok in whole.items() if not ok}
+        if redo:
+            done: set[str] = set()
+            for job in reused:
+                digest = rows[job[0]]["hash"]
+                if digest in redo and digest not in done:
+                    todo.append(job)
+                    done.add(digest)
         if todo:
             self._cache_images(todo, rows)
         return pd.DataFrame([rows[p] for p in listing["path"] if p in rows], columns=SOURCES_COLUMNS)
@@ -247,7 +534,89 @@ class _Builder:
         return None if self.progress is None else not self.progress
 
     def _save_index(self, rows: dict) -> None:
-        _write_table(self.folder / "sources.csv", pd.DataFrame(list(rows.values()), columns=SOURCES_COLUMNS))
+        _write_table(self.folder / "files.csv", self.files_table(None), FORMAT_VERSION)
+        _write_table(self.folder / "sources.csv", pd.DataFrame(list(rows.values()), columns=SOURCES_COLUMNS),
+                     FORMAT_VERSION)
+
+    # -- the cached files
+    def files_table(self, hashes) -> pd.DataFrame:
+        with self.lock:
+            entries = [e for key, e in self.files.items() if hashes is None or key[1] in hashes]
+        frame = pd.DataFrame(entries, columns=FILES_COLUMNS + ["mtime_ns"])
+        return frame.sort_values(["view", "hash"]).reset_index(drop=True)
+
+    def _all_views_ok(self, digest: str) -> bool:
+        return all(self._file_problem(view, digest) is None for view in self.views)
+
+    def _file_problem(self, view: str, digest: str) -> str | None:
+        """None when the cached file of (view, digest) is whole; else what is wrong (recorded)."""
+        key = (view, digest)
+        with self.lock:
+            if key in self.checked:
+                return None
+            entry = self.files.get(key)
+        relative = view_file(digest, view, self.info)
+        path = self.folder / relative
+        problem = None
+        try:
+            stat = os.lstat(path)
+        except FileNotFoundError:
+            problem = "missing"
+        except OSError as err:
+            problem = f"cannot be read: {err.strerror or err}"
+        else:
+            import stat as stat_module
+
+            if not stat_module.S_ISREG(stat.st_mode):
+                problem = "not a plain file (a link or a folder)"
+            elif entry is None:
+                problem = self._record_unknown(key, path, stat)  # version 1, or a killed build
+            elif stat.st_size != int(entry["size"]):
+                problem = f"truncated or changed: {stat.st_size} bytes, {entry['size']} recorded"
+            elif self.verify == "full" or stat.st_mtime_ns != int(entry["mtime_ns"] or 0):
+                data = _read_bytes(path)
+                if data is None or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+                    problem = "damaged: its checksum differs from the one recorded"
+                else:
+                    with self.lock:
+                        self.files[key] = {**entry, "mtime_ns": stat.st_mtime_ns}
+        with self.lock:
+            if problem is None:
+                self.checked.add(key)
+            elif digest in self.known_by_hash and (
+                problem != "missing" or entry is not None or view == OVERVIEW
+            ):  # damage to a file the cache had (a newly declared view's files are just made)
+                self.repaired.setdefault(relative, problem)
+        return problem
+
+    def _record_unknown(self, key, path: Path, stat) -> str | None:
+        """A file without a recorded checksum: kept (and recorded) when it decodes whole."""
+        from PIL import Image
+
+        data = _read_bytes(path)
+        if data is None:
+            return "cannot be read"
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+        except Exception:  # noqa: BLE001 (any decoding failure means damaged)
+            return "damaged: it cannot be decoded"
+        with self.lock:
+            self.files[key] = {"view": key[0], "hash": key[1], "size": len(data),
+                               "sha256": hashlib.sha256(data).hexdigest(), "mtime_ns": stat.st_mtime_ns}
+        return None
+
+    def _write_view(self, view: str, digest: str, data: bytes) -> None:
+        relative = view_file(digest, view, self.info)
+        target = self.folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_file(target, data, root=self.folder)
+        stat = os.stat(target)
+        with self.lock:
+            self.files[(view, digest)] = {"view": view, "hash": digest, "size": len(data),
+                                          "sha256": hashlib.sha256(data).hexdigest(),
+                                          "mtime_ns": stat.st_mtime_ns}
+            self.checked.add((view, digest))
 
     def _cache_one(self, job) -> dict:
         path, label, size, mtime_ns = job
@@ -256,44 +625,52 @@ class _Builder:
         except UnusablePhoto as err:
             return _skipped_row(path, label, size, mtime_ns, str(err))
         digest = hashlib.sha256(data).hexdigest()
-        target = self.folder / cached_name(digest)
         seen = self.known_by_hash.get(digest)
-        if seen is not None and target.exists():  # renamed, touched or copied: no image work
+        missing = [view for view in self.views if self._file_problem(view, digest) is not None]
+        if seen is not None and not missing:  # renamed, touched or copied: no image work
             return {**seen, "path": path, "label": label, "size": size, "mtime_ns": mtime_ns}
         try:
             photo = open_photo(data, self.width)
+            for view in missing:
+                spec = self.views[view]
+                image = VIEW_MAKERS[spec["make"]](data, spec, photo if view == OVERVIEW else None)
+                self._write_view(view, digest, encode_view(image, spec))
         except UnusablePhoto as err:
             return _skipped_row(path, label, size, mtime_ns, str(err), digest)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-            photo.image.save(temporary, "JPEG", quality=self.quality)
-            os.replace(temporary, target)
         width, height = photo.image.size
         return {
             "path": path, "label": label, "size": size, "mtime_ns": mtime_ns, "hash": digest,
             "status": "ok", "reason": "", "width": width, "height": height,
             "source_width": photo.source_width, "source_height": photo.source_height,
-            "taken": photo.taken,
+            "taken": photo.taken, "look": look_hash(photo.image),
         }
 
 
-def cached_name(digest: str, view: str = OVERVIEW) -> str:
-    """Relative path of a photo's cached image: views/<view>/<2 digits>/<hash>.jpg."""
-    return f"views/{view}/{digest[:2]}/{digest}.jpg"
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 def _skipped_row(path, label, size, mtime_ns, reason, digest="") -> dict:
     return {
         "path": path, "label": label, "size": size, "mtime_ns": mtime_ns, "hash": digest,
         "status": "skipped", "reason": reason, "width": 0, "height": 0,
-        "source_width": 0, "source_height": 0, "taken": "",
+        "source_width": 0, "source_height": 0, "taken": "", "look": "",
     }
 
 
-def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float, photos) -> Cache:
-    """Derive manifest, skipped and conflicts tables from the sources index and write them."""
-    previous = _read_table(folder / "manifest.csv", MANIFEST_COLUMNS)
+def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float, photos, builder) -> Cache:
+    """Derive manifest, files, skipped and conflicts tables from the sources index and write them."""
+    version = info["stored_version"]
+    try:
+        previous = read_manifest(folder, info) if (folder / "manifest.csv").exists() else None
+    except PhotoqError:
+        previous = None  # a damaged manifest is rebuilt from the sources index
+    if previous is None:
+        previous = pd.DataFrame(columns=MANIFEST_COLUMNS)
     positive = info["classes"]["positive"]
     usable = sources[sources["status"] == "ok"]
     skipped = sources.loc[sources["status"] != "ok", SKIPPED_COLUMNS].reset_index(drop=True)
@@ -301,7 +678,7 @@ def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float, pho
     ordered = usable.assign(_negative=usable["label"] != positive).sort_values(["hash", "_negative", "path"])
     first = ~ordered["hash"].duplicated()
     kept = ordered[first]
-    manifest = kept.assign(original=kept["path"], cached=kept["hash"].map(cached_name))[
+    manifest = kept.assign(original=kept["path"])[
         [c for c in MANIFEST_COLUMNS if c not in ("split", "group")]
     ].reset_index(drop=True)
     others = ordered[~first]
@@ -325,28 +702,44 @@ def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float, pho
     if manifest.empty:
         raise PhotoqError(
             f"No usable photos in {photos}: all {len(sources)} files were skipped"
-            + (f" (first: {skipped.iloc[0]['path']}: {skipped.iloc[0]['reason']})" if len(skipped) else "")
+            + (f" (first: {printable(skipped.iloc[0]['path'])}: {skipped.iloc[0]['reason']})" if len(skipped) else "")
         )
-    _write_table(folder / "manifest.csv", manifest)
-    _write_table(folder / "skipped.csv", skipped)
-    _write_table(folder / "conflicts.csv", conflicts_table)
-    _write_table(folder / "sources.csv", sources)
     current, before = set(manifest["hash"]), set(previous["hash"])
-    _remove_orphans(folder, current)
+    for digest in current:  # every kept photo's files were checked or written this build
+        if not builder._all_views_ok(digest):
+            raise PhotoqError(f"The cached files of {digest} could not be made in {folder}")
+    # files.csv first, cache.json last: a build killed in between is finished by the next one.
+    _write_table(folder / "files.csv", builder.files_table(current)[FILES_COLUMNS + ["mtime_ns"]], FORMAT_VERSION)
+    _write_table(folder / "manifest.csv", manifest, FORMAT_VERSION)
+    _write_table(folder / "skipped.csv", skipped, FORMAT_VERSION)
+    _write_table(folder / "conflicts.csv", conflicts_table, FORMAT_VERSION)
+    _write_table(folder / "sources.csv", sources, FORMAT_VERSION)
+    if version < FORMAT_VERSION:
+        _write_info(folder, info)
+    _remove_orphans(folder, info, current)
+    repaired = pd.DataFrame(sorted(builder.repaired.items()), columns=["file", "reason"])
     summary = BuildSummary(
         photos=len(manifest), added=len(current - before), reused=len(current & before),
         removed=len(before - current), skipped=skipped, conflicts=conflicts_table,
-        seconds=time.monotonic() - started,
+        seconds=time.monotonic() - started, repaired=repaired,
+        upgraded_from=version if version < FORMAT_VERSION else None,
     )
     cache = open_cache(folder)
     cache.summary = summary
     return cache
 
 
+def _write_info(folder: Path, info: dict) -> None:
+    stored = {k: v for k, v in info.items() if k != "stored_version"}
+    stored["version"] = FORMAT_VERSION
+    write_atomic(folder / "cache.json", json.dumps(stored, indent=2) + "\n")
+    info["stored_version"] = FORMAT_VERSION
+
+
 def _load_or_create_info(folder, width, positive, negative, method, fractions, burst_seconds, quality) -> dict:
     info_file = folder / "cache.json"
     if info_file.exists():
-        info = open_cache(folder).info
+        info = read_info(folder)
         existing = int(info["views"][OVERVIEW]["width"])
         if existing != width:
             raise PhotoqError(
@@ -364,18 +757,25 @@ def _load_or_create_info(folder, width, positive, negative, method, fractions, b
         "version": FORMAT_VERSION,
         "id": uuid.uuid4().hex,
         "created_by": f"pyphotoq {__version__}",
-        "views": {OVERVIEW: {"width": width, "quality": int(quality), "format": "jpeg"}},
+        "view_files": VIEW_FILE_RULE,
+        "views": {
+            OVERVIEW: {"make": "resize", "width": width, "encoding": "jpeg", "quality": int(quality)},
+        },
         "classes": {"positive": positive, "negative": negative},
         "split": {"method": method, "fractions": list(fractions), "burst_seconds": float(burst_seconds)},
     }
-    write_atomic(info_file, json.dumps(info, indent=2) + "\n")
+    info["stored_version"] = 0
+    _write_info(folder, info)
     return info
 
 
 @contextmanager
 def _locked(folder: Path, wait: float):
     """Hold the cache's build lock, waiting up to `wait` seconds for another build."""
-    with open(folder / ".lock", "a+") as handle:
+    lock_file = folder / ".lock"
+    if lock_file.is_symlink():
+        raise PhotoqError(f"Refused {lock_file}: a link (the cache's lock must be a plain file)")
+    with open(lock_file, "a+") as handle:
         deadline = time.monotonic() + float(wait)
         while True:
             try:
@@ -395,39 +795,95 @@ def _locked(folder: Path, wait: float):
 
 
 def _remove_stale_temporaries(folder: Path) -> None:
-    for stale in folder.rglob("*.tmp"):
-        stale.unlink(missing_ok=True)
+    for current, _dirs, names in os.walk(folder):  # links to folders are not followed
+        for name in names:
+            if name.endswith(".tmp"):
+                try:
+                    os.unlink(os.path.join(current, name))
+                except OSError:
+                    pass
 
 
-def _remove_orphans(folder: Path, keep: set[str]) -> None:
-    for image in (folder / "views" / OVERVIEW).glob("*/*.jpg"):
-        if image.stem not in keep:
-            image.unlink(missing_ok=True)
+def _remove_orphans(folder: Path, info: dict, keep: set[str]) -> None:
+    for view, spec in info["views"].items():
+        base = folder / "views" / view
+        if not base.is_dir() or base.is_symlink():
+            continue
+        suffix = "." + ENCODINGS[spec["encoding"]]
+        for current, _dirs, names in os.walk(base):
+            for name in names:
+                if name.endswith(suffix) and name[: -len(suffix)] not in keep:
+                    try:
+                        os.unlink(os.path.join(current, name))
+                    except OSError:
+                        pass
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename."""
-    temporary = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    with open(temporary, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    """Write `text` to `path` through a fresh temporary file, fsync, rename, fsync the folder."""
+    _write_file(path, text, root=Path(path).parent)
 
 
-def _write_table(path: Path, frame: pd.DataFrame) -> None:
-    """Write a table atomically, unless the file already holds exactly this text."""
+def _write_table(path: Path, frame: pd.DataFrame, version: int = FORMAT_VERSION) -> None:
+    """Write a table atomically (file names encoded), unless the file already holds this text."""
+    frame = frame.copy()
+    if version >= 2:
+        for column in _PATH_COLUMNS:
+            if column in frame.columns:
+                frame[column] = frame[column].map(lambda p: encode_path(p) if isinstance(p, str) else p)
     text = frame.to_csv(index=False, lineterminator="\n")
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
+    try:
+        same = path.exists() and path.read_bytes() == text.encode("utf-8")
+    except OSError:
+        same = False
+    if not same:
         write_atomic(path, text)
 
 
-def _read_table(path: Path, columns: list[str]) -> pd.DataFrame:
+def _read_table(path: Path, columns: list[str], version: int = FORMAT_VERSION, tolerant: bool = False) -> pd.DataFrame:
+    """A cache table as strings (integer columns as int64), file names decoded.
+
+    A damaged table is a PhotoqError naming the file, row and column; with `tolerant` (the
+    build's own indexes, which it can rebuild) it reads as empty instead.
+    """
     if not path.exists():
         return pd.DataFrame(columns=columns)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for column in _INTEGER_COLUMNS:
-        if column in frame.columns:
-            frame[column] = pd.to_numeric(frame[column]).astype("int64")
+    try:
+        frame = _parse_table(path, columns, version)
+    except PhotoqError:
+        if tolerant:
+            return pd.DataFrame(columns=columns)
+        raise
     return frame
 
+
+def _parse_table(path: Path, columns: list[str], version: int) -> pd.DataFrame:
+    from pandas.errors import EmptyDataError, ParserError
+
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except EmptyDataError:
+        raise PhotoqError(f"{path} is empty (0 bytes): expected a header line with {', '.join(columns)}") from None
+    except (ParserError, UnicodeDecodeError, ValueError) as err:
+        raise PhotoqError(f"{path} cannot be read as a table: {str(err).strip()}") from None
+    if "look" in columns and "look" not in frame.columns and version < 2:
+        frame["look"] = ""  # version 1 had no look hashes; photos cached since have them
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise PhotoqError(f"{path} lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    for column in _INTEGER_COLUMNS:
+        if column in frame.columns and column in columns:
+            numbers = pd.to_numeric(frame[column], errors="coerce")
+            bad = numbers.isna() | (numbers < 0) | (numbers != numbers.round())
+            if bad.any():
+                row = int(bad.to_numpy().nonzero()[0][0])
+                raise PhotoqError(
+                    f"{path} row {row + 1}, column {column}: {frame[column].iloc[row][:40]!r} "
+                    "is not a whole number >= 0"
+                )
+            frame[column] = numbers.astype("int64")
+    if version >= 2:
+        for column in _PATH_COLUMNS:
+            if column in frame.columns:
+                frame[column] = frame[column].map(decode_path)
+    return frame

@@ -1,4 +1,4 @@
-"""The command line: pyphotoq cache | train | evaluate | score | demo.
+"""The command line: pyphotoq cache | train | evaluate | score | report | explain | demo.
 
 A thin face over the public functions. User mistakes print a one-line message (no traceback)
 and exit with status 2.
@@ -7,19 +7,37 @@ and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from pathlib import Path
 
 from .errors import PhotoqError
 
+# Hints in the library's messages name Python functions; on the command line, the commands.
+_CLI_WORDS = {
+    "build_cache": "pyphotoq cache", "train_model": "pyphotoq train",
+    "evaluate_model": "pyphotoq evaluate", "score_photos": "pyphotoq score",
+    "pass wait= seconds to wait for it": "pass --wait SECONDS to wait for it",
+}
+
 
 def main(argv=None) -> int:
+    # TensorFlow's start-up logging (device probes, CPU features) is noise on a command line;
+    # whoever sets TF_CPP_MIN_LOG_LEVEL themselves gets what they asked for.
+    quiet = "TF_CPP_MIN_LOG_LEVEL" not in os.environ
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        if quiet and args.name != "cache":
+            _import_tensorflow_quietly()
         args.command(args)
     except PhotoqError as err:
-        print(f"pyphotoq {args.name}: {err}", file=sys.stderr)
+        message = str(err)
+        for words, cli in _CLI_WORDS.items():
+            message = message.replace(words, cli)
+        print(f"pyphotoq {args.name}: {' '.join(message.split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -27,8 +45,59 @@ def main(argv=None) -> int:
     return 0
 
 
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its start-up lines (printed by its C++ libraries as they load,
+    whatever the log level set from inside the process) sent nowhere."""
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a mistake reported on one line (no usage block) and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _whole(minimum):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {text}")
+        return value
+    return parse
+
+
+def _number(low=None, high=None, low_open=False):
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if low is not None and (value <= low if low_open else value < low):
+            raise argparse.ArgumentTypeError(f"must be {'above' if low_open else 'at least'} {low}, got {text}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}, got {text}")
+        return value
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pyphotoq",
         description="Learn a photographer's taste from good/bad folders and score new photos.",
     )
@@ -37,23 +106,29 @@ def _parser() -> argparse.ArgumentParser:
     cache = _command(commands, "cache", _cache, "resize photos into a cache (incremental)")
     cache.add_argument("photos", help="folder with good/ and bad/ subfolders, or a CSV of path,label")
     cache.add_argument("cache", help="cache folder (created if needed)")
-    cache.add_argument("--width", type=int, default=480, help="cached width in pixels (default 480)")
+    cache.add_argument("--width", type=_whole(64), default=480, help="cached width in pixels (default 480)")
     cache.add_argument("--positive", default="good", help="folder/label of keepers (default good)")
     cache.add_argument("--negative", default="bad", help="folder/label of rejects (default bad)")
-    cache.add_argument("--split", choices=["hash", "burst"], default="hash",
-                       help="split rule: by content hash, or keep bursts together (default hash)")
-    cache.add_argument("--wait", type=float, default=0, help="seconds to wait for another build")
+    cache.add_argument("--split", choices=["scene", "burst", "hash"], default="scene",
+                       help="split rule: keep scenes together (shots within 30 s, or alike; the "
+                            "default), keep bursts together, or by content hash")
+    cache.add_argument("--wait", type=_number(0), default=0, help="seconds to wait for another build")
     _progress_flag(cache)
 
     train = _command(commands, "train", _train, "train (or resume) a run from a cache")
     train.add_argument("cache", help="cache folder")
     train.add_argument("run", help="run folder (resumed if it exists)")
-    train.add_argument("--batches", type=int, default=5000, help="batches in the whole run (default 5000)")
-    train.add_argument("--batch-size", type=int, default=4, help="photos per batch (default 4)")
-    train.add_argument("--validate-every", type=int, default=100,
-                       help="batches between validation and checkpoint (default 100)")
-    train.add_argument("--learning-rate", type=float, default=1e-4, help="RMSprop rate (default 1e-4)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--recipe", default=None, choices=_recipe_names(),
+                       help=f"network, optimiser and schedule (default {_default_recipe()}; "
+                            "'original' reproduces the original workflow exactly)")
+    train.add_argument("--batches", type=_whole(1), default=None,
+                       help="batches in the whole run (default: the recipe's)")
+    train.add_argument("--batch-size", type=_whole(1), default=None, help="photos per batch (default: the recipe's)")
+    train.add_argument("--validate-every", type=_whole(1), default=None,
+                       help="batches between validation and checkpoint (default: the recipe's)")
+    train.add_argument("--learning-rate", type=_number(0, low_open=True), default=None,
+                       help="peak learning rate (default: the recipe's)")
+    train.add_argument("--seed", type=_whole(0), default=0)
     _progress_flag(train)
 
     evaluate = _command(commands, "evaluate", _evaluate, "evaluate a run and draw its pictures")
@@ -74,14 +149,44 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--link", action="store_true", help="with --keepers: link instead of copy")
     _progress_flag(score)
 
+    report = _command(commands, "report", _report, "evaluate a run and write one HTML report")
+    report.add_argument("run", help="run folder")
+    report.add_argument("--split", default="test", choices=["train", "validation", "test"])
+    _threshold_flags(report)
+    report.add_argument("--out", help="HTML file (default: RUN/report/report-SPLIT-CHECKPOINT.html)")
+    _progress_flag(report)
+
+    explain = _command(commands, "explain", _explain, "draw activation maps of photos")
+    explain.add_argument("run", help="run folder")
+    explain.add_argument("photos", nargs="+", help="photos, or a folder of photos (any depth)")
+    explain.add_argument("--out", help="folder for the overlays (default: RUN/explain)")
+    explain.add_argument("--target", default="decision", choices=["decision", "good", "bad"],
+                         help="side to show: the decision's (default), good or bad")
+    _threshold_flags(explain)
+    explain.add_argument("--table", help="also write the table as this CSV")
+    _progress_flag(explain)
+
     demo = _command(commands, "demo", _demo, "the whole workflow on generated demo photos")
     demo.add_argument("folder", nargs="?", default="demo", help="output folder (default ./demo)")
-    demo.add_argument("--photos", type=int, default=400, help="demo photos to make (default 400)")
-    demo.add_argument("--width", type=int, default=128, help="cached width (default 128)")
-    demo.add_argument("--batches", type=int, default=1500, help="training batches (default 1500)")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--photos", type=_whole(20), default=400, help="demo photos to make (default 400)")
+    demo.add_argument("--width", type=_whole(64), default=128, help="cached width (default 128)")
+    demo.add_argument("--batches", type=_whole(1), default=None,
+                      help="training batches (default: the default recipe's)")
+    demo.add_argument("--seed", type=_whole(0), default=0)
     _progress_flag(demo)
     return parser
+
+
+def _recipe_names():
+    from .recipes import recipe_names
+
+    return recipe_names()
+
+
+def _default_recipe():
+    from .recipes import DEFAULT
+
+    return DEFAULT
 
 
 def _command(commands, name, function, help_text):
@@ -96,8 +201,9 @@ def _progress_flag(parser):
 
 
 def _threshold_flags(parser):
-    parser.add_argument("--threshold", type=float, help="score threshold (default: max F1 on validation)")
-    parser.add_argument("--keep-recall", type=float,
+    parser.add_argument("--threshold", type=_number(0, 1),
+                        help="score threshold from 0 to 1 (default: max F1 on validation)")
+    parser.add_argument("--keep-recall", type=_number(0, 1, low_open=True),
                         help="instead, the threshold keeping this share of good photos on validation, e.g. 0.95")
     parser.add_argument("--checkpoint", default="best", help="best, latest or a batch number (default best)")
 
@@ -113,7 +219,7 @@ def _cache(args):
 def _train(args):
     from .training import train_model
 
-    run = train_model(args.cache, args.run, batches=args.batches, batch_size=args.batch_size,
+    run = train_model(args.cache, args.run, recipe=args.recipe, batches=args.batches, batch_size=args.batch_size,
                       validate_every=args.validate_every, learning_rate=args.learning_rate,
                       seed=args.seed, progress=args.progress)
     print(_run_summary(run))
@@ -122,7 +228,8 @@ def _train(args):
 def _run_summary(run) -> str:
     best = run.state.get("best_auc")
     best_text = f"; best validation AUC {best:.3f} at batch {run.state['best_batch']}" if best is not None else ""
-    return f"{run.batches_done} batches done in {run.path}{best_text}"
+    recipe = run.settings.get("recipe", "original")
+    return f"{run.batches_done} batches done in {run.path} (recipe {recipe}){best_text}"
 
 
 def _evaluate(args):
@@ -150,25 +257,60 @@ def _write_report(result, out: Path) -> None:
     contact_sheet(result, out / "contact_sheet.png")
 
 
+def _printable(path) -> str:
+    from .files import printable
+
+    return printable(path)
+
+
 def _checkpoint(value: str):
-    return int(value) if value.isdigit() else value
+    if value.isdigit():
+        return int(value)
+    if value not in ("best", "latest"):
+        raise PhotoqError(f"--checkpoint must be best, latest or a batch number, got {value!r}")
+    return value
 
 
 def _score(args):
-    from .scoring import copy_keepers, score_photos
+    from .scoring import check_outputs, copy_keepers, score_photos, write_scores
 
+    check_outputs(args.photos, out=args.out, keepers=args.keepers)  # before anything is written
     table = score_photos(args.run, args.photos, threshold=args.threshold, keep_recall=args.keep_recall,
                          checkpoint=_checkpoint(args.checkpoint), progress=args.progress)
-    table.to_csv(args.out, index=False)
+    write_scores(table, args.out)
     counts = table["decision"].value_counts()
     print(f"{len(table)} photos scored at threshold {table.attrs['threshold']:.3f}: "
           f"{counts.get('keep', 0)} keep, {counts.get('reject', 0)} reject, "
           f"{counts.get('skipped', 0)} skipped; table in {args.out}")
     for row in table[table["decision"] == "skipped"].itertuples():
-        print(f"  skipped {row.path}: {row.reason}")
+        print(f"  skipped {_printable(row.path)}: {row.reason}")
     if args.keepers:
         placed = copy_keepers(table, args.keepers, link=args.link)
         print(f"{placed} keepers {'linked' if args.link else 'copied'} into {args.keepers}")
+
+
+def _report(args):
+    from .html_report import report
+
+    path = report(args.run, file=args.out, split=args.split, threshold=args.threshold,
+                  keep_recall=args.keep_recall, checkpoint=_checkpoint(args.checkpoint),
+                  progress=args.progress)
+    print(f"report in {path}")
+
+
+def _explain(args):
+    from .explain import explain_photos
+
+    photos = args.photos[0] if len(args.photos) == 1 else args.photos
+    table = explain_photos(args.run, photos, out=args.out, target=args.target,
+                           threshold=args.threshold, checkpoint=_checkpoint(args.checkpoint),
+                           progress=args.progress)
+    if args.table:
+        table.to_csv(args.table, index=False)
+    for row in table.itertuples():
+        where = f"peak at {row.peak_x:.0%} across, {row.peak_y:.0%} down" if row.overlay else row.decision
+        print(f"{row.path}: {row.score:.3f} {row.decision}, {row.explained} side; {where}")
+    print(f"{len(table)} overlays in {Path(table['overlay'].iloc[0]).parent if table['overlay'].any() else args.out}")
 
 
 def _demo(args):
@@ -184,14 +326,17 @@ def _demo(args):
                               progress=args.progress)
     print(f"2/5 caching them at {args.width} px wide in {folder / 'cache'}")
     cache = build_cache(photos, folder / "cache", width=args.width, progress=args.progress)
-    print(f"3/5 training {args.batches} batches into {folder / 'run'}")
-    run = train_model(cache, folder / "run", batches=args.batches, batch_size=8,
-                      learning_rate=1e-3, seed=args.seed, progress=args.progress)
+    print(f"3/5 training into {folder / 'run'} (the default recipe)")
+    run = train_model(cache, folder / "run", batches=args.batches, seed=args.seed,
+                      progress=args.progress)
     print(_run_summary(run))
     print(f"4/5 evaluating on the test split; pictures in {folder / 'report'}")
     result = evaluate_model(run, split="test")
     _write_report(result, folder / "report")
     print(result.summary())
+    from .html_report import report
+
+    print(f"HTML report in {report(run, folder / 'report' / 'report.html', progress=args.progress)}")
     print(f"5/5 scoring a new trip in {folder / 'new_trip'}")
     new_trip = make_demo_photos(folder / "new_trip", n_photos=40, seed=args.seed + 1)
     table = score_photos(run, new_trip, progress=args.progress)

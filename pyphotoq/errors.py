@@ -10,3 +10,43 @@ class PhotoqError(ValueError):
 
 class CacheBusy(PhotoqError):
     """Another build holds the cache's lock."""
+
+
+class RunBusy(PhotoqError):
+    """Another training holds the run folder's lock."""
+
+
+def check_whole(value, name: str, minimum: int = 1) -> int:
+    """`value` as an int when it is a whole number >= minimum; else PhotoqError naming `name`."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise PhotoqError(f"{name} must be a whole number, got {value!r}")
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")) or number != int(number):
+        raise PhotoqError(f"{name} must be a whole number, got {value!r}")
+    if int(number) < minimum:
+        raise PhotoqError(f"{name} must be at least {minimum}, got {value!r}")
+    return int(number)
+
+
+def check_number(value, name: str, low=None, high=None, low_open=False, high_open=False,
+                 optional=False) -> float | None:
+    """`value` as a finite float within [low, high] (or open ends); else PhotoqError naming `name`."""
+    import numbers
+
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise PhotoqError(f"{name} must be a number, got {value!r}")
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise PhotoqError(f"{name} must be a finite number, got {value!r}")
+    too_low = low is not None and (number <= low if low_open else number < low)
+    too_high = high is not None and (number >= high if high_open else number > high)
+    if too_low or too_high:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        span = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+        raise PhotoqError(f"{name} must be in {span}, got {value!r}")
+    return number

@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 
 from .cache import Cache
 from .errors import PhotoqError
+from .facts import add_facts, facts_table
 from .metrics import best_f1_threshold, binary_metrics, recall_threshold, roc_table
 from .prediction import predict_scores
 from .runs import Run, open_run
@@ -56,12 +57,20 @@ def evaluate_model(
     keep_recall: float | None = None,
     checkpoint="best",
     cache=None,
+    progress: bool | None = None,
 ) -> Evaluation:
     """Evaluate a run's checkpoint on `split`.
 
     The threshold is `threshold` if given; else the one keeping `keep_recall` of the good photos
     on validation if given; else the one that maximises F1 on validation (as the original).
     `cache` overrides the cache folder recorded in the run (if it was moved).
+
+    `predictions` has one row per photo, best score first: hash, original, cached, label,
+    score, predicted, correct, taken, then `margin` (score minus threshold), the measured facts
+    of `pyphotoq.facts` (sharpness, clipped_highlights, clipped_shadows, noise, tilt_degrees,
+    brightness, saturation, colourfulness, portrait, aspect_ratio) and a short `reason` text
+    built from the score and those facts. The facts describe the photo; they are not the
+    model's reasons.
     """
     run = run if isinstance(run, Run) else open_run(run)
     if split not in SPLITS:
@@ -89,6 +98,9 @@ def evaluate_model(
         "predicted": np.where(scores >= threshold, cache.positive, cache.info["classes"]["negative"]),
     })
     predictions["correct"] = predictions["predicted"] == predictions["label"]
+    predictions["taken"] = frame["taken"].fillna("").astype(str).to_numpy() if "taken" in frame else ""
+    predictions = add_facts(predictions, facts_table(predictions["cached"], progress=progress), threshold,
+                            cache.positive, cache.info["classes"]["negative"])
     predictions = predictions.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
     both = 0 < labels.sum() < len(labels)
     return Evaluation(

@@ -8,6 +8,7 @@ model straight from the source file). Every way a file can be unusable becomes a
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from dataclasses import dataclass
 
@@ -84,11 +85,56 @@ def open_photo(source, width: int = 480) -> OpenedPhoto:
             raise UnusablePhoto("image too large to decode in memory") from None
 
 
+#: Largest file accepted per kind, far beyond any camera file; bigger ones are skipped unread.
+MAX_FILE_BYTES = {
+    "JPEG": 256 * 2**20,
+    "PNG": 1024 * 2**20,
+    "GIF": 256 * 2**20,
+    "WEBP": 256 * 2**20,
+    "BMP": 1024 * 2**20,  # uncompressed: up to MAX_PIXELS x 4 bytes plus the header
+    "TIFF": 2048 * 2**20,  # 16-bit uncompressed RGB of MAX_PIXELS, with room to spare
+}
+_HEADER_BYTES = 16
+
+
+def sniff_kind(header: bytes) -> str | None:
+    """The image kind ('JPEG', 'PNG', ...) from the first bytes of a file, or None."""
+    if header.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if header.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if header[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if header[:4] == b"RIFF" and header[8:12] == b"WEBP":
+        return "WEBP"
+    if header[:2] == b"BM":
+        return "BMP"
+    if header[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "TIFF"
+    return None
+
+
 def read_photo_bytes(path) -> bytes:
-    """The bytes of a photo file; UnusablePhoto with the reason when it cannot be read."""
+    """The bytes of a photo file; UnusablePhoto with the reason when it cannot be read.
+
+    Cheap refusals first: the header is sniffed and the size checked against the limit for
+    its kind (MAX_FILE_BYTES) before the file is read whole.
+    """
     try:
         with open(path, "rb") as handle:
-            return handle.read()
+            size = os.fstat(handle.fileno()).st_size
+            if size == 0:
+                raise UnusablePhoto("empty file (0 bytes)")
+            header = handle.read(_HEADER_BYTES)
+            kind = sniff_kind(header)
+            if kind is None:
+                raise UnusablePhoto("not an image: content is no known image format")
+            if size > MAX_FILE_BYTES[kind]:
+                raise UnusablePhoto(
+                    f"too large: {size / 2**20:,.0f} MiB is beyond the {MAX_FILE_BYTES[kind] // 2**20:,} MiB "
+                    f"limit for a {kind} file"
+                )
+            return header + handle.read()
     except PermissionError:
         raise UnusablePhoto("cannot read: permission denied") from None
     except IsADirectoryError:

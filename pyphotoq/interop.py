@@ -94,7 +94,7 @@ def to_plain(value):
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, str):
-        return str(value)
+        return _utf8(str(value))
     if isinstance(value, pd.DataFrame):
         return table_columns(value)
     if isinstance(value, pd.Series):
@@ -241,3 +241,14 @@ def model_result(model) -> dict:
         "trainable_parameters": int(trainable),
         "layers": [str(layer.name) for layer in model.layers],
     }
+
+
+def _utf8(text: str) -> str:
+    """`text`, with a file name's bytes that are not valid UTF-8 written %XX (R needs UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        from .files import encode_path
+
+        return encode_path(text)
+    return text

@@ -1,12 +1,12 @@
-"""Pictures of a run and of an evaluation: training history, ROC curve and a contact sheet.
+"""Pictures of a run and of an evaluation: ROC curve, training history, contact sheet, bias.
 
-Every function draws on its own matplotlib Figure with the Agg canvas (no display, no pyplot
-state), returns it, and also saves it when given a file (format from the extension).
+Every picture draws the tables of `plotdata` (the same tables R's ggplot2 plots draw), on its
+own matplotlib Figure with the Agg canvas (no display, no pyplot state), returns it, and also
+saves it when given a file (format from the extension).
 """
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
@@ -18,157 +18,146 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
-from .runs import Run, open_run
+from .plotdata import contact_sheet_data, history_plot_data, roc_plot_data
 
 DPI = 120
-TRAINING = "tab:blue"
-VALIDATION = {"loss": "tab:orange", "accuracy": "tab:orange", "auc": "tab:green", "f1": "tab:purple"}
-MISCLASSIFIED = "red"
+MISCLASSIFIED = "#d62728"
 
 
 def plot_roc(result, file=None) -> Figure:
     """The ROC curve of an Evaluation, with its AUC and the operating point at its threshold."""
-    figure = _figure(5.2, 5.4, "constrained")
+    data = roc_plot_data(result)
+    labels = data["labels"]
+    figure = _figure(5.2, 5.6, "constrained")
     ax = figure.add_subplot()
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1)
-    roc = result.roc
-    if roc.empty:
-        ax.text(0.5, 0.55, "no ROC: the split needs\nphotos of both classes",
-                ha="center", va="center", color="dimgrey")
+    curve, point = data["curve"], data["point"]
+    if curve.empty:
+        ax.text(0.5, 0.55, labels["subtitle"], ha="center", va="center", color="dimgrey", wrap=True)
     else:
-        ax.plot(roc["fpr"], roc["tpr"], drawstyle="steps-post", color=TRAINING, linewidth=2,
-                clip_on=False)
-        fpr, tpr = _operating_point(roc, result.threshold)
-        ax.plot(fpr, tpr, "o", color="black", markersize=7, clip_on=False, zorder=3)
-        right, low = fpr > 0.6, tpr < 0.15  # keep the label inside the axes
-        ax.annotate(f"threshold {result.threshold:.2f}\nTPR {tpr:.2f}, FPR {fpr:.2f}", (fpr, tpr),
-                    xytext=(-10 if right else 10, 10 if low else -10), textcoords="offset points",
-                    ha="right" if right else "left", va="bottom" if low else "top", fontsize=9)
-    auc = "n/a" if math.isnan(result.auc) else f"{result.auc:.3f}"
-    ax.set_title(f"ROC on the {result.split} split ({result.n_photos} photos) — AUC {auc}",
+        ax.plot(curve["fpr"], curve["tpr"], drawstyle="steps-post", color=labels["colour"],
+                linewidth=2, clip_on=False)
+    for p in point.itertuples():
+        ax.plot(p.fpr, p.tpr, "o", color="black", markersize=7, clip_on=False, zorder=3)
+        right, low = p.fpr > 0.6, p.tpr < 0.15  # keep the label inside the axes
+        ax.annotate(p.label, (p.fpr, p.tpr), xytext=(-10 if right else 10, 10 if low else -10),
+                    textcoords="offset points", ha="right" if right else "left",
+                    va="bottom" if low else "top", fontsize=9)
+    ax.set_title(f"{labels['title']} — {labels['subtitle']}" if not curve.empty else labels["title"],
                  fontsize=10)
-    ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal",
-           xlabel="False positive rate", ylabel="True positive rate")
+    ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel=labels["x"], ylabel=labels["y"])
     ax.grid(alpha=0.3)
     return _finish(figure, file)
 
 
-def _operating_point(roc, threshold: float) -> tuple[float, float]:
-    """(fpr, tpr) when photos scoring at least `threshold` are called good (row 0 is at inf)."""
-    row = roc[roc["threshold"] >= threshold].iloc[-1]
-    return float(row["fpr"]), float(row["tpr"])
-
-
 def plot_history(run, file=None) -> Figure:
     """Training loss and accuracy (moving average) and validation metrics, by batch."""
-    run = run if isinstance(run, Run) else open_run(run)
-    series = {key: frame.sort_values("batch") for key, frame in run.history.groupby(["set", "metric"])}
+    data = history_plot_data(run)
+    series, labels = data["series"], data["labels"]
     figure = _figure(9, 6.4)  # fixed margins: a layout engine would draw it twice when saving
     loss_ax, quality_ax = figure.subplots(2, 1, sharex=True, gridspec_kw=dict(
         left=0.08, right=0.7, bottom=0.08, top=0.9, hspace=0.22))
-
-    def draw(ax, key, *style, **options):
-        if key in series:
-            ax.plot(series[key]["batch"], series[key]["value"], *style, **options)
-
-    draw(loss_ax, ("train", "loss"), color=TRAINING, alpha=0.2, linewidth=0.5,
-         label="training, per batch")
-    draw(loss_ax, ("train", "loss_avg"), color=TRAINING, linewidth=1.8,
-         label="training, moving average")
-    draw(quality_ax, ("train", "accuracy_avg"), color=TRAINING, linewidth=1.8,
-         label="training accuracy, moving average")
-    for metric, ax, label in (("loss", loss_ax, "validation"),
-                              ("accuracy", quality_ax, "validation accuracy"),
-                              ("auc", quality_ax, "validation AUC"),
-                              ("f1", quality_ax, "validation F1")):
-        draw(ax, ("validation", metric), "o-", color=VALIDATION[metric], markersize=4,
-             linewidth=1.2, clip_on=False, label=label)
-    best = run.state.get("best_batch")
-    if best is not None:
-        auc = run.state.get("best_auc")
-        label = f"best checkpoint (batch {best}" + (f", AUC {auc:.3f})" if auc is not None else ")")
+    axes = dict(zip(["Loss", "Accuracy and quality"], (loss_ax, quality_ax)))
+    style = {
+        "faint": dict(alpha=0.2, linewidth=0.5),
+        "line": dict(linewidth=1.8),
+        "points": dict(marker="o", markersize=4, linewidth=1.2, clip_on=False),
+    }
+    for (_, name), rows in series.groupby(["order", "series"], sort=True):
+        first = rows.iloc[0]
+        axes[first["panel"]].plot(rows["batch"], rows["value"], color=first["colour"],
+                                  label=name, **style[first["kind"]])
+    for best in data["best"].itertuples():
         for ax in (loss_ax, quality_ax):
-            ax.axvline(best, color="black", linestyle=":", linewidth=1.2, label=label)
-    if not series:
-        loss_ax.text(0.5, 0.5, "no history yet", transform=loss_ax.transAxes,
+            ax.axvline(best.batch, color="black", linestyle=":", linewidth=1.2, label=best.label)
+    if labels["empty"]:
+        loss_ax.text(0.5, 0.5, labels["empty"], transform=loss_ax.transAxes,
                      ha="center", va="center", color="dimgrey")
     loss_ax.set(ylabel="loss", title="Loss")
-    quality_ax.set(ylabel="share / AUC", xlabel="batch", ylim=(0, 1), title="Accuracy and quality")
+    quality_ax.set(ylabel="share / AUC", xlabel=labels["x"], ylim=(0, 1), title="Accuracy and quality")
     quality_ax.set_xlim(left=0)
     quality_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in (loss_ax, quality_ax):
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    figure.suptitle(f"{run.path.name}: {run.batches_done} of {run.settings['batches']} batches",
-                    fontsize=11)
+    figure.suptitle(labels["title"], fontsize=11)
     return _finish(figure, file)
 
 
 def contact_sheet(result, file=None, n_top: int = 13, n_bottom: int = 12, columns: int = 5) -> Figure:
-    """The highest- and lowest-scoring photos of an Evaluation; misclassified ones framed in red."""
-    predictions = result.predictions.sort_values("score", ascending=False, kind="stable")
-    top = predictions.iloc[:n_top]
-    bottom = predictions.iloc[max(len(top), len(predictions) - n_bottom):]
-    shown = [*top.itertuples(), *bottom.itertuples()]
-    rows = max(1, math.ceil(len(shown) / columns))
-    height = 1.95 * rows + 0.9
-    figure = _figure(2.1 * columns, height)
-    grid = figure.add_gridspec(rows, columns, left=0.01, right=0.99, bottom=0.01,
-                               top=1 - 0.85 / height, hspace=0.25, wspace=0.06)
-    for index, photo in enumerate(shown):
-        _tile(figure.add_subplot(grid[divmod(index, columns)]), photo)
-    if len(top) and len(bottom):
-        _separator(figure, grid, len(top))
-    auc = "n/a" if math.isnan(result.auc) else f"{result.auc:.3f}"
-    figure.suptitle(
-        f"{result.split} split ({result.n_photos} photos): AUC {auc}, threshold "
-        f"{result.threshold:.2f} ({result.threshold_rule})\n"
-        + (f"the {len(top)} highest scores, then past the line the {len(bottom)} lowest"
-           if len(bottom) else f"{len(top)} photos by score")
-        + "; score and true label on each; red frame: misclassified",
-        fontsize=10,
+    """The highest- and lowest-scoring photos of an Evaluation and every misclassified one, best
+    first; a line at the threshold parts those called good from those called bad; frames show
+    which are misclassified (legend below)."""
+    data = contact_sheet_data(result, n_top, n_bottom, columns)
+    tiles, labels = data["tiles"], data["labels"]
+    frames = data["frames"].set_index("frame")
+    height_units = labels["ymax"] - labels["ymin"]
+    inches = 2.0
+    figure = _figure(inches * labels["xmax"] + 0.2, inches * height_units + 1.3)
+    top = 1 - 0.8 / figure.get_figheight()
+    bottom = 0.5 / figure.get_figheight()
+    ax = figure.add_axes((0.01, bottom, 0.98, top - bottom))
+    for tile in tiles.itertuples():
+        extent = (tile.xmin, tile.xmax, tile.ymin, tile.ymax)
+        try:
+            with Image.open(tile.cached) as image:
+                ax.imshow(np.asarray(image.convert("RGB")), extent=extent, interpolation="antialiased")
+        except OSError as error:
+            ax.text(tile.x, (tile.ymin + tile.ymax) / 2,
+                    f"cannot read\n{Path(tile.cached).name}\n({type(error).__name__})",
+                    ha="center", va="center", fontsize=7)
+        frame = frames.loc[tile.frame]
+        ax.add_patch(Rectangle((tile.xmin, tile.ymin), tile.xmax - tile.xmin, tile.ymax - tile.ymin,
+                               fill=False, edgecolor=frame["colour"], linewidth=frame["linewidth"] * 1.6,
+                               gid=f"frame:{tile.frame}"))
+        ax.text(tile.x, tile.y_caption, tile.caption, ha="center", va="center", fontsize=8,
+                color=MISCLASSIFIED if not tile.correct else "black",
+                fontweight="normal" if tile.correct else "bold", gid="caption")
+    for line in data["separator"].itertuples():
+        ax.plot([line.x, line.xend], [line.y, line.yend], color="0.2", linewidth=2, gid="separator")
+        ax.text(line.xend, line.y, line.label + " ", ha="right", va="bottom", fontsize=8, color="0.2",
+                backgroundcolor="white")
+    ax.set(xlim=(0, labels["xmax"]), ylim=(labels["ymin"], labels["ymax"]), aspect="equal")
+    ax.set_axis_off()
+    figure.suptitle(labels["title"] + "\n" + labels["subtitle"], fontsize=10)
+    figure.legend(
+        handles=[Rectangle((0, 0), 1, 1, fill=False, edgecolor=f.colour, linewidth=f.linewidth * 1.6,
+                           label=f"{f.frame} frame") for f in data["frames"].itertuples()],
+        loc="lower center", ncol=len(data["frames"]), frameon=False, fontsize=9,
     )
     return _finish(figure, file)
 
 
-def _tile(ax, photo) -> None:
-    try:
-        with Image.open(photo.cached) as image:
-            ax.imshow(np.asarray(image.convert("RGB")))
-    except OSError as error:
-        ax.text(0.5, 0.5, f"cannot read\n{Path(photo.cached).name}\n({type(error).__name__})",
-                ha="center", va="center", fontsize=7, transform=ax.transAxes)
-    ax.set_axis_off()
-    ax.set_title(f"{photo.score:.2f} {photo.label}", fontsize=8)
-    if not photo.correct:
-        ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False,
-                               edgecolor=MISCLASSIFIED, linewidth=4, clip_on=False))
+def plot_bias(report, file=None) -> Figure:
+    """A bias report (from bias_report): how strongly the score and the labels follow each
+    nuisance variable; flagged rows, where the score leans on what the labels do not, in red."""
+    from .bias import bias_plot_data
 
-
-def _separator(figure: Figure, grid, first: int) -> None:
-    """A stepped line between the grid cells before `first` and those from `first` on."""
-    rows, columns = grid.get_geometry()
-    row, column = divmod(first, columns)
-    bottoms, tops, lefts, rights = grid.get_grid_positions(figure)
-    gap = (tops[0] - bottoms[0]) * grid.hspace
-
-    def above(r):  # between row r's title and the row over it
-        return tops[r] + 0.75 * gap
-
-    if column == 0:
-        points = [(lefts[0], above(row)), (rights[-1], above(row))]
-    else:
-        middle = (rights[column - 1] + lefts[column]) / 2
-        if row + 1 < rows:
-            points = [(lefts[0], above(row + 1)), (middle, above(row + 1))]
-        else:
-            points = [(middle, bottoms[row])]
-        points.append((middle, above(row)))
-        if row > 0:
-            points.append((rights[-1], above(row)))
-    xs, ys = zip(*points)
-    figure.add_artist(Line2D(xs, ys, transform=figure.transFigure, color="0.2", linewidth=2.5))
+    data = bias_plot_data(report)
+    points, labels = data["points"], data["labels"]
+    variables = list(dict.fromkeys(points["variable"]))
+    figure = _figure(7.5, 0.45 * max(len(variables), 2) + 1.6, "constrained")
+    ax = figure.add_subplot()
+    y = {name: len(variables) - 1 - i for i, name in enumerate(variables)}
+    for measure in data["measures"].itertuples():
+        rows = points[points["measure"] == measure.measure]
+        ax.scatter(rows["value"], [y[v] for v in rows["variable"]], color=measure.colour,
+                   marker=measure.marker, s=45, label=measure.measure, zorder=3)
+    for name, rows in points.groupby("variable", sort=False):
+        flagged = bool(rows["flagged"].iloc[0])
+        ax.plot(rows["value"], [y[name]] * len(rows), color="#d62728" if flagged else "0.6",
+                linewidth=2.5 if flagged else 1, zorder=2)
+    ax.set_yticks(list(y.values()), [f"{v}  (flagged)" if points.loc[points["variable"] == v, "flagged"].iloc[0]
+                                     else v for v in y])
+    for tick, name in zip(ax.get_yticklabels(), y):
+        if points.loc[points["variable"] == name, "flagged"].iloc[0]:
+            tick.set_color("#d62728")
+    ax.axvline(0, color="0.3", linewidth=0.8)
+    ax.set(xlim=(-1, 1), xlabel=labels["x"], title=labels["title"])
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8, frameon=True)
+    return _finish(figure, file)
 
 
 def _figure(width: float, height: float, layout: str | None = None) -> Figure:

@@ -13,14 +13,16 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from .batches import IMAGE_SPEC, without_autotuning
-from .errors import PhotoqError
+from .errors import PhotoqError, check_number, check_whole
 from .evaluation import validation_threshold
-from .images import UnusablePhoto, open_photo
+from .files import fsync_folder, is_inside, printable, write_atomic
+from .facts import FACT_COLUMNS, add_facts, photo_facts
+from .images import UnusablePhoto, is_image_name, open_photo
 from .prediction import predict_images
 from .runs import Run, open_run
 from .sources import walk_images
 
-SCORE_COLUMNS = ["path", "score", "decision", "reason"]
+SCORE_COLUMNS = ["path", "score", "decision", "margin", *FACT_COLUMNS, "reason"]
 _CHUNK = 64
 
 
@@ -37,10 +39,15 @@ def score_photos(
     """Score every photo below the folder `photos` (no labels needed).
 
     Returns a table of path, score, decision ('keep', 'reject', or 'skipped' with the reason),
-    best first. The threshold is `threshold`, else the one keeping `keep_recall` of the good
-    photos on validation, else the F1-maximising one chosen on validation (from the validation
+    margin (score minus threshold), the measured facts of `pyphotoq.facts` and a short `reason`
+    text, best first. The facts describe the photo, not the model's reasons. The threshold is
+    `threshold`, else the one keeping `keep_recall` of the good photos on validation, else the F1-maximising one chosen on validation (from the validation
     scores stored in the run folder: the cache is not needed).
     """
+    threshold = check_number(threshold, "threshold", 0, 1, optional=True)
+    keep_recall = check_number(keep_recall, "keep_recall", 0, 1, low_open=True, optional=True)
+    batch_size = check_whole(batch_size, "batch_size", 1)
+    workers = None if workers is None else check_whole(workers, "workers", 1)
     run = run if isinstance(run, Run) else open_run(run)
     paths = walk_images(photos)
     if not paths:
@@ -50,6 +57,7 @@ def score_photos(
         threshold, _ = validation_threshold(run, checkpoint, keep_recall)
     width = int(run.info["cache"]["width"])
     batched_paths: list[str] = []
+    facts: dict[str, dict] = {}
     skipped: list[tuple[str, str]] = []
     bar = tqdm(total=len(paths), desc="Scoring", unit="photo", disable=None if progress is None else not progress)
 
@@ -62,6 +70,7 @@ def score_photos(
                     if isinstance(opened, str):
                         skipped.append((path, opened))
                     else:
+                        opened, facts[path] = opened
                         by_shape.setdefault(opened.shape, []).append((path, opened))
                 for group in by_shape.values():
                     for i in range(0, len(group), batch_size):
@@ -77,46 +86,126 @@ def score_photos(
     bar.close()
     scored = pd.DataFrame({"path": batched_paths, "score": scores})
     scored["decision"] = np.where(scored["score"] >= threshold, "keep", "reject")
-    scored["reason"] = ""
+    classes = run.info["classes"]
+    scored = add_facts(scored, pd.DataFrame([facts[p] for p in batched_paths], columns=FACT_COLUMNS),
+                       threshold, classes["positive"], classes["negative"])
     scored = scored.sort_values("score", ascending=False, kind="stable")
     rejected = pd.DataFrame(skipped, columns=["path", "reason"]).assign(score=np.nan, decision="skipped")
-    table = pd.concat([scored, rejected[SCORE_COLUMNS]], ignore_index=True)[SCORE_COLUMNS]
+    parts = [scored] + ([rejected.reindex(columns=SCORE_COLUMNS)] if len(rejected) else [])
+    table = pd.concat(parts, ignore_index=True)[SCORE_COLUMNS]
     table.attrs["threshold"] = float(threshold)
     return table
 
 
 def _open(path: str, width: int):
-    """The photo as a uint8 array, or the reason it cannot be used."""
+    """The photo as a uint8 array with its measured facts, or the reason it cannot be used."""
     try:
-        return np.asarray(open_photo(path, width).image)
+        pixels = np.asarray(open_photo(path, width).image)
+        return pixels, photo_facts(pixels)
     except UnusablePhoto as err:
         return str(err)
+
+
+def check_outputs(photos, out=None, keepers=None) -> None:
+    """Refuse, before anything is written, outputs that would land on a photo being scored or
+    mix files into the photo tree: `out` (the scores table) and `keepers` (a folder)."""
+    root = Path(photos).expanduser()
+    sources = {os.path.realpath(p) for p in walk_images(root)} if root.is_dir() else set()
+    if out is not None:
+        resolved = os.path.realpath(Path(out).expanduser())
+        if resolved in sources:
+            raise PhotoqError(f"Refused output {out}: it is one of the photos being scored ({resolved})")
+        if os.path.isdir(resolved):
+            raise PhotoqError(f"Refused output {out}: it is a folder; name a CSV file")
+        if is_image_name(str(out)) and root.is_dir() and is_inside(root, resolved):
+            raise PhotoqError(
+                f"Refused output {out}: an image name inside the photos being scored ({root}); "
+                "name a .csv file"
+            )
+    if keepers is not None:
+        folder = Path(keepers).expanduser()
+        if os.path.realpath(folder) in sources or (folder.exists() and not folder.is_dir()):
+            raise PhotoqError(f"Refused keepers folder {keepers}: it is a file, not a folder")
+        if root.is_dir() and is_inside(root, folder):
+            raise PhotoqError(
+                f"Refused keepers folder {keepers}: it is inside the photos being scored ({root}); "
+                "copies there would be scored as new photos next time. Choose a folder outside it"
+            )
+
+
+def write_scores(table: pd.DataFrame, out) -> None:
+    """The scores table as CSV, written atomically; file names that are not valid UTF-8 are
+    written `%XX` (as in the cache's tables)."""
+    text = table.assign(path=table["path"].map(printable)).to_csv(index=False, lineterminator="\n")
+    write_atomic(Path(out).expanduser(), text)
 
 
 def copy_keepers(table: pd.DataFrame, folder, link: bool = False) -> int:
     """Copy (or hard-link, where possible) the photos decided 'keep' into `folder`.
 
-    Originals are never moved or changed. Returns how many files were placed.
+    Originals are never moved or changed. Idempotent: a photo whose content is already in the
+    folder under its name (or a numbered variant) is not copied again. Nothing is written
+    through a link planted in the folder. Returns how many files were placed.
     """
     target = Path(folder).expanduser()
     target.mkdir(parents=True, exist_ok=True)
     placed = 0
     for path in table.loc[table["decision"] == "keep", "path"]:
-        destination = _free_name(target / Path(path).name)
+        destination = _free_name(target / Path(path).name, path, link)
+        if destination is None:
+            continue  # already there
         if link:
             try:
                 os.link(path, destination)
             except OSError:
                 os.symlink(os.path.abspath(path), destination)
         else:
-            shutil.copy2(path, destination)
+            _copy_no_follow(path, destination)
         placed += 1
     return placed
 
 
-def _free_name(path: Path) -> Path:
+def _copy_no_follow(source, destination: Path) -> None:
+    """Copy to a fresh temporary name in the destination's folder, then link it into place
+    (which never replaces or follows whatever is at `destination`)."""
+    temporary = destination.with_name(f".{destination.name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    with open(source, "rb") as reader, os.fdopen(os.open(temporary, flags, 0o644), "wb") as writer:
+        shutil.copyfileobj(reader, writer, 1 << 20)
+        writer.flush()
+        os.fsync(writer.fileno())
+    try:
+        shutil.copystat(source, temporary)
+        os.link(temporary, destination)
+    finally:
+        os.unlink(temporary)
+    fsync_folder(destination.parent)
+
+
+def _same_file_content(existing: Path, source, link: bool) -> bool:
+    if existing.is_symlink():
+        return link and os.readlink(existing) == os.path.abspath(source)
+    try:
+        if not existing.is_file() or existing.stat().st_size != os.stat(source).st_size:
+            return False
+        with open(existing, "rb") as a, open(source, "rb") as b:
+            while True:
+                x, y = a.read(1 << 20), b.read(1 << 20)
+                if x != y:
+                    return False
+                if not x:
+                    return True
+    except OSError:
+        return False
+
+
+def _free_name(path: Path, source, link: bool) -> Path | None:
+    """The first of NAME, NAME_1, ... that is free (nothing there, not even a dangling link), or
+    None when one of them already holds the same content."""
     candidate, number = path, 1
-    while candidate.exists():
+    while os.path.lexists(candidate):
+        if _same_file_content(candidate, source, link):
+            return None
         candidate = path.with_name(f"{path.stem}_{number}{path.suffix}")
         number += 1
     return candidate

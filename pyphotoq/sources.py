@@ -16,9 +16,37 @@ from .errors import PhotoqError
 from .images import IMAGE_EXTENSIONS, is_image_name
 
 
-def walk_images(folder) -> list[str]:
-    """Every image file below `folder`, sorted, following symlinks but never looping."""
+#: A folder holding one of these files (with photoq's format name in it) is a photoq cache or
+#: run folder: its images are photoq's outputs, never photos.
+_PHOTOQ_FOLDER_MARKERS = {"cache.json": b'"photoq-cache"', "run.json": b'"photoq-run"'}
+
+
+def is_photoq_folder(folder) -> bool:
+    """True when `folder` is a photoq cache or run folder (by its cache.json or run.json)."""
+    for name, marker in _PHOTOQ_FOLDER_MARKERS.items():
+        try:
+            with open(os.path.join(folder, name), "rb") as handle:
+                if marker in handle.read(4096):
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def walk_images(folder, exclude=()) -> list[str]:
+    """Every image file below `folder`, sorted, following symlinks but never looping.
+
+    Photoq cache and run folders below `folder`, and the folders in `exclude`, are not entered:
+    their images are photoq's outputs, not photos.
+    """
     root = Path(folder).expanduser()
+    excluded = set()
+    for path in exclude:
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        excluded.add((info.st_dev, info.st_ino))
     if not root.exists():
         raise PhotoqError(f"Photo folder not found: {root}")
     if not root.is_dir():
@@ -35,6 +63,8 @@ def walk_images(folder) -> list[str]:
         if (info.st_dev, info.st_ino) in seen_dirs:
             continue  # a symlink loop or a second link to a folder already scanned
         seen_dirs.add((info.st_dev, info.st_ino))
+        if (info.st_dev, info.st_ino) in excluded or is_photoq_folder(current):
+            continue
         try:
             entries = list(os.scandir(current))
         except OSError:
@@ -55,7 +85,7 @@ def walk_images(folder) -> list[str]:
     return sorted(found)
 
 
-def labelled_photos(photos, positive: str = "good", negative: str = "bad") -> pd.DataFrame:
+def labelled_photos(photos, positive: str = "good", negative: str = "bad", exclude=()) -> pd.DataFrame:
     """A table of (path, label) for every photo to cache.
 
     `photos` is a folder with `positive` and `negative` subfolders, or a CSV file with columns
@@ -63,7 +93,7 @@ def labelled_photos(photos, positive: str = "good", negative: str = "bad") -> pd
     """
     source = Path(photos).expanduser()
     if source.is_file() and source.suffix.lower() in (".csv", ".tsv", ".txt"):
-        return _from_table(source, positive, negative)
+        return _both_classes(_from_table(source, positive, negative), source, positive, negative)
     if not source.exists():
         raise PhotoqError(
             f"Photo folder not found: {source} "
@@ -76,14 +106,26 @@ def labelled_photos(photos, positive: str = "good", negative: str = "bad") -> pd
         )
     classes = _class_folders(source, positive, negative)
     rows = [
-        (path, label) for label, folder in classes.items() for path in walk_images(folder)
+        (path, label) for label, folder in classes.items() for path in walk_images(folder, exclude)
     ]
     if not rows:
         raise PhotoqError(
             f"No photos found in {source}: expected image files "
             f"({', '.join(sorted(IMAGE_EXTENSIONS))}) below '{positive}/' and '{negative}/'"
         )
-    return pd.DataFrame(rows, columns=["path", "label"])
+    return _both_classes(pd.DataFrame(rows, columns=["path", "label"]), source, positive, negative)
+
+
+def _both_classes(frame: pd.DataFrame, source, positive: str, negative: str) -> pd.DataFrame:
+    """`frame` when it has photos of both classes; else the one-line reason."""
+    for label in (positive, negative):
+        if not (frame["label"] == label).any():
+            where = f"'{label}/' folder" if Path(source).is_dir() else f"'{label}' rows"
+            raise PhotoqError(
+                f"No '{label}' photos in {source} (no {where} with image files): "
+                f"learning needs photos of both classes, '{positive}' and '{negative}'"
+            )
+    return frame
 
 
 def _class_folders(source: Path, positive: str, negative: str) -> dict[str, Path]:
@@ -94,6 +136,11 @@ def _class_folders(source: Path, positive: str, negative: str) -> dict[str, Path
         raise PhotoqError(
             f"No class folders in {source}: expected subfolders '{positive}/' and '{negative}/' "
             "holding the photos you sorted"
+        )
+    if missing:
+        raise PhotoqError(
+            f"No '{missing[0]}/' folder in {source}: learning needs photos of both classes, "
+            f"in '{positive}/' and '{negative}/'"
         )
     return {label: folder for label, folder in classes.items() if folder is not None}
 

@@ -1,21 +1,31 @@
 """Assign photos to the train / validation / test splits, once and stably.
 
-A photo's split follows from its content hash, so adding photos later never moves the ones
-already assigned. The burst-aware method keeps shots of one burst (same folder, EXIF capture
-times a few seconds apart) together, so near-identical frames cannot leak from training into
-test.
+Three rules, each a way of grouping photos; a group's split follows from its key (a content
+hash), so adding photos later never moves the ones already assigned:
+
+* scene (the default): photos taken within `burst_seconds` (30 by default) of each other, in any
+  folder, chained, and photos that look alike (their `look` hashes differ in at most
+  LOOK_DISTANCE of 64 bits) form one group. A photographer's folders are full of near-identical
+  shots of one scene; kept together, validation measures what test will: new scenes.
+* burst: shots of one burst (same folder, capture times `burst_seconds`, 3 by default, apart).
+* hash: every photo on its own.
 """
 
 from __future__ import annotations
 
 import os
 
+import numpy as np
 import pandas as pd
 
 from .errors import PhotoqError
 
 SPLITS = ("train", "validation", "test")
-METHODS = ("hash", "burst")
+METHODS = ("scene", "burst", "hash")
+#: Seconds between two shots of one group, by method, unless given.
+DEFAULT_SECONDS = {"scene": 30.0, "burst": 3.0, "hash": 3.0}
+#: Two photos whose look hashes differ in at most this many bits are one scene.
+LOOK_DISTANCE = 4
 
 
 def split_for_key(key: str, fractions=(0.8, 0.1, 0.1)) -> str:
@@ -56,6 +66,72 @@ def burst_groups(frame: pd.DataFrame, burst_seconds: float) -> pd.Series:
     return groups
 
 
+def look_hash(image) -> str:
+    """A 64-bit difference hash of a picture (PIL image) as 16 hex digits: brightness steps
+    between neighbours of a 9x8 grey thumbnail. Shifts of framing, exposure and focus barely
+    change it; another scene changes about half its bits."""
+    from PIL import Image
+
+    grey = np.asarray(image.convert("L").resize((9, 8), Image.Resampling.BOX), dtype=np.int16)
+    bits = (grey[:, 1:] > grey[:, :-1]).ravel()
+    return f"{int(''.join('1' if b else '0' for b in bits), 2):016x}"
+
+
+def scene_groups(frame: pd.DataFrame, seconds: float, distance: int = LOOK_DISTANCE) -> pd.Series:
+    """A scene id for every row (columns hash, taken and, if present, look): the hash of the
+    group's first photo by capture time (then hash). Groups join photos taken within `seconds`
+    of each other, chained, and photos whose look hashes are within `distance` bits."""
+    n = len(frame)
+    parent = np.arange(n)
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(i, j):
+        a, b = find(i), find(j)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+
+    taken = pd.to_datetime(frame["taken"], errors="coerce", format="%Y-%m-%d %H:%M:%S")
+    timed = np.flatnonzero(taken.notna().to_numpy())
+    if len(timed) > 1:
+        order = timed[np.argsort(taken.iloc[timed].to_numpy(), kind="stable")]
+        gaps = np.diff(taken.iloc[order].to_numpy()).astype("timedelta64[ms]").astype(float) / 1000
+        for k in np.flatnonzero(gaps <= seconds):
+            union(order[k], order[k + 1])
+    if "look" in frame.columns:
+        looks = frame["look"].to_numpy()
+        # A look with almost all bits equal is a featureless picture (a gradient sky, a black
+        # frame): many unrelated photos share it, so it joins nothing.
+        valid = [i for i in range(n) if isinstance(looks[i], str) and len(looks[i]) == 16
+                 and 8 <= bin(int(looks[i], 16)).count("1") <= 56]
+        values = np.array([int(looks[i], 16) for i in valid], dtype=np.uint64)
+        # Eight bands of eight bits: two hashes within 7 bits share at least one band exactly,
+        # so only photos sharing a band are compared (no n-squared work for large caches).
+        candidates = set()
+        for band in range(8):
+            keys = (values >> np.uint64(8 * band)) & np.uint64(0xFF)
+            buckets: dict[int, list[int]] = {}
+            for position, key in enumerate(keys.tolist()):
+                buckets.setdefault(key, []).append(position)
+            for members in buckets.values():
+                if 1 < len(members) <= 2000:
+                    for a in range(len(members)):
+                        for b in range(a + 1, len(members)):
+                            candidates.add((members[a], members[b]))
+        for a, b in candidates:
+            if bin(int(values[a] ^ values[b])).count("1") <= distance:
+                union(valid[a], valid[b])
+    roots = np.array([find(i) for i in range(n)])
+    sort_taken = taken.fillna(pd.Timestamp.max)
+    ordered = frame.assign(_root=roots, _taken=sort_taken).sort_values(["_root", "_taken", "hash"])
+    first = ordered.groupby("_root")["hash"].transform("first")
+    return first.reindex(frame.index)
+
+
 def assign_splits(
     manifest: pd.DataFrame,
     previous: dict[str, str],
@@ -72,7 +148,9 @@ def assign_splits(
         raise PhotoqError(f"split method must be one of {METHODS}, got {method!r}")
     fractions = check_fractions(fractions)
     result = manifest.copy()
-    if method == "burst":
+    if method == "scene":
+        result["group"] = scene_groups(result, burst_seconds)
+    elif method == "burst":
         result["group"] = burst_groups(result, burst_seconds)
     else:
         result["group"] = result["hash"]

@@ -23,25 +23,29 @@ from .batches import training_batches
 from .cache import Cache, open_cache, write_atomic
 from .errors import PhotoqError
 from .metrics import binary_metrics
-from .model import build_model
+from .model import network_for
 from .plots import plot_history
 from .prediction import predict_scores
-from .runs import (
-    HISTORY_COLUMNS, Run, checkpoint_name, commit_checkpoint, create_run, open_run,
+from .recipes import resolve
+from .runs import (  # check_validation_set, resume_model, with_run_lock: issue 11 (hardening)
+    HISTORY_COLUMNS, Run, check_validation_set, checkpoint_name, commit_checkpoint, create_run,
+    open_run, resume_model, with_run_lock,
     validation_scores_name,
 )
 
 MOVING_AVERAGE = 50
 
 
+@with_run_lock  # the run folder is locked while it trains
 def train_model(
     cache,
     run,
-    batches: int = 5000,
-    batch_size: int = 4,
-    validate_every: int = 100,
+    recipe: str | None = None,
+    batches: int | None = None,
+    batch_size: int | None = None,
+    validate_every: int | None = None,
     seed: int = 0,
-    learning_rate: float = 1e-4,
+    learning_rate: float | None = None,
     model_options: dict | None = None,
     plot: bool = True,
     progress: bool | None = None,
@@ -49,23 +53,21 @@ def train_model(
 ) -> Run:
     """Train on `cache` into the run folder `run` until `batches` batches are done.
 
+    `recipe` names the network, optimiser, schedule and run length (None: the default recipe,
+    "two-branch"; "original" reproduces the original workflow exactly); `batches`,
+    `batch_size`, `validate_every`, `learning_rate` and `model_options` (options of the
+    recipe's network) override the recipe's own values where it allows it. None means the
+    recipe's value, or, when resuming, the run's.
     Calling it again on the same run folder resumes from the last checkpoint (and can extend a
-    finished run by asking for more batches). `model_options` go to build_model.
+    finished run by asking for more batches).
     `deterministic` turns on TensorFlow's op determinism (for the rest of the process), so a
     run is reproducible on one machine and a resumed run matches an uninterrupted one.
     """
     cache = cache if isinstance(cache, Cache) else open_cache(cache)
     folder = Path(run).expanduser().resolve()
-    batches, batch_size, validate_every = int(batches), int(batch_size), int(validate_every)
-    if batches < 1 or batch_size < 1 or validate_every < 1:
-        raise PhotoqError("batches, batch_size and validate_every must be positive whole numbers")
-    settings = {
-        "batches": batches,
-        "batch_size": batch_size,
-        "validate_every": validate_every,
-        "seed": int(seed),
-        "learning_rate": float(learning_rate),
-        "model_options": dict(model_options or {}),
+    asked = {
+        "batches": batches, "batch_size": batch_size, "validate_every": validate_every,
+        "learning_rate": learning_rate, "model_options": model_options,
     }
     validation = cache.split("validation")
     if validation.empty or validation["label"].nunique() < 2:
@@ -74,17 +76,20 @@ def train_model(
             f"(it has {len(validation)}): add photos or change the split fractions"
         )
     if (folder / "run.json").exists():
-        run_handle = _resume(folder, cache, settings)
+        run_handle, settings = _resume(folder, cache, recipe, seed, asked)
     else:
+        settings = resolve(recipe, seed=seed, **asked)
         run_handle = create_run(folder, cache, settings)
+    batches = int(settings["batches"])
+    validate_every = int(settings["validate_every"])
     done = run_handle.batches_done
     if done >= batches:
         return run_handle
-    if done:
-        model = run_handle.load_model("latest")
-    else:
+    model = resume_model(run_handle) if done else None  # newest checkpoint that loads
+    done = run_handle.batches_done
+    if model is None:
         _clear_checkpoints(run_handle)
-        model = build_model(learning_rate=learning_rate, seed=seed, **settings["model_options"])
+        model = network_for(settings, settings["seed"])
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     recorder = _Recorder(run_handle, model, cache, validation, plot, progress)
@@ -96,7 +101,9 @@ def train_model(
     ):
         if intervals:
             recorder.begin_segment(start, steps)
-            data = training_batches(cache, "train", batch_size, seed, start, start + steps * intervals)
+            data = training_batches(
+                cache, "train", settings["batch_size"], settings["seed"], start, start + steps * intervals
+            )
             model.fit(
                 data, steps_per_epoch=steps, epochs=intervals, shuffle=False, verbose=0,
                 callbacks=[recorder],
@@ -105,21 +112,50 @@ def train_model(
     return run_handle
 
 
-def _resume(folder: Path, cache: Cache, settings: dict) -> Run:
+def _resume(folder: Path, cache: Cache, recipe, seed, asked: dict):
+    """The run and its settings; what is asked must agree with what the run was started with
+    (only `batches` may change, to extend a run)."""
     run = open_run(folder)
     run.open_cache(cache)  # checks the cache id
-    fixed = ("batch_size", "validate_every", "seed", "learning_rate", "model_options")
-    changed = [k for k in fixed if run.settings.get(k) != settings[k]]
+    check_validation_set(run, cache)  # stops when the validation split changed
+    recorded = run_settings(run)
+    wanted = {"recipe": recipe, "seed": seed, **asked}
+    changed = [
+        k for k, v in wanted.items()
+        if v is not None and k != "batches" and _differs(recorded.get(k), v)
+    ]
     if changed:
         raise PhotoqError(
             f"The run {folder} was started with other settings ("
-            + ", ".join(f"{k}={run.settings.get(k)!r}, not {settings[k]!r}" for k in changed)
+            + ", ".join(f"{k}={recorded.get(k)!r}, not {wanted[k]!r}" for k in changed)
             + "): use a new run folder"
         )
-    if settings["batches"] != run.settings["batches"]:
-        run.info["settings"]["batches"] = settings["batches"]
+    if asked["batches"] is not None and int(asked["batches"]) != int(recorded["batches"]):
+        recorded["batches"] = resolve(recorded["recipe"], batches=asked["batches"])["batches"]
+        run.info["settings"]["batches"] = recorded["batches"]
         write_atomic(folder / "run.json", json.dumps(run.info, indent=2) + "\n")
-    return run
+    return run, recorded
+
+
+def _differs(recorded, asked) -> bool:
+    if isinstance(recorded, float) or isinstance(asked, float):
+        try:
+            return not math.isclose(float(recorded), float(asked), rel_tol=1e-9)
+        except (TypeError, ValueError):
+            return True
+    if isinstance(asked, dict):
+        return dict(recorded or {}) != dict(asked)
+    return recorded != asked
+
+
+def run_settings(run: Run) -> dict:
+    """The resolved settings of a run; a run from before recipes existed is the original's."""
+    settings = dict(run.settings)
+    if "recipe" not in settings:
+        base = resolve("original")
+        base.update({k: v for k, v in settings.items() if k in base})
+        settings = base
+    return settings
 
 
 def _clear_checkpoints(run: Run) -> None:
@@ -137,8 +173,11 @@ class _Recorder(keras.callbacks.Callback):
         self.validation = validation
         self.validation_labels = (validation["label"] == cache.positive).to_numpy().astype(int)
         self.plot = plot
+        # Dropout's and RandomFlip's random streams (Keras names them differently).
         self.seed_generators = [
-            layer.seed_generator for layer in model.layers if hasattr(layer, "seed_generator")
+            generator for layer in model.layers
+            for generator in (getattr(layer, "seed_generator", None), getattr(layer, "generator", None))
+            if generator is not None and hasattr(generator, "state")
         ]
         history = run.history
         self.history_rows = history[history["batch"] <= run.batches_done].values.tolist()

@@ -21,7 +21,7 @@ from PIL import Image
 
 import pyphotoq
 from conftest import jpeg_variant, png_bomb, png_bytes
-from pyphotoq.cache import MANIFEST_COLUMNS
+from pyphotoq.cache import FILES_COLUMNS, MANIFEST_COLUMNS, MANIFEST_V1_COLUMNS
 from pyphotoq.errors import CacheBusy
 from pyphotoq.sources import walk_images
 
@@ -57,9 +57,9 @@ def test_format_is_readable_without_pandas(make_photos, tmp_path):
     cache = build(photos, tmp_path / "cache")  # default width: 480
 
     info = json.loads((tmp_path / "cache" / "cache.json").read_text())
-    assert info["format"] == "photoq-cache" and info["version"] == 1
+    assert info["format"] == "photoq-cache" and info["version"] == 2
     assert isinstance(info["id"], str) and len(info["id"]) >= 16
-    assert info["views"]["overview"]["width"] == 480
+    assert info["views"] == {"overview": {"make": "resize", "width": 480, "encoding": "jpeg", "quality": 95}}
     assert cache.id == info["id"] and cache.width == 480
 
     header, rows = read_csv_rows(tmp_path / "cache" / "manifest.csv")
@@ -72,9 +72,10 @@ def test_format_is_readable_without_pandas(make_photos, tmp_path):
         assert source.is_absolute() and source.parent.parent == photos.resolve()
         assert source.parent.name == row["label"]
         assert row["hash"] == hashlib.sha256(source.read_bytes()).hexdigest()
-        assert row["cached"] == f"views/overview/{row['hash'][:2]}/{row['hash']}.jpg"
+        # the one rule: views/<view>/<hh>/<hash>.<extension of the view's encoding>
+        cached = f"views/overview/{row['hash'][:2]}/{row['hash']}.jpg"
         assert row["split"] in ("train", "validation", "test")
-        with Image.open(tmp_path / "cache" / row["cached"]) as img:
+        with Image.open(tmp_path / "cache" / cached) as img:
             assert img.format == "JPEG" and img.mode == "RGB"
             assert img.size == (int(row["width"]), int(row["height"]))
         assert int(row["width"]) == 480
@@ -87,8 +88,17 @@ def test_format_is_readable_without_pandas(make_photos, tmp_path):
         assert (tmp_path / "cache" / table).exists()
     opened = pyphotoq.open_cache(tmp_path / "cache")
     pd.testing.assert_frame_equal(opened.manifest, cache.manifest)
-    assert list(opened.manifest.columns) == MANIFEST_COLUMNS
+    # in memory, `cached` (the overview file) is derived from the hash by the rule
+    assert list(opened.manifest.columns) == MANIFEST_V1_COLUMNS
+    assert list(opened.manifest["cached"]) == [
+        f"views/overview/{h[:2]}/{h}.jpg" for h in opened.manifest["hash"]]
     assert opened.manifest["width"].dtype.kind == "i"
+    # files.csv: one row per cached file, with its size and SHA-256
+    header, files = read_csv_rows(tmp_path / "cache" / "files.csv")
+    assert header[:4] == FILES_COLUMNS and len(files) == 6
+    for row in files:
+        data = (tmp_path / "cache" / f"views/overview/{row['hash'][:2]}/{row['hash']}.jpg").read_bytes()
+        assert int(row["size"]) == len(data) and row["sha256"] == hashlib.sha256(data).hexdigest()
 
 
 def test_chosen_width_and_a_different_width_later(make_photos, tmp_path):
@@ -418,7 +428,7 @@ def test_killed_build_resumes_to_the_same_manifest(make_photos, tmp_path):
 
     # cache.json is written before any image, so the killed cache opens (manifest maybe empty)
     opened = pyphotoq.open_cache(cache)
-    assert list(opened.manifest.columns) == MANIFEST_COLUMNS and len(opened.manifest) < 150
+    assert list(opened.manifest.columns) == MANIFEST_V1_COLUMNS and len(opened.manifest) < 150
 
     resumed = build(photos, cache)
     assert resumed.summary.photos == 150

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import pyphotoq
+from pyphotoq.facts import FACT_COLUMNS
 from pyphotoq import interop
 
 PLAIN = (type(None), bool, int, float, str)
@@ -110,7 +111,7 @@ def test_evaluation_score_and_checkpoint_results(trained_run, demo_photos):
     scored = interop.score_result(scores)
     assert_plain(scored)
     assert scored["threshold"] == scores.attrs["threshold"]
-    assert scored["table"]["columns"] == ["path", "score", "decision", "reason"]
+    assert scored["table"]["columns"] == ["path", "score", "decision", "margin", *FACT_COLUMNS, "reason"]
 
     table = interop.checkpoints_result(pyphotoq.evaluate_checkpoints(trained_run, splits=("test",)))
     assert_plain(table)
@@ -133,7 +134,7 @@ def test_nan_metrics_become_none(trained_run):
 
 
 def test_model_result():
-    model = pyphotoq.build_model()
+    model = pyphotoq.build_model("original")
     result = interop.model_result(model)
     assert_plain(result)
     assert result["parameters"] == 47_266 == result["trainable_parameters"]

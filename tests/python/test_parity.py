@@ -183,3 +183,43 @@ def test_r_garbage_collection_is_safe(r):
     """R collects garbage with the GIL released under rpy2; photoq keeps its Python objects."""
     r.r("rm(list = ls(globalenv(), pattern = '^parity'), envir = globalenv()); invisible(gc())")
     assert bool(r.r("photoq_available()")[0])
+
+
+def test_same_plot_data_and_pictures(r, trained_run):
+    """R's ggplot2 pictures draw the very tables Python's pictures draw: same rows, same captions,
+    same places; and what each side actually drew matches those tables."""
+    python = pyphotoq.evaluate_model(trained_run, split="train")
+    r.r(f'plot_result <- evaluate_model({r_string(trained_run.path)}, split = "train")')
+    sheet = pyphotoq.contact_sheet_data(python)["tiles"]
+    r.r("plot_sheet <- contact_sheet_data(plot_result)$tiles")
+    assert strings(r.r("plot_sheet$hash")) == sheet["hash"].tolist()
+    assert strings(r.r("plot_sheet$caption")) == sheet["caption"].tolist()
+    assert strings(r.r("plot_sheet$frame")) == sheet["frame"].tolist()
+    for column in ("xmin", "xmax", "ymin", "ymax", "y_caption"):
+        assert_close(floats(r.r(f"plot_sheet${column}")), sheet[column].tolist())
+    # what R drew: the captions and frames of its ggplot; what Python drew: its figure's texts
+    r.r("plot_gg <- contact_sheet(plot_result)")
+    drawn = strings(r.r('ggplot2::layer_data(plot_gg, which(vapply(plot_gg$layers, function(l) '
+                        'inherits(l$geom, "GeomText"), logical(1)))[1])$label'))
+    figure = pyphotoq.contact_sheet(python)
+    assert drawn == [t.get_text() for t in figure.axes[0].texts if t.get_gid() == "caption"]
+    assert drawn == sheet["caption"].tolist()
+
+    roc = pyphotoq.roc_plot_data(python)
+    r.r("plot_roc_data <- roc_plot_data(plot_result)")
+    for column in ("fpr", "tpr", "threshold"):
+        assert_close(floats(r.r(f"plot_roc_data$curve${column}")), roc["curve"][column].tolist())
+    assert strings(r.r("plot_roc_data$point$label")) == roc["point"]["label"].tolist()
+    assert str(r.r("plot_roc_data$labels$subtitle")[0]) == roc["labels"]["subtitle"]
+
+    history = pyphotoq.history_plot_data(trained_run)["series"]
+    r.r(f"plot_history_data <- history_plot_data({r_string(trained_run.path)})$series")
+    assert strings(r.r("plot_history_data$series")) == history["series"].tolist()
+    assert_close(floats(r.r("plot_history_data$value")), history["value"].tolist(), 0)
+
+    bias = pyphotoq.bias_report(python)
+    r.r("plot_bias_table <- bias_report(plot_result)")
+    assert strings(r.r("plot_bias_table$variable")) == bias["variable"].tolist()
+    assert [bool(v) for v in r.r("plot_bias_table$flagged")] == bias["flagged"].tolist()
+    assert_close([v if v == v else 0.0 for v in floats(r.r("plot_bias_table$score_association"))],
+                 bias["score_association"].fillna(0.0).tolist(), 1e-9)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import pyphotoq
+from pyphotoq.facts import FACT_COLUMNS
 from pyphotoq.images import open_photo
 from pyphotoq.prediction import predict_scores
 from pyphotoq.scoring import copy_keepers
@@ -34,7 +35,7 @@ def _digests(folder):
 def test_scores_a_folder_and_reports_the_broken_file(trained_run, new_trip):
     before = _digests(new_trip)
     table = pyphotoq.score_photos(trained_run, new_trip, progress=False)
-    assert list(table.columns) == ["path", "score", "decision", "reason"]
+    assert list(table.columns) == ["path", "score", "decision", "margin", *FACT_COLUMNS, "reason"]
     assert len(table) == 9  # 8 photos + the broken one; the sidecar is ignored
     broken = table[table["path"].str.endswith("broken.jpg")].iloc[0]
     assert broken["decision"] == "skipped"

@@ -25,8 +25,8 @@ test_that("build_cache() returns the cache R reads itself, and is incremental", 
   expect_equal(nrow(cache$skipped), 1)
   expect_match(cache$skipped$path, "broken.jpg$")
   expect_true(nzchar(cache$skipped$reason))
-  expect_named(cache$manifest, c("hash", "label", "split", "group", "original", "cached", "width",
-                                 "height", "source_width", "source_height", "taken"))
+  expect_equal(names(cache$manifest)[1:11], c("hash", "label", "split", "group", "original", "cached",
+                                              "width", "height", "source_width", "source_height", "taken"))
   expect_true(all(cache$manifest$width == 96L))
   expect_type(cache$manifest$height, "integer")
   expect_true(all(cache$manifest$split %in% c("train", "validation", "test")))
@@ -97,4 +97,40 @@ test_that("read_cached_image() reads a cached photo as an array", {
   expect_equal(read_cached_image(cache, m$original[1]), img)
   expect_error(read_cached_image(cache, 41), "has 40 photos")
   expect_error(read_cached_image(cache, "nope"), "No photo nope")
+})
+
+test_that("open_cache() reads format 2: views by one rule, every table checked (R alone)", {
+  skip_if_no_photoq()
+  photos <- make_demo_photos(tempfile("demo"), n_photos = 6, size = c(128, 96), seed = 4)
+  folder <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)$path
+  cache <- open_cache(folder)
+  expect_equal(cache$info$version, 2L)
+  expect_equal(cache$views, "overview")
+  h <- cache$manifest$hash
+  expect_equal(view_file(cache, h), file.path(folder, "views", "overview", substr(h, 1, 2), paste0(h, ".jpg")))
+  expect_equal(cache$manifest$cached, sprintf("views/overview/%s/%s.jpg", substr(h, 1, 2), h))
+  expect_true(all(file.exists(view_file(cache, h))))
+  expect_error(view_file(cache, h[1], "detail"), "no view \"detail\"")
+  expect_error(view_file(cache, "../../etc/passwd"), "Not a photo hash")
+  files <- utils::read.csv(file.path(folder, "files.csv"), colClasses = "character")
+  expect_equal(sort(files$hash), sort(h))
+  expect_equal(as.numeric(files$size), file.size(view_file(cache, files$hash)))
+  # damaged tables: one error naming the file, the row and the column
+  manifest <- file.path(folder, "manifest.csv")
+  good <- readLines(manifest)
+  writeLines(sub("^[0-9a-f]{64}", "../../etc/passwd", good, perl = TRUE)[c(1, 2)], manifest)
+  expect_error(open_cache(folder), "manifest.csv row 1, column hash")
+  writeLines(sub(",(train|validation|test),", ",nowhere,", good), manifest)
+  expect_error(open_cache(folder), "manifest.csv row 1, column split")
+  file.create(manifest)
+  expect_error(open_cache(folder), "manifest.csv is empty")
+  writeLines(good, manifest)
+  writeLines("{not json", file.path(folder, "cache.json"))
+  expect_error(open_cache(folder), "cache.json cannot be read as JSON")
+})
+
+test_that("file names that are not valid UTF-8 are decoded from %XX", {
+  expect_equal(photoq:::decode_paths(c("/a/plain.jpg", "/a/100%25.jpg")), c("/a/plain.jpg", "/a/100%.jpg"))
+  odd <- photoq:::decode_paths("/a/%FFtest.jpg")
+  expect_equal(charToRaw(odd)[4], as.raw(0xff))
 })

@@ -18,7 +18,13 @@ test_that("evaluate_model() returns metrics, ROC table and predictions as R data
   expect_equal(result$threshold_rule, "max F1 on validation")
   expect_equal(c(result$negative, result$positive), c("bad", "good"))
   p <- result$predictions
-  expect_named(p, c("hash", "original", "cached", "label", "score", "predicted", "correct"))
+  expect_named(p, c("hash", "original", "cached", "label", "score", "predicted", "correct", "taken",
+                    "margin", "sharpness", "clipped_highlights", "clipped_shadows", "noise",
+                    "tilt_degrees", "brightness", "saturation", "colourfulness", "portrait",
+                    "aspect_ratio", "reason"))
+  expect_equal(p$margin, p$score - result$threshold)
+  expect_true(all(startsWith(p$reason, "called ")))
+  expect_type(p$portrait, "logical")
   expect_setequal(p$hash, test_rows$hash)
   expect_type(p$correct, "logical")
   expect_false(is.unsorted(rev(p$score)))
@@ -64,17 +70,31 @@ test_that("print(), summary() and plot() of an evaluation", {
   expect_output(print(s), "predicted")
   file <- tempfile(fileext = ".pdf")
   grDevices::pdf(file)
-  expect_invisible(plot(result))
+  expect_s3_class(expect_invisible(plot(result)), "ggplot")
   grDevices::dev.off()
   expect_gt(file.size(file), 1000)
+  expect_s3_class(ggplot2::autoplot(result), "ggplot")
 })
 
-test_that("plot_roc() writes a PNG", {
+test_that("plot_roc() is a ggplot of the table Python draws, and writes a PNG", {
   skip_if_no_photoq()
   skip_if_no_package("png")
+  result <- fixture_result()
+  data <- roc_plot_data(result)
+  expect_equal(data$curve$fpr, result$roc$fpr)
+  expect_equal(data$curve$threshold[1], Inf)
+  p <- plot_roc(result)
+  expect_s3_class(p, "ggplot")
+  built <- ggplot2::ggplot_build(p)
+  step <- ggplot2::layer_data(p, 2)
+  expect_equal(unique(step[, c("x", "y")]), unique(data.frame(x = data$curve$fpr, y = data$curve$tpr)),
+               ignore_attr = TRUE)
+  expect_equal(ggplot2::layer_data(p, 3)[, c("x", "y")],
+               data.frame(x = data$point$fpr, y = data$point$tpr))
+  expect_match(p$labels$subtitle, sprintf("AUC %.3f", result$auc), fixed = TRUE)
   file <- tempfile(fileext = ".png")
-  expect_equal(plot_roc(fixture_result(), file = file), normalizePath(file))
-  expect_equal(dim(png::readPNG(file))[1:2], c(700, 700))
+  expect_s3_class(plot_roc(result, file = file), "ggplot")
+  expect_equal(dim(png::readPNG(file))[1:2], c(round(5.6 * 120), round(5.2 * 120)))
   expect_error(plot_roc(list()), "must be a photoq_evaluation")
 })
 
@@ -106,32 +126,43 @@ test_that("evaluate_checkpoints() scores every checkpoint on every split", {
   expect_equal(one$auc, table$auc[table$split == "test"])
 })
 
-test_that("contact_sheet() draws the top and bottom photos, misclassified in red", {
+test_that("contact_sheet() draws every misclassified photo, the threshold line and a legend", {
   skip_if_no_photoq()
   skip_if_no_package("jpeg")
   skip_if_no_package("png")
   fixture <- photoq_fixture()
   train <- evaluate_model(fixture$run, split = "train", threshold = 0.5)
-  sorted <- sort(train$predictions$score, decreasing = TRUE)
-  expect_gt(length(sorted), 9)
-  rows <- photoq:::sheet_rows(train$predictions, 5L, 4L)
-  expect_equal(nrow(rows), 9)
-  expect_equal(rows$score, c(head(sorted, 5), tail(sorted, 4)))
-  expect_equal(rows$rank, c(1:5, length(sorted) - 3:0))
-  # the default 13 + 12 in a 5 x 5 grid
-  rows <- photoq:::sheet_rows(train$predictions, 13L, 12L)
-  expect_equal(nrow(rows), min(25, length(sorted)))
+  p <- train$predictions
+  expect_gt(nrow(p), 9)
+  data <- contact_sheet_data(train, n_top = 3, n_bottom = 2)
+  tiles <- data$tiles
+  shown <- unique(c(head(p$hash, 3), tail(p$hash, 2), p$hash[!p$correct]))
+  expect_setequal(tiles$hash, shown)
+  expect_false(is.unsorted(rev(tiles$score)))
+  expect_equal(tiles$caption, sprintf("#%d  %.3f  %s", tiles$rank, tiles$score, tiles$label))
+  expect_equal(tiles$frame, ifelse(tiles$correct, "correct", "misclassified"))
+  # the line at the threshold: above it the photos called good, below those called bad
+  line_y <- data$separator$y
+  expect_true(all((tiles$ymin > line_y) == (tiles$score >= train$threshold)))
+  expect_match(data$separator$label, sprintf("threshold %.3f", train$threshold), fixed = TRUE)
+
+  sheet <- contact_sheet(train, n_top = 3, n_bottom = 2)
+  expect_s3_class(sheet, "ggplot")
+  rasters <- vapply(sheet$layers, function(l) inherits(l$geom, "GeomRasterAnn"), logical(1))
+  expect_equal(sum(rasters), nrow(tiles))
+  frames <- ggplot2::layer_data(sheet, which(vapply(sheet$layers, function(l) inherits(l$geom, "GeomRect"),
+                                                    logical(1)))[1])
+  expect_equal(frames$xmin, tiles$xmin)
+  expect_equal(frames$colour, data$frames$colour[match(tiles$frame, data$frames$frame)])
+  texts <- ggplot2::layer_data(sheet, which(vapply(sheet$layers, function(l) inherits(l$geom, "GeomText"),
+                                                   logical(1)))[1])
+  expect_equal(texts$label, tiles$caption)
+  expect_true("frame" %in% names(ggplot2::ggplot_build(sheet)$plot$scales$get_scales("colour")$get_limits()) ||
+              identical(sheet$scales$get_scales("colour")$name, "frame"))
   file <- tempfile(fileext = ".png")
-  expect_equal(contact_sheet(train, file = file), normalizePath(file))
+  expect_s3_class(contact_sheet(train, file = file), "ggplot")
   img <- png::readPNG(file)
-  expect_equal(dim(img)[1:2], c(175 * ceiling(nrow(rows) / 5) + 60, 200 * 5))
-  # red outlines exactly when something shown is misclassified
-  red <- img[, , 1] > 0.9 & img[, , 2] < 0.1 & img[, , 3] < 0.1
-  expect_equal(any(red), any(!rows$correct))
-  # fewer photos than places: each shown once
-  small <- contact_sheet(fixture_result(), file = tempfile(fileext = ".png"), n_top = 2, n_bottom = 1)
-  expect_true(file.exists(small))
-  expect_equal(nrow(photoq:::sheet_rows(fixture_result()$predictions, 100L, 100L)),
-               fixture_result()$n_photos)
-  expect_error(contact_sheet(fixture_result(), n_top = 0, n_bottom = 0), "Nothing to show")
+  red <- img[, , 1] > 0.75 & img[, , 2] < 0.25 & img[, , 3] < 0.25
+  expect_equal(any(red), any(!p$correct))
+  expect_error(contact_sheet(fixture_result(), n_top = -1), "at least 0")
 })

@@ -71,3 +71,39 @@ test_that("install_photoq() checks its arguments", {
   expect_error(install_photoq(method = "pip"), "'arg' should be one of")
   expect_error(install_photoq(system_site_packages = "yes"), "must be TRUE or FALSE")
 })
+
+test_that("install_photoq() removes an environment it could not complete", {
+  skip_if_no_photoq()
+  skip_on_cran()
+  home <- tempfile("venvs-")
+  dir.create(home)
+  envname <- file.path(home, "photoq-broken-env")
+  old <- Sys.getenv("_RETICULATE_I_KNOW_WHAT_IM_DOING_", unset = NA)
+  Sys.setenv(`_RETICULATE_I_KNOW_WHAT_IM_DOING_` = "true")
+  on.exit(if (is.na(old)) Sys.unsetenv("_RETICULATE_I_KNOW_WHAT_IM_DOING_")
+          else Sys.setenv(`_RETICULATE_I_KNOW_WHAT_IM_DOING_` = old), add = TRUE)
+  missing_wheel <- file.path(home, "pyphotoq-0.0.0-py3-none-any.whl")
+  utils::capture.output(expect_error(
+    install_photoq(envname = envname, source = missing_wheel, python = photoq_config()$python,
+                   pip_options = c("--quiet", "--no-index")),
+    "could not install pyphotoq.*was removed"
+  ), type = "output")
+  expect_false(dir.exists(envname))
+})
+
+test_that("install_photoq() installs, by default, the source this R package carries", {
+  old <- Sys.getenv("PHOTOQ_SOURCE", unset = NA)
+  Sys.unsetenv("PHOTOQ_SOURCE")
+  on.exit(if (!is.na(old)) Sys.setenv(PHOTOQ_SOURCE = old), add = TRUE)
+  bundled <- system.file("python", package = "photoq")
+  if (!nzchar(bundled)) {
+    # a source tree loaded without `make r-python-source`: the reason is one clear line
+    expect_error(photoq:::bundled_source(), "installed without pyphotoq's source")
+    skip("this photoq carries no Python source (built without make)")
+  }
+  expect_equal(photoq:::bundled_source(), bundled)
+  expect_true(file.exists(file.path(bundled, "pyproject.toml")))
+  expect_true(file.exists(file.path(bundled, "pyphotoq", "cache.py")))
+  expect_true(formals(install_photoq)$system_site_packages)
+  expect_null(formals(install_photoq)$source)
+})

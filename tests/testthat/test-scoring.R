@@ -5,7 +5,9 @@ test_that("score_photos() scores a folder, best first, with the threshold used",
   writeLines("not a photo", file.path(new, "good", "broken.jpg"))
   scores <- score_photos(fixture$run, new, workers = 2)
   expect_s3_class(scores, "data.frame")
-  expect_named(scores, c("path", "score", "decision", "reason"))
+  expect_named(scores, c("path", "score", "decision", "margin", "sharpness", "clipped_highlights",
+                         "clipped_shadows", "noise", "tilt_degrees", "brightness", "saturation",
+                         "colourfulness", "portrait", "aspect_ratio", "reason"))
   expect_equal(nrow(scores), 7)
   threshold <- attr(scores, "threshold")
   expect_type(threshold, "double")

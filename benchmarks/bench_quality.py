@@ -1,0 +1,210 @@
+"""What the recipes learn on realistic photographs: test AUC, per defect, time to quality (issue 7).
+
+The data set is made by realistic_photos.py from real photographs that Debian ships (see its
+docstring): about 2,000 camera-size shots of 45 scenes, 30% good, 70% with capture defects or
+dull. It is cached once with photoq's defaults (480 px wide, photos of one scene kept in one
+split, so test scenes are never seen in training), then each recipe is trained on that same
+cache with its own defaults, in its own child process (its own wall time and peak RSS):
+
+  * for every recipe: test AUC, accuracy and F1 at the threshold chosen on validation (max F1),
+    the validation AUC of the chosen checkpoint and its gap to test AUC, wall time of the whole
+    run (validation and checkpoints included), peak RSS of training;
+  * AUC per defect on the test split: good photos against the bad ones with that defect;
+  * time to quality: every checkpoint is scored on the test split; the first checkpoint at which
+    the default reaches the original's final test AUC, in seconds since its run started, against
+    the original's whole wall time (target <= 1/3);
+  * a plot of validation AUC over wall time of every recipe (time_to_quality.png).
+
+Baseline: the recipe "original", measured in the same run on the same cache.
+
+    python benchmarks/bench_quality.py --data DATA --keep   # 2,000 shots (about an hour)
+    python benchmarks/bench_quality.py --quick               # 300 shots, short runs (smoke test)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+BASELINE = "original"
+
+
+def phase_cache(photos: str, cache: str) -> dict:
+    import pyphotoq
+
+    started = time.perf_counter()
+    handle = pyphotoq.build_cache(photos, cache, progress=False, verbose=False)
+    counts = handle.manifest.groupby("split").size().to_dict()
+    groups = handle.manifest.groupby("split")["group"].nunique().to_dict()
+    return {"seconds": time.perf_counter() - started, "photos": len(handle.manifest),
+            "split_photos": counts, "split_groups": groups}
+
+
+def phase_train(cache: str, run: str, recipe: str, batches: int | None, validate_every: int | None) -> dict:
+    import pyphotoq
+
+    started = time.time()
+    handle = pyphotoq.train_model(cache, run, recipe=recipe, batches=batches,
+                                  validate_every=validate_every, plot=False, progress=False)
+    seconds = time.time() - started
+    # wall time at every checkpoint: its file's modification time since the run started
+    stamps = {int(row.batch): os.path.getmtime(row.path) - started for row in handle.checkpoints.itertuples()}
+    return {"seconds": seconds, "stamps": stamps, "settings": handle.settings}
+
+
+def phase_evaluate(run: str, truth: str) -> dict:
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    import pyphotoq
+
+    handle = pyphotoq.open_run(run)
+    result = pyphotoq.evaluate_model(handle, split="test")
+    per_checkpoint = pyphotoq.evaluate_checkpoints(handle, splits=("test",), progress=False)
+    history = handle.history
+    validation_auc = history[(history["set"] == "validation") & (history["metric"] == "auc")]
+    truth_table = pd.read_csv(truth)[["path", "defects"]].rename(columns={"path": "original"})
+    predictions = result.predictions.merge(truth_table, on="original", how="left")
+    per_defect = {}
+    good = predictions["label"] == "good"
+    for defect in sorted({d for ds in predictions["defects"].dropna() for d in ds.split("+")} - {"none"}):
+        has = predictions["defects"].fillna("").str.split("+").map(lambda ds, d=defect: d in ds)
+        rows = predictions[good | has]
+        if (rows["label"] == "bad").sum() >= 3 and (rows["label"] == "good").sum() >= 3:
+            per_defect[defect] = [float(roc_auc_score(rows["label"] == "good", rows["score"])),
+                                  int((rows["label"] == "bad").sum())]
+    return {
+        "auc": result.auc, "accuracy": result.accuracy, "f1": result.f1, "threshold": result.threshold,
+        "n_test": result.n_photos, "best_batch": int(handle.state["best_batch"]),
+        "best_validation_auc": float(handle.state["best_auc"]),
+        "test_auc_by_batch": {int(b): float(a) for b, a in zip(per_checkpoint["batch"], per_checkpoint["auc"])},
+        "validation_auc_by_batch": {int(b): float(v) for b, v in zip(validation_auc["batch"], validation_auc["value"])},
+        "per_defect": per_defect,
+        "share_good": float(np.mean(predictions["predicted"] == "good")),
+    }
+
+
+def _plot(results: dict, file: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    for name, r in results.items():
+        stamps = r["train"]["stamps"]
+        batches = sorted(int(b) for b in stamps)
+        minutes = [stamps[str(b)] / 60 if str(b) in stamps else stamps[b] / 60 for b in batches]
+        validation = [r["evaluate"]["validation_auc_by_batch"].get(str(b)) for b in batches]
+        test = [r["evaluate"]["test_auc_by_batch"].get(str(b)) for b in batches]
+        line, = ax.plot(minutes, validation, marker="o", ms=3, label=f"{name}: validation AUC")
+        ax.plot(minutes, test, ls="--", color=line.get_color(), alpha=0.7, label=f"{name}: test AUC")
+    ax.set_xlabel("wall time since the run started (minutes)")
+    ax.set_ylabel("AUC")
+    ax.set_ylim(0.4, 1.0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("Time to quality on realistic photographs (same cache)")
+    fig.tight_layout()
+    fig.savefig(file)
+
+
+def main() -> int:
+    parser = common.parser(__doc__.split("\n\n")[0])
+    parser.add_argument("--data", help="folder of a realistic set (made there if it has no truth.csv)")
+    parser.add_argument("--shots", type=int, default=2000, help="shots to make (default 2000)")
+    parser.add_argument("--recipes", nargs="+", default=None,
+                        help=f"recipes to compare (default: {BASELINE} and the default recipe)")
+    parser.add_argument("--parallel", action="store_true",
+                        help="train the recipes at the same time (each gets a share of the cores)")
+    args = parser.parse_args()
+    common.header("Recipes on realistic photographs", args)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from pyphotoq.recipes import DEFAULT
+
+    import realistic_photos
+
+    recipes = args.recipes or [BASELINE, DEFAULT]
+    shots = 300 if args.quick else args.shots
+    with common.work_folder(args, "quality") as work:
+        data = Path(args.data).expanduser() if args.data else work / "realistic"
+        if not (data / "truth.csv").exists():
+            started = time.perf_counter()
+            realistic_photos.make_realistic_set(data, shots, progress=False)
+            print(f"made {shots} shots in {time.perf_counter() - started:.0f} s ({data})")
+        cache = work / "cache"
+        built = common.run_child(__file__, "cache", photos=str(data / "photos"), cache=str(cache))
+        print(f"cache: {built['photos']} photos in {built['seconds']:.0f} s; photos per split "
+              f"{built['split_photos']}, scenes per split {built['split_groups']}\n")
+        quick = {"batches": 60, "validate_every": 20} if args.quick else {"batches": None, "validate_every": None}
+
+        def train(name):
+            return common.run_child(__file__, "train", cache=str(cache), run=str(work / f"run-{name}"),
+                                    recipe=name, **quick)
+
+        if args.parallel:  # side by side, one core each: the same conditions for every recipe
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(len(recipes)) as pool:
+                trained = dict(zip(recipes, pool.map(train, recipes)))
+        else:
+            trained = {name: train(name) for name in recipes}
+        results = {}
+        for name in recipes:
+            evaluate = common.run_child(__file__, "evaluate", run=str(work / f"run-{name}"),
+                                        truth=str(data / "truth.csv"))
+            results[name] = {"train": trained[name], "evaluate": evaluate}
+
+        rows = []
+        for name, r in results.items():
+            e, t = r["evaluate"], r["train"]
+            rows.append([name, e["auc"], f"{e['accuracy']:.1%}", e["f1"], e["best_validation_auc"],
+                         e["best_validation_auc"] - e["auc"], t["seconds"] / 60, t["peak_rss_mb"],
+                         f"{t['settings']['batches']} x {t['settings']['batch_size']}"])
+        common.print_table(
+            ["recipe", "test AUC", "accuracy", "F1", "val AUC (chosen)", "val - test", "wall min",
+             "peak RSS MiB", "batches"], rows,
+            title=f"Test split ({results[recipes[0]]['evaluate']['n_test']} photos of unseen scenes), "
+                  "threshold max F1 on validation:")
+        defects = sorted({d for r in results.values() for d in r["evaluate"]["per_defect"]})
+        common.print_table(
+            ["defect (bad photos in test)", *recipes],
+            [[f"{d} ({next(r['evaluate']['per_defect'][d][1] for r in results.values() if d in r['evaluate']['per_defect'])})",
+              *[results[n]["evaluate"]["per_defect"].get(d, [float("nan")])[0] for n in recipes]] for d in defects],
+            title="Test AUC per defect (good photos against the bad ones with that defect):")
+        if BASELINE in results and len(results) > 1:
+            base = results[BASELINE]
+            target = base["evaluate"]["auc"]
+            for name in recipes:
+                if name == BASELINE:
+                    continue
+                r = results[name]
+                reached = [
+                    (r["train"]["stamps"][b], int(b)) for b, auc in r["evaluate"]["test_auc_by_batch"].items()
+                    if auc >= target and b in r["train"]["stamps"]
+                ]
+                first = min(reached) if reached else (float("nan"), None)
+                share = common.ratio(first[0], base["train"]["seconds"])
+                print(f"time to quality: {name} reached the original's final test AUC ({target:.3f}) at "
+                      f"batch {first[1]}, {first[0]:.0f} s into its run = {common.times(share)} the original's "
+                      f"whole run ({base['train']['seconds']:.0f} s): {common.verdict(share, 1 / 3, False)} (<= 0.33x)")
+                whole = common.ratio(r["train"]["seconds"], base["train"]["seconds"])
+                print(f"whole run: {name} {r['train']['seconds']:.0f} s = {common.times(whole)} the original's: "
+                      f"{common.verdict(whole, 1.0, False)} (<= 1x); peak RSS "
+                      f"{common.times(common.ratio(r['train']['peak_rss_mb'], base['train']['peak_rss_mb']))}")
+        plot_file = work / "time_to_quality.png"
+        _plot(results, plot_file)
+        print(f"\nplot: {plot_file}")
+        common.footer()
+    return 0
+
+
+if __name__ == "__main__":
+    if not common.child_main({"cache": phase_cache, "train": phase_train, "evaluate": phase_evaluate}):
+        raise SystemExit(main())

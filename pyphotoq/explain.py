@@ -1,0 +1,179 @@
+"""Activation maps: which part of a photo pushed its score up or down.
+
+Grad-CAM on the feature map that feeds the model's global pooling: the layer named
+"features" if the model has one, else the input of its GlobalAveragePooling2D layer. The
+gradient of the score's logit (log p(good) - log p(bad), taken before the softmax when the
+head is a softmax Dense layer) with respect to that feature map, averaged over the map, weighs
+its channels; their weighted sum is the map. For the original global-average-pooling network
+this is exactly the class activation map (CAM): the head's weights on each channel.
+
+A map is signed: positive where the photo looks 'good' to the model, negative where it looks
+'bad'. `explain_photos` shows the side of the decision (or the side asked for) as a heat-map
+overlay on the photo, as the model saw it (at the run's cache width).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import weakref
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+from tqdm.auto import tqdm
+
+from .errors import PhotoqError
+from .images import UnusablePhoto, open_photo
+from .runs import Run, open_run
+
+EXPLAIN_COLUMNS = ["path", "score", "decision", "explained", "peak_x", "peak_y", "overlay"]
+TARGETS = ("decision", "good", "bad")
+_EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def feature_map_layer(model):
+    """The tensor whose spatial map the model pools: layer 'features', else the input of its
+    GlobalAveragePooling2D layer."""
+    import keras
+
+    names = [layer.name for layer in model.layers]
+    if "features" in names:
+        return model.get_layer("features").output
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.GlobalAveragePooling2D):
+            return layer.input
+    raise PhotoqError(f"The model {model.name} has no GlobalAveragePooling2D layer and no layer "
+                      "named 'features': no activation map can be drawn")
+
+
+def _explainer(model):
+    """A function from a (1, height, width, 3) uint8 tensor to (score, signed map at the
+    feature map's resolution)."""
+    if model in _EXPLAINERS:
+        return _EXPLAINERS[model]
+    import keras
+    import tensorflow as tf
+
+    from .batches import IMAGE_SPEC
+
+    if len(model.inputs) != 1:
+        raise PhotoqError(f"The model {model.name} takes {len(model.inputs)} inputs: activation maps "
+                          "need a model of one image input")
+    features = feature_map_layer(model)
+    head = model.layers[-1]
+    softmax_head = (isinstance(head, keras.layers.Dense)
+                    and getattr(head.activation, "__name__", "") == "softmax")
+    outputs = [features, head.input if softmax_head else model.output]
+    inner = keras.Model(model.inputs, outputs)
+
+    @tf.function(input_signature=[IMAGE_SPEC])
+    def explain(images):
+        with tf.GradientTape() as tape:
+            maps, last = inner(images, training=False)
+            tape.watch(maps)
+            if softmax_head:
+                kernel, bias = head.kernel, head.bias
+                logits = tf.matmul(last, kernel) + bias
+                logit = logits[:, 1] - logits[:, 0]
+                score = tf.nn.softmax(logits)[:, 1]
+            else:
+                probabilities = tf.clip_by_value(last, 1e-7, 1 - 1e-7)
+                logit = tf.math.log(probabilities[:, 1]) - tf.math.log(probabilities[:, 0])
+                score = last[:, 1]
+        gradients = tape.gradient(logit, maps)
+        weights = tf.reduce_mean(gradients, axis=[1, 2], keepdims=True)
+        return score, tf.reduce_sum(weights * maps, axis=-1)
+
+    _EXPLAINERS[model] = explain
+    return explain
+
+
+def activation_map(model, pixels) -> tuple[float, np.ndarray]:
+    """(score, signed map) of one photo, an (height, width, 3) uint8 array; the map has the
+    photo's size, positive where it looks good to the model, negative where it looks bad."""
+    pixels = np.asarray(pixels, dtype=np.uint8)
+    score, small = _explainer(model)(pixels[None])
+    small = small.numpy()[0].astype(np.float32)
+    height, width = pixels.shape[:2]
+    full = np.asarray(Image.fromarray(small, mode="F").resize((width, height), Image.BILINEAR))
+    return float(score.numpy()[0]), full
+
+
+def overlay(pixels, heat: np.ndarray, alpha: float = 0.55) -> Image.Image:
+    """`heat` (0 to 1) as a heat map over the photo: transparent where 0, hot where 1."""
+    from matplotlib import colormaps
+
+    heat = np.clip(np.nan_to_num(heat), 0, 1)
+    colours = colormaps["inferno"](heat)[..., :3] * 255
+    weight = (alpha * np.sqrt(heat))[..., None]
+    base = np.asarray(pixels, dtype=np.float64) * 0.85
+    return Image.fromarray(np.uint8(np.clip(base * (1 - weight) + colours * weight, 0, 255)))
+
+
+def explain_photos(run, photos, out=None, target: str = "decision", threshold: float | None = None,
+                   checkpoint="best", progress: bool | None = None) -> pd.DataFrame:
+    """Activation maps of photos: a folder (searched recursively), a photo, or a list of photos.
+
+    Each photo is opened as scoring opens it (upright, at the run's cache width), scored, and its
+    map written as a PNG overlay into `out` (default RUN/explain). `target` says which side to
+    show: 'decision' (the side the photo was called on), 'good' or 'bad'. Returns a table of path,
+    score, decision ('keep' or 'reject' at the threshold, chosen on validation unless given),
+    explained (the side shown), peak_x and peak_y (where the map is hottest, as fractions of the
+    width from the left and of the height from the top) and overlay (the PNG); photos that cannot
+    be opened get an empty overlay and the reason in decision.
+    """
+    from .evaluation import validation_threshold
+    from .sources import walk_images
+
+    run = run if isinstance(run, Run) else open_run(run)
+    if target not in TARGETS:
+        raise PhotoqError(f"Unknown target {target!r}: use one of {', '.join(TARGETS)}")
+    if isinstance(photos, (str, os.PathLike)):
+        source = Path(photos).expanduser()
+        if source.is_dir():
+            paths = walk_images(source)
+        elif source.is_file():
+            paths = [str(source)]
+        else:
+            raise PhotoqError(f"No photo or folder at {source}")
+    else:
+        paths = [str(Path(p).expanduser()) for p in photos]
+    if not paths:
+        raise PhotoqError(f"No photos to explain in {photos}")
+    if threshold is None:
+        threshold, _ = validation_threshold(run, checkpoint)
+    classes = run.info["classes"]
+    folder = Path(out).expanduser() if out is not None else run.path / "explain"
+    folder.mkdir(parents=True, exist_ok=True)
+    model = run.load_model(checkpoint)
+    width = int(run.info["cache"]["width"])
+    rows = []
+    for path in tqdm(paths, desc="Explaining", unit="photo", disable=None if progress is None else not progress):
+        try:
+            pixels = np.asarray(open_photo(path, width).image)
+        except (UnusablePhoto, OSError) as error:
+            rows.append([path, np.nan, f"skipped: {error}", "", np.nan, np.nan, ""])
+            continue
+        score, signed = activation_map(model, pixels)
+        good = score >= threshold
+        side = {"decision": classes["positive"] if good else classes["negative"],
+                "good": classes["positive"], "bad": classes["negative"]}[target]
+        heat = np.maximum(signed if side == classes["positive"] else -signed, 0)
+        peak = heat.max()
+        heat = heat / peak if peak > 0 else heat
+        y, x = np.unravel_index(int(np.argmax(heat)), heat.shape)
+        name = f"{Path(path).stem}-{hashlib.sha256(path.encode()).hexdigest()[:10]}.png"
+        _save_png(overlay(pixels, heat), folder / name)
+        rows.append([path, score, "keep" if good else "reject", side,
+                     (x + 0.5) / heat.shape[1], (y + 0.5) / heat.shape[0], str(folder / name)])
+    table = pd.DataFrame(rows, columns=EXPLAIN_COLUMNS)
+    table.attrs["threshold"] = float(threshold)
+    return table
+
+
+def _save_png(image: Image.Image, path: Path) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    image.save(temporary, format="PNG")
+    os.replace(temporary, path)

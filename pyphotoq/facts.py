@@ -1,0 +1,187 @@
+"""Measured facts about a photo, shown beside its score: focus, clipping, noise, tilt, colour.
+
+These describe the photo, measured on the pixels the model saw (the cached or scored image,
+as wide as the run's cache). They are *not* the model's reasons: the model never computes
+them, and a photo can score low for reasons none of them captures. They help a photographer
+check a score at a glance ("rejected, and indeed soft and tilted").
+
+Columns (plain numbers a photographer can read):
+
+    sharpness            variance of the Laplacian of the sharpest of 4x4 patches (higher: crisper)
+    clipped_highlights   share of pixels at pure white (luminance >= 250 of 255)
+    clipped_shadows      share of pixels at pure black (luminance <= 5 of 255)
+    noise                estimated noise, standard deviation in 8-bit levels (Immerkaer's method)
+    tilt_degrees         tilt of the dominant near-horizontal line (counter-clockwise positive)
+    brightness           mean luminance, 0 (black) to 1 (white)
+    saturation           mean HSV saturation, 0 to 1
+    colourfulness        Hasler and Suesstrunk's colourfulness (0: grey; above ~60: vivid)
+    portrait             taller than wide
+    aspect_ratio         width / height
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+from tqdm.auto import tqdm
+
+FACT_COLUMNS = [
+    "sharpness", "clipped_highlights", "clipped_shadows", "noise", "tilt_degrees",
+    "brightness", "saturation", "colourfulness", "portrait", "aspect_ratio",
+]
+# What the reason text calls notable (rough guides for photos some hundreds of pixels wide).
+SOFT = 60.0
+CLIPPED_HIGHLIGHTS = 0.02
+CLIPPED_SHADOWS = 0.05
+DARK, BRIGHT = 0.25, 0.80
+TILTED = 1.5
+NOISY = 6.0
+MUTED = 15.0
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def photo_facts(pixels) -> dict:
+    """The facts of one photo, given as an (height, width, 3) uint8 array or a PIL image."""
+    rgb = np.asarray(pixels.convert("RGB") if isinstance(pixels, Image.Image) else pixels,
+                     dtype=np.float64)[..., :3]
+    luma = rgb @ _LUMA
+    height, width = luma.shape
+    high, low = rgb.max(axis=2), rgb.min(axis=2)
+    rg = rgb[..., 0] - rgb[..., 1]
+    yb = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
+    return {
+        "sharpness": _sharpness(luma),
+        "clipped_highlights": float(np.mean(luma >= 250)),
+        "clipped_shadows": float(np.mean(luma <= 5)),
+        "noise": _noise(luma),
+        "tilt_degrees": _tilt(luma),
+        "brightness": float(luma.mean() / 255),
+        "saturation": float(np.mean(np.where(high > 0, (high - low) / np.maximum(high, 1e-9), 0))),
+        "colourfulness": float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())),
+        "portrait": bool(height > width),
+        "aspect_ratio": float(width / height),
+    }
+
+
+def facts_table(paths, progress: bool | None = None, workers: int | None = None) -> pd.DataFrame:
+    """The facts of image files (one row each, in order; NaN where a file cannot be read)."""
+    paths = list(paths)
+
+    def one(path):
+        try:
+            with Image.open(path) as image:
+                return photo_facts(image)
+        except OSError:
+            return {}
+
+    with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+        rows = list(tqdm(pool.map(one, paths), total=len(paths), desc="Facts", unit="photo",
+                         disable=None if progress is None else not progress))
+    return pd.DataFrame(rows, columns=FACT_COLUMNS)
+
+
+def reason_text(score: float, threshold: float, facts: dict, positive: str = "good",
+                negative: str = "bad") -> str:
+    """A short text from the score and the facts: the decision, its margin, what stands out."""
+    if score is None or np.isnan(score):
+        return ""
+    margin = score - threshold
+    decision = f"called {positive}" if margin >= 0 else f"called {negative}"
+    closeness = "close call, " if abs(margin) < 0.05 else ""
+    text = f"{decision} ({closeness}{abs(margin):.3f} {'above' if margin >= 0 else 'below'} the threshold)"
+    notes = []
+    get = facts.get
+    if _number(get("sharpness")) < SOFT:
+        notes.append(f"soft (sharpness {get('sharpness'):.0f})")
+    if abs(_number(get("tilt_degrees"), 0)) >= TILTED:
+        notes.append(f"tilted {get('tilt_degrees'):+.1f}°")
+    if _number(get("clipped_highlights"), 0) >= CLIPPED_HIGHLIGHTS:
+        notes.append(f"{get('clipped_highlights'):.0%} blown highlights")
+    if _number(get("clipped_shadows"), 0) >= CLIPPED_SHADOWS:
+        notes.append(f"{get('clipped_shadows'):.0%} crushed shadows")
+    if _number(get("brightness"), 0.5) < DARK:
+        notes.append("dark")
+    elif _number(get("brightness"), 0.5) > BRIGHT:
+        notes.append("very bright")
+    if _number(get("noise"), 0) >= NOISY:
+        notes.append(f"noisy ({get('noise'):.1f} levels)")
+    if _number(get("colourfulness"), 100) < MUTED:
+        notes.append("muted colour")
+    return text + ("; photo: " + ", ".join(notes) if notes else "; nothing stands out in the facts")
+
+
+def add_facts(table: pd.DataFrame, facts: pd.DataFrame, threshold: float, positive: str,
+              negative: str) -> pd.DataFrame:
+    """`table` (with a score column) with margin, the fact columns and reason appended."""
+    table = table.reset_index(drop=True).copy()
+    facts = facts.reset_index(drop=True)
+    table["margin"] = table["score"] - threshold
+    for column in FACT_COLUMNS:
+        table[column] = facts[column] if column in facts else np.nan
+    table["reason"] = [
+        reason_text(score, threshold, row, positive, negative)
+        for score, row in zip(table["score"], facts.to_dict("records"))
+    ]
+    return table
+
+
+def _number(value, default=np.inf) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return default
+    return default if np.isnan(value) else value
+
+
+def _sharpness(luma: np.ndarray, grid: int = 4) -> float:
+    laplacian = (luma[:-2, 1:-1] + luma[2:, 1:-1] + luma[1:-1, :-2] + luma[1:-1, 2:]
+                 - 4 * luma[1:-1, 1:-1])
+    h, w = laplacian.shape
+    if h < grid or w < grid:
+        return float(laplacian.var()) if laplacian.size else float("nan")
+    best = 0.0
+    for rows in np.array_split(np.arange(h), grid):
+        for cols in np.array_split(np.arange(w), grid):
+            best = max(best, float(laplacian[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].var()))
+    return best
+
+
+def _noise(luma: np.ndarray) -> float:
+    """Immerkaer (1996): sigma from the image convolved with a Laplacian-difference mask."""
+    h, w = luma.shape
+    if h < 3 or w < 3:
+        return float("nan")
+    m = (luma[:-2, :-2] - 2 * luma[:-2, 1:-1] + luma[:-2, 2:]
+         - 2 * luma[1:-1, :-2] + 4 * luma[1:-1, 1:-1] - 2 * luma[1:-1, 2:]
+         + luma[2:, :-2] - 2 * luma[2:, 1:-1] + luma[2:, 2:])
+    return float(np.sqrt(np.pi / 2) * np.abs(m).sum() / (6 * (w - 2) * (h - 2)))
+
+
+def _tilt(luma: np.ndarray) -> float:
+    """Tilt of the strongest horizon-like line, degrees counter-clockwise (0 when level).
+
+    In every column, the row where brightness changes most from top to bottom; a straight line
+    fitted through those rows (strong columns only, outliers dropped) gives the angle."""
+    h, w = luma.shape
+    if h < 8 or w < 8:
+        return 0.0
+    gy = np.abs(luma[4:, :] - luma[:-4, :])  # a 4-row difference: smooth over steps and grain
+    rows = gy.argmax(axis=0).astype(float) + 2
+    strength = gy.max(axis=0)
+    keep = strength >= max(20.0, 0.5 * float(np.median(strength)))
+    x = np.arange(w, dtype=float)
+    for _ in range(3):
+        if keep.sum() < max(8, w // 4):
+            return 0.0
+        slope, intercept = np.polyfit(x[keep], rows[keep], 1)
+        residual = np.abs(rows - (slope * x + intercept))
+        spread = max(2.0, 3 * float(np.median(residual[keep])))
+        keep = keep & (residual <= spread)
+    if keep.sum() < max(8, w // 4):
+        return 0.0
+    slope = np.polyfit(x[keep], rows[keep], 1)[0]
+    return float(np.degrees(np.arctan(-slope)))

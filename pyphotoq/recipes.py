@@ -1,0 +1,160 @@
+"""Named training recipes: which network, optimiser, schedule, batch size and run length.
+
+A recipe is a complete set of training settings. `train_model(cache, run)` uses DEFAULT; a
+keyword argument overrides one setting, except the settings a recipe fixes (the original's
+network, optimiser and learning rate: it reproduces the original workflow exactly). The run
+folder records the recipe's name and every setting it resolved to, so run.json alone says how
+to train the run again.
+"""
+
+from __future__ import annotations
+
+import math
+from copy import deepcopy
+
+from .errors import PhotoqError
+
+#: The recipe `train_model` uses when none is named: chosen by measurement on realistic
+#: photographs (benchmarks/bench_quality.py; figures in the README).
+DEFAULT = "two-branch"
+
+RECIPES: dict[str, dict] = {
+    # The original workflow, exactly: 47,266 parameters, RMSprop 1e-4, batches of 4, 5,000 batches.
+    "original": {
+        "network": "original",
+        "model_options": {},
+        "optimizer": "rmsprop",
+        "learning_rate": 1e-4,
+        "weight_decay": 0.0,
+        "warmup": 0.0,
+        "schedule": "constant",
+        "label_smoothing": 0.0,
+        "batches": 5000,
+        "batch_size": 4,
+        "validate_every": 100,
+    },
+    # A GAP CNN with batch normalisation beside global image statistics; AdamW with a short
+    # warm-up and cosine decay; horizontal flips; label smoothing.
+    "two-branch": {
+        "network": "two_branch",
+        "model_options": {},
+        "optimizer": "adamw",
+        "learning_rate": 2e-3,
+        "weight_decay": 1e-4,
+        "warmup": 0.05,
+        "schedule": "cosine",
+        "label_smoothing": 0.05,
+        "batches": 1500,
+        "batch_size": 8,
+        "validate_every": 100,
+    },
+}
+
+#: Settings a recipe does not let an argument change (the rest are overridable).
+FIXED = {"original": ("network", "optimizer", "learning_rate", "weight_decay", "warmup", "schedule",
+                      "label_smoothing"),
+         "two-branch": ("network", "optimizer", "schedule")}
+
+#: Settings that are whole numbers at least 1, and rates in [0, 1).
+_COUNTS = ("batches", "batch_size", "validate_every")
+_RATES = ("weight_decay", "warmup", "label_smoothing")
+
+
+def recipe_names() -> list[str]:
+    return list(RECIPES)
+
+
+def resolve(recipe: str | None = None, **overrides) -> dict:
+    """Every setting of `recipe` (None: DEFAULT) with `overrides` applied and checked.
+
+    Overrides set to None are ignored (they mean "the recipe's"). Returns a plain dict with the
+    recipe's name under "recipe" and the seed under "seed", as run.json records it.
+    """
+    name = DEFAULT if recipe is None else recipe
+    if not isinstance(name, str) or name not in RECIPES:
+        raise PhotoqError(f"Unknown recipe {recipe!r}: use one of {', '.join(RECIPES)}")
+    settings = deepcopy(RECIPES[name])
+    from .model import NETWORKS
+
+    network_options = _option_names(NETWORKS[settings["network"]])
+    given = {k: v for k, v in overrides.items() if v is not None}
+    seed = given.pop("seed", 0)
+    model_options = dict(given.pop("model_options", None) or {})
+    # network options may be given directly too (build_model(filters=16))
+    for key in list(given):
+        if key in network_options:
+            model_options[key] = given.pop(key)
+    for key, value in given.items():
+        if key not in settings or key in ("model_options",):
+            raise PhotoqError(
+                f"The recipe {name!r} has no setting {key!r} (settings: "
+                f"{', '.join(k for k in settings if k != 'model_options')}; network options: "
+                f"{', '.join(network_options) or 'none'})"
+            )
+        if key in FIXED[name] and value != settings[key]:
+            raise PhotoqError(
+                f"The recipe {name!r} fixes {key}={settings[key]!r} (asked for {value!r}); "
+                f"use another recipe to change it"
+            )
+        settings[key] = value
+    unknown = [k for k in model_options if k not in network_options]
+    if unknown:
+        raise PhotoqError(
+            f"The recipe {name!r} ({settings['network']} network) has no model option "
+            f"{', '.join(map(repr, unknown))} (options: {', '.join(network_options)})"
+        )
+    if "network" in FIXED[name] and name == "original" and model_options:
+        pass  # the original's network options exist to explore around it; the name is kept
+    settings["model_options"] = model_options
+    _check(settings)
+    return {"recipe": name, **settings, "seed": _whole(seed, "seed", low=0)}
+
+
+def _option_names(builder) -> list[str]:
+    import inspect
+
+    return [p for p in inspect.signature(builder).parameters if p != "seed"]
+
+
+def _whole(value, name: str, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or int(value) != value or value < low:
+        raise PhotoqError(f"{name} must be a whole number >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check(settings: dict) -> None:
+    for key in _COUNTS:
+        settings[key] = _whole(settings[key], key)
+    rate = settings["learning_rate"]
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
+        raise PhotoqError(f"learning_rate must be a positive number, got {rate!r}")
+    settings["learning_rate"] = float(rate)
+    for key in _RATES:
+        value = settings[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise PhotoqError(f"{key} must be a number in [0, 1), got {value!r}")
+        settings[key] = float(value)
+
+
+def compile_for(model, settings: dict) -> None:
+    """Compile `model` with the optimiser, schedule and loss that `settings` name."""
+    import keras
+
+    rate = settings["learning_rate"]
+    if settings["schedule"] == "cosine":
+        total = int(settings["batches"])
+        warmup = max(1, int(round(settings["warmup"] * total)))
+        rate = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=rate / 10, decay_steps=max(1, total - warmup), alpha=0.02,
+            warmup_target=rate, warmup_steps=warmup,
+        )
+    if settings["optimizer"] == "rmsprop":
+        optimizer = keras.optimizers.RMSprop(learning_rate=rate)
+    else:
+        optimizer = keras.optimizers.AdamW(learning_rate=rate, weight_decay=settings["weight_decay"])
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.BinaryCrossentropy(label_smoothing=settings["label_smoothing"]),
+        metrics=["binary_accuracy"],
+    )

@@ -1,0 +1,158 @@
+"""Global image statistics, computed inside the model from the raw pixels.
+
+Exposure, clipping, colour cast and colourfulness, sharpness at three scales, noise, blockiness,
+edge directions (level or tilted) and where the detail sits in the frame: cheap numbers that
+separate a keeper from a flawed shot better than a small network can learn from a few thousand
+photos. They are a Keras layer, so the model computes them from the same pixels in training,
+evaluation and scoring (no second code path, nothing stored beside the cache), and a saved model
+carries them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import tensorflow as tf
+
+#: The statistics, in the order of the layer's output columns.
+NAMES = (
+    "brightness", "contrast",
+    "luma_p01", "luma_p05", "luma_p25", "luma_p50", "luma_p75", "luma_p95", "luma_p99",
+    "clipped_highlights", "clipped_shadows", "clipped_channels",
+    "cast_red_green", "cast_blue_yellow", "colourfulness", "saturation", "saturation_p95",
+    "highlight_cast_red_green", "highlight_cast_blue_yellow", "white_red_green", "white_blue_green",
+    "neutral_share", "local_contrast",
+    "sharpness_full", "sharpness_half", "sharpness_quarter", "sharpness_ratio", "edge_p90", "edge_p99",
+    "noise_luma", "noise_chroma", "blockiness",
+    "level_edges", "tilted_edges", "tilt_ratio",
+    "detail_centre_x", "detail_centre_y", "detail_border", "detail_centre",
+    "aspect", "portrait",
+)
+
+_QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+
+
+def _quantiles(values, qs, step=16):
+    """Per-row quantiles of a (batch, n) tensor, from every `step`-th value (a sort of all
+    150,000 values of a 480-px photo would cost more than a training step)."""
+    ordered = tf.sort(values[:, ::step], axis=1)
+    n = tf.shape(ordered)[1]
+    last = tf.cast(n - 1, tf.float32)
+    index = [tf.cast(tf.round(q * last), tf.int32) for q in qs]
+    return [ordered[:, i] for i in index]
+
+
+def _laplacian(luma):
+    kernel = tf.constant([[0, 1, 0], [1, -4, 1], [0, 1, 0]], tf.float32)[:, :, None, None]
+    return tf.nn.conv2d(luma, kernel, strides=1, padding="VALID")
+
+
+def _gradients(luma):
+    gx = luma[:, 1:-1, 2:, :] - luma[:, 1:-1, :-2, :]
+    gy = luma[:, 2:, 1:-1, :] - luma[:, :-2, 1:-1, :]
+    return gx, gy
+
+
+def _mean_hw(x):
+    return tf.reduce_mean(x, axis=[1, 2, 3])
+
+
+def image_statistics(images):
+    """(batch, len(NAMES)) float32 statistics of a (batch, height, width, 3) uint8 batch."""
+    rgb = tf.cast(images, tf.float32) / 255.0
+    batch = tf.shape(rgb)[0]
+    height = tf.cast(tf.shape(rgb)[1], tf.float32)
+    width = tf.cast(tf.shape(rgb)[2], tf.float32)
+    r, g, b = rgb[..., 0:1], rgb[..., 1:2], rgb[..., 2:3]
+    luma = 0.299 * r + 0.587 * g + 0.114 * b
+    flat = tf.reshape(luma, [batch, -1])
+    out = [tf.reduce_mean(flat, 1), tf.math.reduce_std(flat, 1)]
+    out += _quantiles(flat, _QUANTILES)
+    out.append(tf.reduce_mean(tf.cast(flat > 0.98, tf.float32), 1))
+    out.append(tf.reduce_mean(tf.cast(flat < 0.02, tf.float32), 1))
+    out.append(_mean_hw(tf.cast(tf.reduce_max(rgb, -1, keepdims=True) >= 254.5 / 255, tf.float32)))
+    # colour: cast and colourfulness (Hasler and Suesstrunk), saturation
+    rg, yb = r - g, 0.5 * (r + g) - b
+    out.append(_mean_hw(rg))
+    out.append(_mean_hw(yb))
+    std_rg = tf.math.reduce_std(tf.reshape(rg, [batch, -1]), 1)
+    std_yb = tf.math.reduce_std(tf.reshape(yb, [batch, -1]), 1)
+    out.append(tf.sqrt(std_rg**2 + std_yb**2) + 0.3 * tf.sqrt(_mean_hw(rg) ** 2 + _mean_hw(yb) ** 2))
+    high = tf.reduce_max(rgb, -1)
+    saturation = tf.reshape((high - tf.reduce_min(rgb, -1)) / (high + 1e-3), [batch, -1])
+    out.append(tf.reduce_mean(saturation, 1))
+    out += _quantiles(saturation, (0.95,))
+    # white balance: the tint of the brightest tenth (usually neutral), the channels' white
+    # points, and how much of the picture is neutral grey at all
+    p90 = _quantiles(flat, (0.9,))[0]
+    bright = tf.cast(luma >= p90[:, None, None, None], tf.float32)
+    bright_count = tf.reduce_sum(bright, [1, 2, 3]) + 1.0
+    out.append(tf.reduce_sum(rg * bright, [1, 2, 3]) / bright_count)
+    out.append(tf.reduce_sum(yb * bright, [1, 2, 3]) / bright_count)
+    whites = [_quantiles(tf.reshape(c, [batch, -1]), (0.99,))[0] for c in (r, g, b)]
+    out.append(tf.math.log((whites[0] + 0.02) / (whites[1] + 0.02)))
+    out.append(tf.math.log((whites[2] + 0.02) / (whites[1] + 0.02)))
+    out.append(tf.reduce_mean(tf.cast(saturation < 0.1, tf.float32), 1))
+    local = luma - tf.image.resize(tf.nn.avg_pool2d(luma, 8, 8, "VALID"), tf.shape(luma)[1:3], "bilinear")
+    out.append(tf.math.reduce_std(tf.reshape(local, [batch, -1]), 1))
+    # sharpness at three scales, and how much is lost from one to the next
+    half = tf.nn.avg_pool2d(luma, 2, 2, "VALID")
+    quarter = tf.nn.avg_pool2d(half, 2, 2, "VALID")
+    sharp = [tf.math.reduce_std(tf.reshape(_laplacian(x), [batch, -1]), 1) for x in (luma, half, quarter)]
+    out += [tf.math.log(s + 1e-4) for s in sharp]
+    out.append(tf.math.log((sharp[0] + 1e-4) / (sharp[1] + 1e-4)))
+    gx, gy = _gradients(luma)
+    magnitude = tf.sqrt(gx**2 + gy**2 + 1e-12)
+    contrast = out[1] + 1e-3
+    p90, p99 = _quantiles(tf.reshape(magnitude, [batch, -1]), (0.9, 0.99))
+    out += [p90 / contrast, p99 / contrast]
+    # noise: the quiet end of the high-pass response (flat areas), in luma and in chroma
+    lap = tf.reshape(tf.abs(_laplacian(luma)), [batch, -1])
+    out += [tf.math.log(q + 1e-4) for q in _quantiles(lap, (0.2,))]
+    chroma = tf.concat([rg, yb], -1)
+    chroma_lap = tf.abs(tf.concat([_laplacian(chroma[..., :1]), _laplacian(chroma[..., 1:])], -1))
+    out += [tf.math.log(q + 1e-4) for q in _quantiles(tf.reshape(chroma_lap, [batch, -1]), (0.5,))]
+    # blockiness: steps across the 8-pixel grid against steps elsewhere
+    steps = tf.abs(luma[:, :, 1:, :] - luma[:, :, :-1, :])
+    columns = tf.range(tf.shape(steps)[2])
+    on_grid = tf.cast(tf.equal(columns % 8, 7), tf.float32)[None, None, :, None]
+    grid_mean = tf.reduce_sum(steps * on_grid, [1, 2, 3]) / (tf.reduce_sum(on_grid) * height + 1e-6)
+    off_mean = tf.reduce_sum(steps * (1 - on_grid), [1, 2, 3]) / (tf.reduce_sum(1 - on_grid) * height + 1e-6)
+    out.append(tf.math.log((grid_mean + 1e-4) / (off_mean + 1e-4)))
+    # edge directions: energy on level/plumb lines against lines a few degrees off
+    angle = tf.math.atan2(gy, gx) * (180.0 / math.pi)
+    off_axis = tf.abs(tf.math.floormod(angle + 45.0, 90.0) - 45.0)
+    energy = magnitude**2
+    total = tf.reduce_sum(energy, [1, 2, 3]) + 1e-9
+    level = tf.reduce_sum(energy * tf.cast(off_axis < 1.5, tf.float32), [1, 2, 3]) / total
+    tilted = tf.reduce_sum(energy * tf.cast((off_axis >= 1.5) & (off_axis < 10.0), tf.float32), [1, 2, 3]) / total
+    out += [level, tilted, tf.math.log((level + 1e-4) / (tilted + 1e-4))]
+    # where the detail sits: centroid of edge energy, share in the border strip and the centre
+    h_in = tf.shape(energy)[1]
+    w_in = tf.shape(energy)[2]
+    ys = (tf.cast(tf.range(h_in), tf.float32) + 0.5) / tf.cast(h_in, tf.float32) - 0.5
+    xs = (tf.cast(tf.range(w_in), tf.float32) + 0.5) / tf.cast(w_in, tf.float32) - 0.5
+    row_energy = tf.reduce_sum(energy, [2, 3])
+    col_energy = tf.reduce_sum(energy, [1, 3])
+    out.append(tf.reduce_sum(col_energy * xs[None, :], 1) / total)
+    out.append(tf.reduce_sum(row_energy * ys[None, :], 1) / total)
+    border = tf.cast((tf.abs(ys)[:, None] > 0.45) | (tf.abs(xs)[None, :] > 0.45), tf.float32)[None, :, :, None]
+    centre = tf.cast((tf.abs(ys)[:, None] < 0.2) & (tf.abs(xs)[None, :] < 0.2), tf.float32)[None, :, :, None]
+    out.append(tf.reduce_sum(energy * border, [1, 2, 3]) / total)
+    out.append(tf.reduce_sum(energy * centre, [1, 2, 3]) / total)
+    ones = tf.ones([batch], tf.float32)
+    out.append(ones * tf.math.log(width / height))
+    out.append(ones * tf.cast(height > width, tf.float32))
+    return tf.stack(out, axis=1)
+
+
+@keras.saving.register_keras_serializable(package="pyphotoq")
+class ImageStatistics(keras.layers.Layer):
+    """A layer from a uint8 image batch to its global statistics (see NAMES); no weights."""
+
+    def call(self, images):
+        return image_statistics(images)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], len(NAMES))
