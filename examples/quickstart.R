@@ -8,7 +8,7 @@ out <- if (length(args)) args[1] else "quickstart-r"
 
 photos <- make_demo_photos(file.path(out, "photos"), n_photos = 160, size = c(256, 192), seed = 0)
 cache <- build_cache(photos, file.path(out, "cache"), width = 128)
-run <- train_model(cache, file.path(out, "run"), batches = 400, batch_size = 8, validate_every = 100, learning_rate = 1e-3)
+run <- train_model(cache, file.path(out, "run"), batches = 400)  # the default recipe, a shorter run
 print(run)
 result <- evaluate_model(run, split = "test")
 print(result)

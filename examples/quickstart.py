@@ -10,7 +10,7 @@ out = Path(sys.argv[1] if len(sys.argv) > 1 else "quickstart-py")
 
 photos = pq.make_demo_photos(out / "photos", n_photos=160, size=(256, 192), seed=0)
 cache = pq.build_cache(photos, out / "cache", width=128)
-run = pq.train_model(cache, out / "run", batches=400, batch_size=8, validate_every=100, learning_rate=1e-3)
+run = pq.train_model(cache, out / "run", batches=400)  # the default recipe, a shorter run
 print(run)
 result = pq.evaluate_model(run, split="test")
 print(result)

@@ -140,11 +140,12 @@ def _decoded(files: tf.data.Dataset, prefetch: int) -> tf.data.Dataset:
 
 def _read_images(paths, targets):
     images = tf.map_fn(
-        _decode_jpeg, paths, fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8)
+        decode_jpeg_file, paths, fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8)
     )
     return tf.ensure_shape(images, IMAGE_SPEC.shape), targets
 
 
-def _decode_jpeg(path):
+def decode_jpeg_file(path):
+    """A cached JPEG's pixels, (height, width, 3) uint8."""
     # INTEGER_ACCURATE is libjpeg's default, so TensorFlow sees the pixels Pillow and R see.
     return tf.io.decode_jpeg(tf.io.read_file(path), channels=3, dct_method="INTEGER_ACCURATE")

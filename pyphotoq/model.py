@@ -76,9 +76,11 @@ def original_network(
 
 def two_branch_network(
     widths=(24, 32, 48, 64, 96),
-    dropout: float = 0.3,
+    dropout: float = 0.5,
     statistics: bool = True,
     flip: bool = True,
+    image_units: int = 16,
+    statistics_units: int = 32,
     seed: int | None = 0,
 ) -> keras.Model:
     """The default network (not compiled): a GAP CNN beside global image statistics.
@@ -86,8 +88,11 @@ def two_branch_network(
     Image branch: a stride-2 stem of `widths[0]` filters, then one stage per further width
     (a stride-2 3x3 convolution and a 3x3 convolution, each with batch normalisation and ReLU),
     global average and max pooling of the last feature map (layer "features"). Statistics
-    branch (with `statistics`): the ImageStatistics of the full-size pixels, batch-normalised,
-    then Dense 32 + ReLU. Both are joined, dropped out at `dropout` and fed to Dense 2 softmax.
+    branch (with `statistics`): the ImageStatistics of the full-size pixels, standardised by
+    a Normalization layer (adapted to the training photos when training starts), then Dense
+    `statistics_units` + ReLU. With `image_units`, the pooled image features pass through
+    Dense `image_units` + ReLU first. Both are joined, dropped out at `dropout` and fed to
+    Dense 2 softmax.
     `flip` mirrors training photos left-right at random (a tilt stays a tilt, a crop a crop).
     """
     seed_or_none = None if seed is None else int(seed)
@@ -107,14 +112,17 @@ def two_branch_network(
         x = conv(x, filters, 2, f"stage{stage}_down")
         x = conv(x, filters, 1, f"stage{stage}_conv")
     features = layers.Identity(name="features")(x)
-    pooled = [
+    image = layers.Concatenate(name="image_pooled")([
         layers.GlobalAveragePooling2D(name="average_pool")(features),
         layers.GlobalMaxPooling2D(name="max_pool")(features),
-    ]
+    ])
+    if image_units:
+        image = layers.Dense(int(image_units), activation="relu", name="image_dense")(image)
+    pooled = [image]
     if statistics:
         stats = ImageStatistics(name="statistics")(inputs)
-        stats = layers.BatchNormalization(name="statistics_norm")(stats)
-        pooled.append(layers.Dense(32, activation="relu", name="statistics_dense")(stats))
+        stats = layers.Normalization(name="statistics_norm")(stats)
+        pooled.append(layers.Dense(int(statistics_units), activation="relu", name="statistics_dense")(stats))
     x = layers.Concatenate(name="joined")(pooled)
     x = layers.Dropout(dropout, seed=seed_or_none, name="head_dropout")(x)
     outputs = layers.Dense(2, activation="softmax", name="scores")(x)

@@ -33,8 +33,8 @@ RECIPES: dict[str, dict] = {
         "batch_size": 4,
         "validate_every": 100,
     },
-    # A GAP CNN with batch normalisation beside global image statistics; AdamW with a short
-    # warm-up and cosine decay; horizontal flips; label smoothing.
+    # A GAP CNN with batch normalisation beside global image statistics (model.py); AdamW with
+    # a short warm-up and cosine decay; horizontal flips; label smoothing.
     "two-branch": {
         "network": "two_branch",
         "model_options": {},
@@ -79,13 +79,16 @@ def resolve(recipe: str | None = None, **overrides) -> dict:
     network_options = _option_names(NETWORKS[settings["network"]])
     given = {k: v for k, v in overrides.items() if v is not None}
     seed = given.pop("seed", 0)
-    model_options = dict(given.pop("model_options", None) or {})
+    model_options = given.pop("model_options", None) or {}
+    if not isinstance(model_options, dict):
+        raise PhotoqError(f"model_options must be a dict of network options, got {model_options!r}")
+    model_options = dict(model_options)
     # network options may be given directly too (build_model(filters=16))
     for key in list(given):
         if key in network_options:
             model_options[key] = given.pop(key)
     for key, value in given.items():
-        if key not in settings or key in ("model_options",):
+        if key not in settings:
             raise PhotoqError(
                 f"The recipe {name!r} has no setting {key!r} (settings: "
                 f"{', '.join(k for k in settings if k != 'model_options')}; network options: "
@@ -103,8 +106,6 @@ def resolve(recipe: str | None = None, **overrides) -> dict:
             f"The recipe {name!r} ({settings['network']} network) has no model option "
             f"{', '.join(map(repr, unknown))} (options: {', '.join(network_options)})"
         )
-    if "network" in FIXED[name] and name == "original" and model_options:
-        pass  # the original's network options exist to explore around it; the name is kept
     settings["model_options"] = model_options
     _check(settings)
     return {"recipe": name, **settings, "seed": _whole(seed, "seed", low=0)}

@@ -19,7 +19,7 @@ import pandas as pd
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from .batches import training_batches
+from .batches import IMAGE_SPEC, decode_jpeg_file, training_batches
 from .cache import Cache, open_cache, write_atomic
 from .errors import PhotoqError
 from .metrics import binary_metrics
@@ -90,6 +90,7 @@ def train_model(
     if model is None:
         _clear_checkpoints(run_handle)
         model = network_for(settings, settings["seed"])
+        adapt_statistics(model, cache, settings["seed"])
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     recorder = _Recorder(run_handle, model, cache, validation, plot, progress)
@@ -156,6 +157,34 @@ def run_settings(run: Run) -> dict:
         base.update({k: v for k, v in settings.items() if k in base})
         settings = base
     return settings
+
+
+#: Training photos whose statistics set the mean and variance of a statistics branch.
+ADAPT_PHOTOS = 512
+
+
+def adapt_statistics(model, cache: Cache, seed: int = 0) -> None:
+    """Standardise a network's image statistics ("statistics_norm") on the training photos.
+
+    The statistics of up to ADAPT_PHOTOS training photos (a sample fixed by the seed) set the
+    layer's mean and variance, which are saved with every checkpoint. A network without the
+    layer is left alone.
+    """
+    try:
+        layer = model.get_layer("statistics_norm")
+    except ValueError:
+        return
+    from .statistics import image_statistics
+
+    frame = cache.split("train")
+    rng = np.random.default_rng(int(seed))
+    rows = np.sort(rng.permutation(len(frame))[:ADAPT_PHOTOS])
+    measure = tf.function(image_statistics, input_signature=[IMAGE_SPEC], reduce_retracing=True)
+    values = [
+        measure(decode_jpeg_file(str(cache.image_path(frame["cached"].iloc[i])))[None]).numpy()[0]
+        for i in rows
+    ]
+    layer.adapt(np.array(values, dtype=np.float32))
 
 
 def _clear_checkpoints(run: Run) -> None:
