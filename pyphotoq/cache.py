@@ -138,10 +138,7 @@ class BuildSummary:
             lines.append(f"cache upgraded in place from format version {self.upgraded_from} to {FORMAT_VERSION}")
         if len(self.repaired):
             lines.append(f"{len(self.repaired)} cached files were missing or damaged and were made again:")
-            for row in self.repaired.head(20).itertuples():
-                lines.append(f"  {row.file}: {row.reason}")
-            if len(self.repaired) > 20:
-                lines.append(f"  ... and {len(self.repaired) - 20} more")
+            lines += _first_rows([f"{row.file}: {row.reason}" for row in self.repaired.itertuples()])
         if len(self.conflicts):
             kinds = self.conflicts["kind"].value_counts()
             lines.append(
@@ -151,11 +148,17 @@ class BuildSummary:
             )
         if len(self.skipped):
             lines.append(f"{len(self.skipped)} files skipped:")
-            for row in self.skipped.head(20).itertuples():
-                lines.append(f"  {printable(row.path)}: {row.reason}")
-            if len(self.skipped) > 20:
-                lines.append(f"  ... and {len(self.skipped) - 20} more (see skipped.csv)")
+            lines += _first_rows([f"{printable(row.path)}: {row.reason}" for row in self.skipped.itertuples()],
+                                 " (see skipped.csv)")
         return "\n".join(lines)
+
+
+def _first_rows(items: list[str], where: str = "", shown: int = 20) -> list[str]:
+    """The first `shown` items as indented summary lines, then how many more there are."""
+    lines = [f"  {item}" for item in items[:shown]]
+    if len(items) > shown:
+        lines.append(f"  ... and {len(items) - shown} more{where}")
+    return lines
 
 
 @dataclass

@@ -61,7 +61,7 @@ tr.flagged td { background: #fdecea; color: #a31515; font-weight: 600; }
   <div class="metric"><b>{{ "%.3f"|format(r.threshold) }}</b><span>threshold: {{ r.threshold_rule }}</span></div>
   <div class="metric"><b>{{ n_wrong }} / {{ r.n_photos }}</b><span>misclassified</span></div>
 </div>
-<p class="note">The threshold was {{ threshold_text }}. Checkpoint {{ r.checkpoint }}; photos from the cache {{ cache_name }}.</p>
+<p class="note">The threshold was {{ threshold_text }}. Checkpoint {{ r.checkpoint }}; photos from the cache folder “{{ cache_name }}”.</p>
 
 <h2>The photos it got most wrong</h2>
 <p class="note">Each photo beside its activation map: the bright parts pushed the score towards the side it was called. The facts under each photo are measured on the photo; they describe it and are not the model's reasons.</p>

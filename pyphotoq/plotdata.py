@@ -29,8 +29,12 @@ from PIL import Image
 
 __all__ = ["roc_plot_data", "history_plot_data", "contact_sheet_data", "evaluation_from_plain"]
 
-TRAINING = "#1f77b4"
-COLOURS = {"loss": "#ff7f0e", "accuracy": "#ff7f0e", "auc": "#2ca02c", "f1": "#9467bd"}
+#: One colour per history series, so that the legend tells every line apart.
+SERIES_COLOURS = {
+    ("train", "loss"): "#aec7e8", ("train", "loss_avg"): "#1f77b4", ("validation", "loss"): "#ff7f0e",
+    ("train", "accuracy_avg"): "#17becf", ("validation", "accuracy"): "#d62728",
+    ("validation", "auc"): "#2ca02c", ("validation", "f1"): "#9467bd",
+}
 CURVE = "#1f77b4"
 FRAMES = pd.DataFrame({
     "frame": ["misclassified", "correct"],
@@ -103,7 +107,7 @@ def history_plot_data(run) -> dict:
         rows = rows[rows["value"].notna()].sort_values("batch", kind="stable")
         if rows.empty:
             continue
-        colour = TRAINING if set_name == "train" else COLOURS[metric]
+        colour = SERIES_COLOURS[(set_name, metric)]
         parts.append(pd.DataFrame({
             "batch": rows["batch"].astype(int).to_numpy(),
             "value": rows["value"].astype(float).to_numpy(),
@@ -202,8 +206,8 @@ def contact_sheet_data(result, n_top: int = 13, n_bottom: int = 12, columns: int
         "labels": {
             "title": f"{result.split} split ({result.n_photos} photos): AUC {_number(result.auc)}, "
                      f"threshold {result.threshold:.3f} ({result.threshold_rule})",
-            "subtitle": f"{len(shown)} photos: {chosen} scores and all {n_wrong} misclassified; "
-                        "rank, score and true label on each",
+            "subtitle": f"{len(shown)} photos shown: {chosen} scores, and every one of the "
+                        f"{n_wrong} misclassified (a photo can be both); rank, score and true label on each",
             "xmax": float(columns),
             "ymin": -((good_rows + bad_rows) * CELL_HEIGHT + SEPARATOR_GAP),
             "ymax": 0.0,
