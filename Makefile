@@ -11,7 +11,7 @@ R_PACKAGES := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-pr
 # headless Chromium: the browser test of the HTML report
 BROWSER_PACKAGES := chromium
 
-.PHONY: demo test test-python test-r check-r examples install-python install-r r-python-source docs bench clean
+.PHONY: demo test test-python test-r check-r examples install-python install-r r-python-source docs bench bench-quality clean
 
 ## demo: make demo photos, build the cache, train, evaluate, draw the pictures
 demo: install-python
@@ -66,6 +66,10 @@ test-r:
 ## docs: regenerate NAMESPACE and man/ from the roxygen comments in R/
 docs:
 	Rscript -e 'roxygen2::roxygenise()'
+
+## bench-quality: the recipes on realistic photographs (makes the set outside the repository; about an hour)
+bench-quality:
+	$(PYTHON) benchmarks/bench_quality.py --parallel --keep
 
 bench:
 	$(PYTHON) benchmarks/bench_cache.py
