@@ -10,7 +10,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .cache import Cache
-from .errors import PhotoqError
+from .errors import PhotoqError, check_number
 from .facts import add_facts, facts_table
 from .metrics import best_f1_threshold, binary_metrics, recall_threshold, roc_table
 from .prediction import predict_scores
@@ -72,6 +72,8 @@ def evaluate_model(
     built from the score and those facts. The facts describe the photo; they are not the
     model's reasons.
     """
+    threshold = check_number(threshold, "threshold", 0, 1, optional=True)
+    keep_recall = check_number(keep_recall, "keep_recall", 0, 1, low_open=True, optional=True)
     run = run if isinstance(run, Run) else open_run(run)
     if split not in SPLITS:
         raise PhotoqError(f"Unknown split {split!r}: use one of {', '.join(SPLITS)}")

@@ -387,6 +387,14 @@ def test_row11_python_arguments_are_checked(trained_run, demo_photos):
             pyphotoq.score_photos(trained_run, demo_photos, **kwargs)
     with pytest.raises(pyphotoq.PhotoqError, match="width"):
         pyphotoq.build_cache(demo_photos, "/nonexistent/cache", width=float("nan"))
+    for kwargs, words in (({"keep_recall": 2}, "keep_recall"), ({"threshold": float("nan")}, "threshold")):
+        with pytest.raises(pyphotoq.PhotoqError, match=words):
+            pyphotoq.evaluate_model(trained_run, **kwargs)
+    for kwargs, words in (({"batches": float("nan")}, "batches"), ({"batches": "abc"}, "batches"),
+                          ({"learning_rate": -1}, "learning_rate"),
+                          ({"learning_rate": float("nan")}, "learning_rate")):
+        with pytest.raises(pyphotoq.PhotoqError, match=words):
+            pyphotoq.train_model(trained_run.info["cache"]["path"], trained_run.path.parent / "new-run", **kwargs)
 
 
 # ---- row 12: one class only -----------------------------------------------------------------
