@@ -110,6 +110,10 @@ build_model <- function(recipe = NULL, seed = 0, ...) {
 #' @param deterministic Turn on TensorFlow's op determinism (for the rest of the
 #'   session), so a run is reproducible on one machine and a resumed run matches
 #'   an uninterrupted one.
+#' @param continue_on_new_data Resume even though the cache's validation split
+#'   changed since the run started (by default that stops with a clear message,
+#'   as AUCs over different sets cannot be compared); the best checkpoint is then
+#'   chosen again from the new validation set on.
 #' @return The run, a `photoq_run` (see [open_run()]).
 #' @export
 #' @examples
@@ -124,7 +128,8 @@ build_model <- function(recipe = NULL, seed = 0, ...) {
 #' }
 train_model <- function(cache, run, recipe = NULL, batches = NULL, batch_size = NULL,
                         validate_every = NULL, seed = 0, learning_rate = NULL,
-                        model_options = NULL, plot = TRUE, progress = NULL, deterministic = TRUE) {
+                        model_options = NULL, plot = TRUE, progress = NULL, deterministic = TRUE,
+                        continue_on_new_data = FALSE) {
   handle <- call_photoq(
     "train_model",
     cache = check_path(cache, "cache"),
@@ -138,7 +143,8 @@ train_model <- function(cache, run, recipe = NULL, batches = NULL, batch_size = 
     model_options = check_model_options(model_options),
     plot = check_flag(plot, "plot"),
     progress = check_flag(progress, "progress", null_ok = TRUE),
-    deterministic = check_flag(deterministic, "deterministic")
+    deterministic = check_flag(deterministic, "deterministic"),
+    continue_on_new_data = check_flag(continue_on_new_data, "continue_on_new_data")
   )
   open_run(from_python("run_result", handle)$path)
 }

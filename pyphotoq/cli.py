@@ -19,6 +19,7 @@ _CLI_WORDS = {
     "build_cache": "pyphotoq cache", "train_model": "pyphotoq train",
     "evaluate_model": "pyphotoq evaluate", "score_photos": "pyphotoq score",
     "pass wait= seconds to wait for it": "pass --wait SECONDS to wait for it",
+    "pass continue_on_new_data=True": "pass --continue-on-new-data",
 }
 
 
@@ -129,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--learning-rate", type=_number(0, low_open=True), default=None,
                        help="peak learning rate (default: the recipe's)")
     train.add_argument("--seed", type=_whole(0), default=0)
+    train.add_argument("--continue-on-new-data", action="store_true",
+                       help="resume even though the cache's validation split changed")
     _progress_flag(train)
 
     evaluate = _command(commands, "evaluate", _evaluate, "evaluate a run and draw its pictures")
@@ -221,7 +224,8 @@ def _train(args):
 
     run = train_model(args.cache, args.run, recipe=args.recipe, batches=args.batches, batch_size=args.batch_size,
                       validate_every=args.validate_every, learning_rate=args.learning_rate,
-                      seed=args.seed, progress=args.progress)
+                      seed=args.seed, progress=args.progress,
+                      continue_on_new_data=args.continue_on_new_data)
     print(_run_summary(run))
 
 

@@ -349,7 +349,8 @@ def check_validation_set(run: Run, cache: Cache, continue_on_new_data: bool = Fa
         raise PhotoqError(
             f"The cache {cache.path} changed since the run {run.path} started: its validation split "
             f"now holds {current['photos']} photos (the run started on {recorded['photos']}), so AUCs "
-            "would compare different sets. Train on the new data in a new run folder"
+            "would compare different sets. Train on the new data in a new run folder, or pass "
+            "continue_on_new_data=True to go on validating on the new split"
         )
     run.info["validation"] = current
     write_atomic(run.path / "run.json", json.dumps(run.info, indent=2) + "\n")

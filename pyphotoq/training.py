@@ -50,6 +50,7 @@ def train_model(
     plot: bool = True,
     progress: bool | None = None,
     deterministic: bool = True,
+    continue_on_new_data: bool = False,
 ) -> Run:
     """Train on `cache` into the run folder `run` until `batches` batches are done.
 
@@ -62,6 +63,9 @@ def train_model(
     finished run by asking for more batches).
     `deterministic` turns on TensorFlow's op determinism (for the rest of the process), so a
     run is reproducible on one machine and a resumed run matches an uninterrupted one.
+    A run resumed on a cache whose validation split changed stops, unless
+    `continue_on_new_data`: then it goes on, validating on the new split, and its best
+    checkpoint is chosen again from then on.
     """
     cache = cache if isinstance(cache, Cache) else open_cache(cache)
     folder = Path(run).expanduser().resolve()
@@ -76,7 +80,7 @@ def train_model(
             f"(it has {len(validation)}): add photos or change the split fractions"
         )
     if (folder / "run.json").exists():
-        run_handle, settings = _resume(folder, cache, recipe, seed, asked)
+        run_handle, settings = _resume(folder, cache, recipe, seed, asked, bool(continue_on_new_data))
     else:
         settings = resolve(recipe, seed=seed, **asked)
         run_handle = create_run(folder, cache, settings)
@@ -113,12 +117,12 @@ def train_model(
     return run_handle
 
 
-def _resume(folder: Path, cache: Cache, recipe, seed, asked: dict):
+def _resume(folder: Path, cache: Cache, recipe, seed, asked: dict, continue_on_new_data: bool = False):
     """The run and its settings; what is asked must agree with what the run was started with
     (only `batches` may change, to extend a run)."""
     run = open_run(folder)
     run.open_cache(cache)  # checks the cache id
-    check_validation_set(run, cache)  # stops when the validation split changed
+    check_validation_set(run, cache, continue_on_new_data)  # stops when the validation split changed
     recorded = run_settings(run)
     wanted = {"recipe": recipe, "seed": seed, **asked}
     changed = [

@@ -359,9 +359,14 @@ def test_row10_resuming_on_a_changed_validation_set_stops(demo_photos, small_cac
     shutil.copytree(small_cache.path, cache)
     changed = build(photos, cache, width=96, split_fractions=(0.6, 0.2, 0.2))
     assert len(changed.split("validation")) > len(small_cache.split("validation"))
-    with pytest.raises(pyphotoq.PhotoqError, match="validation split now holds"):
+    with pytest.raises(pyphotoq.PhotoqError, match="validation split now holds.*continue_on_new_data=True"):
         pyphotoq.train_model(changed, run_copy, batches=60, validate_every=20, progress=False)
     assert pyphotoq.open_run(run_copy).batches_done == 40
+    # told to continue, it goes on with the new validation set
+    resumed = pyphotoq.train_model(changed, run_copy, batches=60, validate_every=20, progress=False,
+                                   plot=False, continue_on_new_data=True)
+    assert resumed.batches_done == 60
+    assert resumed.info["validation"]["photos"] == len(changed.split("validation"))
 
 
 # ---- row 11: arguments -----------------------------------------------------------------------
