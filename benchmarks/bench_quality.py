@@ -99,20 +99,15 @@ def phase_reference(cache: str, truth: str) -> dict:
     0.906 with on its own set)."""
     import numpy as np
     import pandas as pd
-    import tensorflow as tf
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
 
     import pyphotoq
-    from pyphotoq.batches import IMAGE_SPEC, decode_jpeg_file
-    from pyphotoq.statistics import image_statistics
+    from pyphotoq.statistics import statistics_of_files
 
     handle = pyphotoq.open_cache(cache)
     manifest = handle.manifest
-    measure = tf.function(image_statistics, input_signature=[IMAGE_SPEC], reduce_retracing=True)
-    features = np.array([
-        measure(decode_jpeg_file(str(handle.image_path(c)))[None]).numpy()[0] for c in manifest["cached"]
-    ])
+    features = statistics_of_files([handle.image_path(c) for c in manifest["cached"]])
     good = (manifest["label"] == handle.positive).to_numpy()
     split = manifest["split"].to_numpy()
     model = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, random_state=0)

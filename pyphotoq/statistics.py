@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 #: The statistics, in the order of the layer's output columns.
@@ -145,6 +146,16 @@ def image_statistics(images):
     out.append(ones * tf.math.log(width / height))
     out.append(ones * tf.cast(height > width, tf.float32))
     return tf.stack(out, axis=1)
+
+
+def statistics_of_files(paths) -> np.ndarray:
+    """(len(paths), len(NAMES)) statistics of cached JPEG files, one photo at a time (their
+    shapes differ), decoded as the batch stream decodes them."""
+    from .batches import IMAGE_SPEC, decode_jpeg_file
+
+    measure = tf.function(image_statistics, input_signature=[IMAGE_SPEC], reduce_retracing=True)
+    rows = [measure(decode_jpeg_file(str(path))[None]).numpy()[0] for path in paths]
+    return np.array(rows, dtype=np.float32).reshape(len(rows), len(NAMES))
 
 
 @keras.saving.register_keras_serializable(package="pyphotoq")

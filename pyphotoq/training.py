@@ -19,7 +19,7 @@ import pandas as pd
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from .batches import IMAGE_SPEC, decode_jpeg_file, training_batches
+from .batches import training_batches
 from .cache import Cache, open_cache, write_atomic
 from .errors import PhotoqError
 from .metrics import binary_metrics
@@ -178,17 +178,12 @@ def adapt_statistics(model, cache: Cache, seed: int = 0) -> None:
         layer = model.get_layer("statistics_norm")
     except ValueError:
         return
-    from .statistics import image_statistics
+    from .statistics import statistics_of_files
 
     frame = cache.split("train")
     rng = np.random.default_rng(int(seed))
     rows = np.sort(rng.permutation(len(frame))[:ADAPT_PHOTOS])
-    measure = tf.function(image_statistics, input_signature=[IMAGE_SPEC], reduce_retracing=True)
-    values = [
-        measure(decode_jpeg_file(str(cache.image_path(frame["cached"].iloc[i])))[None]).numpy()[0]
-        for i in rows
-    ]
-    layer.adapt(np.array(values, dtype=np.float32))
+    layer.adapt(statistics_of_files([cache.image_path(frame["cached"].iloc[i]) for i in rows]))
 
 
 def _clear_checkpoints(run: Run) -> None:
