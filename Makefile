@@ -73,6 +73,7 @@ bench-quality:
 
 bench:
 	$(PYTHON) benchmarks/bench_cache.py
+	$(PYTHON) benchmarks/bench_detail.py
 	$(PYTHON) benchmarks/bench_batches.py
 	$(PYTHON) benchmarks/bench_training.py
 	$(PYTHON) benchmarks/bench_r_face.py

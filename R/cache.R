@@ -43,6 +43,10 @@ VIEW_EXTENSIONS <- c(jpeg = "jpg", png = "png")
 #' @param verify How every cached file is checked: `"quick"` (present, its
 #'   recorded size, and its checksum when its time stamp changed) or `"full"`
 #'   (every checksum). Missing or damaged files are made again and reported.
+#' @param detail Also keep the detail view: a few patches of every photo at
+#'   native resolution (focus, shake, noise and compression show there), which
+#'   the default recipe looks at beside the overview. On an existing cache only
+#'   the patches are made; `FALSE` never removes a view already declared.
 #' @return A `photoq_cache` (see [open_cache()]) whose `build` element says what
 #'   this build did.
 #' @export
@@ -56,7 +60,7 @@ VIEW_EXTENSIONS <- c(jpeg = "jpg", png = "png")
 build_cache <- function(photos, cache, width = 480, positive = "good", negative = "bad",
                         split_method = "scene", split_fractions = c(0.8, 0.1, 0.1),
                         burst_seconds = NULL, quality = 95, workers = NULL, wait = 0,
-                        progress = NULL, verbose = TRUE, verify = "quick") {
+                        progress = NULL, verbose = TRUE, verify = "quick", detail = TRUE) {
   if (!is.numeric(split_fractions) || length(split_fractions) != 3 || anyNA(split_fractions)) {
     photoq_stop("`split_fractions` must be three numbers, got ", deparse_short(split_fractions))
   }
@@ -76,7 +80,8 @@ build_cache <- function(photos, cache, width = 480, positive = "good", negative 
     wait = check_number(wait, "wait"),
     progress = check_flag(progress, "progress", null_ok = TRUE),
     verbose = FALSE,
-    verify = check_string(verify, "verify")
+    verify = check_string(verify, "verify"),
+    detail = check_flag(detail, "detail")
   )
   result <- from_python("cache_result", handle)
   opened <- open_cache(result$path)
@@ -335,7 +340,10 @@ print.summary.photoq_cache <- function(x, ...) {
 #'   `cached` path from the manifest, or an `original` path.
 #' @param view Which view of the photo (one of `cache$views`).
 #' @return The image as a numeric array of height x width x 3 (RGB) in
-#'   \[0, 1\], as [jpeg::readJPEG()] (or [png::readPNG()]) reads it.
+#'   \[0, 1\], as [jpeg::readJPEG()] (or [png::readPNG()]) reads it. For the
+#'   `"detail"` view (native-resolution patches, see the README), an array of
+#'   patches x size x size x 3: `img[k, , , ]` is patch `k` (the centre first,
+#'   then the most textured ones, then the smoothest).
 #' @export
 #' @examples
 #' if (photoq_available() && requireNamespace("jpeg", quietly = TRUE)) {
@@ -367,7 +375,24 @@ read_cached_image <- function(cache, photo, view = "overview") {
     photoq_stop("`photo` must be a row number, a hash or a path, got ", deparse_short(photo))
   }
   file <- view_file(cache, m$hash[row], view)
-  if (identical(cache$info$views[[view]]$encoding, "png")) png::readPNG(file) else jpeg::readJPEG(file)
+  spec <- cache$info$views[[view]]
+  img <- if (identical(spec$encoding, "png")) png::readPNG(file) else jpeg::readJPEG(file)
+  if (identical(spec$make, "patches")) img <- split_patches(img, spec, file)
+  img
+}
+
+# A detail file (patches stacked one under the other) as patches x size x size x 3.
+split_patches <- function(img, spec, file) {
+  size <- as.integer(spec$size)
+  count <- as.integer(spec$patches)
+  if (length(dim(img)) == 2) img <- array(img, c(dim(img), 3))
+  if (!identical(dim(img)[1:2], c(size * count, size))) {
+    photoq_stop(file, ": a detail image must be ", size, "x", size * count, " px, got ",
+                dim(img)[2], "x", dim(img)[1])
+  }
+  out <- array(0, c(count, size, size, dim(img)[3]))
+  for (k in seq_len(count)) out[k, , , ] <- img[(k - 1) * size + seq_len(size), , , drop = FALSE]
+  out
 }
 
 # The JSON file that makes `folder` a photoq cache or run, checked for its format and version.

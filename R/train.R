@@ -41,18 +41,24 @@ make_demo_photos <- function(folder, n_photos = 240, size = c(640, 480), good_sh
 #' Build the network of a recipe
 #'
 #' The network that [train_model()] trains for `recipe`, compiled with the
-#' recipe's optimiser: by default the two-branch network (a GAP CNN with batch
-#' normalisation beside global image statistics); `build_model("original")` is
-#' the original global-average-pooling CNN with 47,266 parameters and RMSprop
-#' 1e-4. Input is 8-bit RGB of any height and width; output column 2 (Python
-#' index 1) is the 'good' score.
+#' recipe's optimiser: by default the two-view network (the overview network
+#' beside a detail branch over native-resolution patches); "two-branch" is
+#' the overview network alone (a GAP CNN with batch normalisation beside
+#' global image statistics); `build_model("original")` is the original
+#' global-average-pooling CNN with 47,266 parameters and RMSprop 1e-4. The
+#' overview input is 8-bit RGB of any height and width (the two-view network
+#' also takes the patches); output column 2 (Python index 1) is the 'good'
+#' score.
 #'
 #' @param recipe A recipe name (see [train_model()]), or `NULL` for the default
 #'   recipe.
 #' @param seed Seed for the weights and dropout (`NULL`: not seeded).
 #' @param ... Settings of the recipe to override: its network's options (for
 #'   "original": `filters`, `last_filters`, `strided_layers`, `dropout`; for
-#'   "two-branch": `widths`, `dropout`, `statistics`, `flip`) and training
+#'   "two-branch": `widths`, `dropout`, `statistics`, `flip`, `image_units`,
+#'   `statistics_units`, `statistics_bins`, `statistics_dropout`,
+#'   `image_branch`; for "two-view" also `detail_widths`, `detail_units`,
+#'   `detail_branch`) and training
 #'   settings such as `learning_rate`. A setting the recipe fixes is refused.
 #' @return The Keras model, as a Python object (not converted): use it with
 #'   'reticulate', e.g. `model$count_params()`.
@@ -89,12 +95,15 @@ build_model <- function(recipe = NULL, seed = 0, ...) {
 #'
 #' @param cache A `photoq_cache` or a cache folder.
 #' @param run The run folder (created if needed).
-#' @param recipe The training recipe: `NULL` for the default ("two-branch": a
-#'   GAP CNN with batch normalisation beside global image statistics, AdamW
-#'   with warm-up and cosine decay, horizontal flips, 1,500 batches of 8), or
-#'   "original" (the original workflow exactly: 47,266 parameters, RMSprop
-#'   1e-4, 5,000 batches of 4). The run folder records the recipe and every
-#'   setting it resolved to.
+#' @param recipe The training recipe: `NULL` for the default ("two-view": a
+#'   GAP CNN with batch normalisation and global image statistics over the
+#'   overview, beside a small network and the same statistics over the
+#'   cache's native-resolution patches; AdamW with warm-up and cosine decay,
+#'   horizontal flips, 1,500 batches of 8; on a cache without the detail view
+#'   the default is "two-branch", the overview part alone, and says so once),
+#'   "two-branch", or "original" (the original workflow exactly: 47,266
+#'   parameters, RMSprop 1e-4, 5,000 batches of 4). The run folder records the
+#'   recipe and every setting it resolved to.
 #' @param batches Number of batches to train in all (`NULL`: the recipe's).
 #' @param batch_size Photos per batch (`NULL`: the recipe's).
 #' @param validate_every Batches between validations and checkpoints (`NULL`:

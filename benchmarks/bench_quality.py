@@ -44,8 +44,10 @@ def phase_cache(photos: str, cache: str) -> dict:
     handle = pyphotoq.build_cache(photos, cache, progress=False, verbose=False)
     counts = handle.manifest.groupby("split").size().to_dict()
     groups = handle.manifest.groupby("split")["group"].nunique().to_dict()
+    files = __import__("pandas").read_csv(Path(cache) / "files.csv")
     return {"seconds": time.perf_counter() - started, "photos": len(handle.manifest),
-            "split_photos": counts, "split_groups": groups}
+            "split_photos": counts, "split_groups": groups,
+            "bytes_per_photo": files.groupby("view")["size"].mean().to_dict()}
 
 
 def phase_train(cache: str, run: str, recipe: str, batches: int | None, validate_every: int | None) -> dict:
@@ -156,17 +158,17 @@ def main() -> int:
     parser.add_argument("--data", help="folder of a realistic set (made there if it has no truth.csv)")
     parser.add_argument("--shots", type=int, default=2000, help="shots to make (default 2000)")
     parser.add_argument("--recipes", nargs="+", default=None,
-                        help=f"recipes to compare (default: {BASELINE} and the default recipe)")
+                        help=f"recipes to compare (default: {BASELINE}, the overview-only default and the default)")
     parser.add_argument("--parallel", action="store_true",
                         help="train the recipes at the same time (each gets a share of the cores)")
     args = parser.parse_args()
     common.header("Recipes on realistic photographs", args)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from pyphotoq.recipes import DEFAULT
+    from pyphotoq.recipes import DEFAULT, OVERVIEW_DEFAULT
 
     import realistic_photos
 
-    recipes = args.recipes or [BASELINE, DEFAULT]
+    recipes = args.recipes or [BASELINE, OVERVIEW_DEFAULT, DEFAULT]
     shots = 300 if args.quick else args.shots
     with common.work_folder(args, "quality") as work:
         data = Path(args.data).expanduser() if args.data else work / "realistic"
@@ -177,7 +179,8 @@ def main() -> int:
         cache = work / "cache"
         built = common.run_child(__file__, "cache", photos=str(data / "photos"), cache=str(cache))
         print(f"cache: {built['photos']} photos in {built['seconds']:.0f} s; photos per split "
-              f"{built['split_photos']}, scenes per split {built['split_groups']}\n")
+              f"{built['split_photos']}, scenes per split {built['split_groups']}; bytes per photo "
+              + ", ".join(f"{v} {b / 1024:,.0f} KiB" for v, b in built["bytes_per_photo"].items()) + "\n")
         quick = {"batches": 60, "validate_every": 20} if args.quick else {"batches": None, "validate_every": None}
 
         def train(name):
@@ -219,6 +222,13 @@ def main() -> int:
               *[results[n]["evaluate"]["per_defect"].get(d, [float("nan")])[0] for n in recipes],
               reference["per_defect"].get(d, [float("nan")])[0]] for d in defects],
             title="Test AUC per defect (good photos against the bad ones with that defect):")
+        if DEFAULT in results and OVERVIEW_DEFAULT in results:
+            both = [d for d in defects if d in results[DEFAULT]["evaluate"]["per_defect"]
+                    and d in results[OVERVIEW_DEFAULT]["evaluate"]["per_defect"]]
+            gains = sorted(((results[DEFAULT]["evaluate"]["per_defect"][d][0]
+                             - results[OVERVIEW_DEFAULT]["evaluate"]["per_defect"][d][0], d) for d in both), reverse=True)
+            print(f"largest per-defect gains of {DEFAULT} over {OVERVIEW_DEFAULT}: "
+                  + ", ".join(f"{d} {g:+.2f}" for g, d in gains[:4]) + "\n")
         if BASELINE in results and len(results) > 1:
             base = results[BASELINE]
             target = base["evaluate"]["auc"]

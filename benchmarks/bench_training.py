@@ -8,7 +8,7 @@ What it measures, in one run, each in its own child process (so each has its own
       validation + checkpoint + history writes is timed separately and taken out); and the
       steady training rate (between the first and the last batch, validation intervals out);
   (b) COMPUTE-ONLY, the limit and the baseline for (a): the same architecture
-      (``pyphotoq.build_model()``) trained by one ``model.fit`` call on batches already in
+      (``pyphotoq.build_model("two-branch")``, the overview-only default) trained by one ``model.fit`` call on batches already in
       memory (prebuilt uint8 arrays of real cached pixels, one per image shape, following the
       same sampler's shape sequence), fed through a tf.data generator with the same
       variable-shape spec and pipeline options (autotuning off) as the package's stream;
@@ -46,6 +46,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common
 
 BATCH_SIZE = 4
+#: The recipe measured: the overview-only default (the two-view stream's delivery against its
+#: compute is measured by bench_batches.py).
+RECIPE = "two-branch"
 
 
 def _settings(quick: bool) -> dict:
@@ -98,7 +101,7 @@ def phase_train(cache: str, run: str, batches: int, validate_every: int) -> dict
     training.predict_scores = timed_predict
     handle = pyphotoq.open_cache(cache)
     started = time.perf_counter()
-    pyphotoq.train_model(handle, run, batches=batches, batch_size=BATCH_SIZE,
+    pyphotoq.train_model(handle, run, recipe=RECIPE, batches=batches, batch_size=BATCH_SIZE,
                          validate_every=validate_every, plot=False, progress=False)
     wall = time.perf_counter() - started
     interval_seconds = sum(end - start for start, end in pauses)
@@ -156,7 +159,7 @@ def phase_compute(cache: str, batches: int, deterministic: bool = False) -> dict
             stamps.append(time.perf_counter())
 
     started = time.perf_counter()
-    model = pyphotoq.build_model()
+    model = pyphotoq.build_model(RECIPE)
     model.fit(dataset, steps_per_epoch=batches, epochs=1, verbose=0, callbacks=[Clock()])
     wall = time.perf_counter() - started
     return {"wall": wall, "images": batches * BATCH_SIZE, "steady_rate": _steady_rate(stamps),
@@ -188,7 +191,7 @@ def phase_replica(cache: str, folder: str, batches: int, validate_every: int) ->
     log = []
     training_seconds, validation_seconds, interval_seconds, first_batch = 0.0, 0.0, 0.0, None
     started = time.perf_counter()
-    model = pyphotoq.build_model()
+    model = pyphotoq.build_model(RECIPE)
     for number in range(1, batches + 1):
         batch_started = time.perf_counter()
         rows = sampler.rows(number - 1)

@@ -10,6 +10,10 @@ Two modes:
 Both feed Keras as a `tf.data.Dataset` whose images have the spec (None, None, None, 3), so
 batches of any shape, in any order, go through one traced training step. JPEG decoding runs
 in a background TensorFlow thread and is prefetched while the model trains.
+
+With `views=("overview", "detail")` (a two-view model), each batch is a dict: "pixels", the
+overviews (batch, height, width, 3), and "patches", the detail view's patches of the same
+photos (batch, patches, size, size, 3); which photos a batch holds does not change.
 """
 
 from __future__ import annotations
@@ -20,11 +24,39 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from .cache import Cache
+from .cache import OVERVIEW, Cache, view_file
+from .detail import DETAIL
 from .errors import PhotoqError
 
 IMAGE_SPEC = tf.TensorSpec(shape=(None, None, None, 3), dtype=tf.uint8)
 LABEL_SPEC = tf.TensorSpec(shape=(None, 2), dtype=tf.float32)
+#: The model input each view feeds.
+INPUTS = {OVERVIEW: "pixels", DETAIL: "patches"}
+
+
+def check_views(cache: Cache, views) -> tuple[str, ...]:
+    """`views` (None: the overview only) as a tuple, each declared by the cache."""
+    views = (OVERVIEW,) if views is None else tuple(views)
+    if not views or views[0] != OVERVIEW or any(v not in INPUTS for v in views):
+        raise PhotoqError(f"views must be the overview, optionally with {DETAIL!r}, got {views!r}")
+    missing = [v for v in views if v not in cache.views]
+    if missing:
+        raise PhotoqError(
+            f"The cache {cache.path} has no {missing[0]} view: build it again with "
+            f"build_cache(..., {missing[0]}=True) to add it (the overviews are kept)"
+        )
+    return views
+
+
+def patches_spec(cache: Cache) -> tf.TensorSpec:
+    spec = cache.info["views"][DETAIL]
+    return tf.TensorSpec([None, int(spec["patches"]), int(spec["size"]), int(spec["size"]), 3], tf.uint8)
+
+
+def _paths(cache: Cache, frame: pd.DataFrame, views) -> np.ndarray:
+    """(rows, views) array of the cached files of every row, by the cache's one file rule."""
+    return np.array([[str(cache.path / view_file(h, v, cache.info)) for v in views] for h in frame["hash"]],
+                    dtype=object).reshape(len(frame), len(views))
 
 
 def without_autotuning(dataset: tf.data.Dataset) -> tf.data.Dataset:
@@ -84,23 +116,26 @@ def training_batches(
     start: int = 0,
     stop: int | None = None,
     prefetch: int = 2,
+    views=None,
 ) -> tf.data.Dataset:
-    """Training batches `start`, `start + 1`, ... (endless when `stop` is None)."""
+    """Training batches `start`, `start + 1`, ... (endless when `stop` is None), of the cached
+    `views` (None: the overview only)."""
+    views = check_views(cache, views)
     frame = cache.split(split)
     sampler = TrainingSampler(frame, cache.positive, batch_size, seed)
-    paths = np.array([str(cache.image_path(c)) for c in frame["cached"]])
+    paths = _paths(cache, frame, views)
     targets = one_hot(frame["label"], cache.positive)
 
     def batch_files():
         numbers = itertools.count(start) if stop is None else range(start, stop)
         for number in numbers:
             rows = sampler.rows(number)
-            yield paths[rows], targets[rows]
+            yield paths[rows].astype(str), targets[rows]
 
     files = tf.data.Dataset.from_generator(
-        batch_files, output_signature=(tf.TensorSpec([None], tf.string), LABEL_SPEC)
+        batch_files, output_signature=(tf.TensorSpec([None, len(views)], tf.string), LABEL_SPEC)
     )
-    return _decoded(files, prefetch)
+    return _decoded(files, prefetch, cache, views)
 
 
 def ordered_rows(frame: pd.DataFrame, batch_size: int = 16) -> list[np.ndarray]:
@@ -113,32 +148,47 @@ def ordered_rows(frame: pd.DataFrame, batch_size: int = 16) -> list[np.ndarray]:
     return batches
 
 
-def ordered_batches(cache: Cache, frame: pd.DataFrame, batch_size: int = 16):
+def ordered_batches(cache: Cache, frame: pd.DataFrame, batch_size: int = 16, views=None):
     """(dataset, order): every image of `frame` once, and the row positions in dataset order."""
+    views = check_views(cache, views)
     frame = frame.reset_index(drop=True)
     batches = ordered_rows(frame, batch_size)
-    paths = np.array([str(cache.image_path(c)) for c in frame["cached"]])
+    paths = _paths(cache, frame, views)
     targets = one_hot(frame["label"], cache.positive)
 
     def batch_files():
         for rows in batches:
-            yield paths[rows], targets[rows]
+            yield paths[rows].astype(str), targets[rows]
 
     files = tf.data.Dataset.from_generator(
-        batch_files, output_signature=(tf.TensorSpec([None], tf.string), LABEL_SPEC)
+        batch_files, output_signature=(tf.TensorSpec([None, len(views)], tf.string), LABEL_SPEC)
     )
     order = np.concatenate(batches) if batches else np.array([], dtype=int)
-    return _decoded(files, prefetch=2), order
+    return _decoded(files, 2, cache, views), order
 
 
-def _decoded(files: tf.data.Dataset, prefetch: int) -> tf.data.Dataset:
+def _decoded(files: tf.data.Dataset, prefetch: int, cache: Cache, views) -> tf.data.Dataset:
     # One decoding thread: a cached image decodes in ~1.3 ms, a training step on four takes
     # ~150 ms. (Under op determinism tf.data turns a parallel map into this anyway, and logs
     # an error-level line each time it does.)
-    return without_autotuning(files.map(_read_images).prefetch(prefetch))
+    if views == (OVERVIEW,):
+        return without_autotuning(files.map(_read_images).prefetch(prefetch))
+    spec = patches_spec(cache)
+
+    def read_views(paths, targets):
+        images, _ = _read_images(paths[:, 0], targets)
+        patches = tf.map_fn(
+            lambda path: tf.reshape(decode_jpeg_file(path), spec.shape[1:]), paths[:, 1],
+            fn_output_signature=tf.TensorSpec(spec.shape[1:], tf.uint8),
+        )
+        return {INPUTS[OVERVIEW]: images, INPUTS[DETAIL]: tf.ensure_shape(patches, spec.shape)}, targets
+
+    return without_autotuning(files.map(read_views).prefetch(prefetch))
 
 
 def _read_images(paths, targets):
+    if paths.shape.rank == 2:
+        paths = paths[:, 0]
     images = tf.map_fn(
         decode_jpeg_file, paths, fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8)
     )

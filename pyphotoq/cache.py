@@ -37,10 +37,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from . import __version__
+from .detail import DEFAULT_SPEC as DETAIL_SPEC
+from .detail import DETAIL, make_patches, save_options, split_patches
+from .detail import spec_problem as detail_spec_problem
 from .errors import CacheBusy, PhotoqError
 from .files import decode_path, encode_path, inside, is_inside, printable
 from .files import write_atomic as _write_file
@@ -96,23 +100,43 @@ def cached_name(digest: str, view: str = OVERVIEW) -> str:
 
 def _make_resized(data: bytes, spec: dict, opened=None):
     """The overview: the upright photo resized to `width` px wide, aspect kept."""
-    photo = opened if opened is not None else open_photo(data, int(spec["width"]))
+    width = int(spec["width"])
+    photo = opened if opened is not None and opened.image.width == width else open_photo(data, width)
     return photo.image
 
 
 #: How each kind of view is made: name of `make` in cache.json -> function(source bytes, spec,
-#: opened overview photo) returning a PIL image. A new view registers its maker here.
-VIEW_MAKERS = {"resize": _make_resized}
+#: opened photo at the overview's width) returning a PIL image. A new view registers its maker
+#: here (the detail view's patches: detail.py).
+VIEW_MAKERS = {"resize": _make_resized, "patches": make_patches}
 
 
 def encode_view(image, spec: dict) -> bytes:
     """A view's image as the bytes of its file, in the view's declared encoding."""
     buffer = io.BytesIO()
     if spec["encoding"] == "jpeg":
-        image.save(buffer, "JPEG", quality=int(spec.get("quality", 95)))
+        options = save_options(spec) if "subsampling" in spec else {"quality": int(spec.get("quality", 95))}
+        image.save(buffer, "JPEG", **options)
     else:
         image.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def view_bytes(data: bytes, spec: dict, opened) -> bytes:
+    """The bytes of a photo's file for a view: made from the source bytes `data` (and the
+    photo `opened` at the overview's width) and encoded as the view declares."""
+    return encode_view(VIEW_MAKERS[spec["make"]](data, spec, opened), spec)
+
+
+def cached_view_pixels(data: bytes, spec: dict, opened) -> np.ndarray:
+    """A view's pixels exactly as a reader of the cache gets them (made, encoded, decoded):
+    scoring feeds new photos to a model through this, so they are seen as training photos were.
+    The detail view comes as (patches, size, size, 3), other views as (height, width, 3)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(view_bytes(data, spec, opened))) as image:
+        pixels = np.asarray(image.convert("RGB"))
+    return split_patches(pixels, spec) if spec["make"] == "patches" else pixels
 
 
 @dataclass
@@ -212,6 +236,16 @@ class Cache:
             raise PhotoqError(f"Not a photo hash (64 hex digits): {photo_hash!r}")
         return inside(self.path, self.path / view_file(photo_hash, view, self.info))
 
+    def read_image(self, photo_hash: str, view: str = OVERVIEW) -> np.ndarray:
+        """A photo's pixels for `view` as uint8: (height, width, 3); the detail view as
+        (patches, size, size, 3), patch 0 first (as R's read_cached_image)."""
+        from PIL import Image
+
+        spec = self.info["views"].get(view, {})
+        with Image.open(self.view_path(photo_hash, view)) as image:
+            pixels = np.asarray(image.convert("RGB"))
+        return split_patches(pixels, spec) if spec.get("make") == "patches" else pixels
+
     def image_path(self, cached: str) -> Path:
         """Absolute path of a cached image from the manifest's `cached` column (inside the cache)."""
         return inside(self.path, self.path / cached, what="cached file")
@@ -303,6 +337,10 @@ def _info_problem(info: dict, version: int) -> str | None:
             return f"view {name!r}: width must be a whole number from 64 to {MAX_WIDTH}, got {spec['width']!r}"
         if "quality" in spec and not _whole(spec["quality"], 1, 100):
             return f"view {name!r}: quality must be a whole number from 1 to 100, got {spec['quality']!r}"
+        if spec.get("make") == "patches":
+            problem = detail_spec_problem(spec)
+            if problem:
+                return f"view {name!r}: {problem}"
     if "width" not in views[OVERVIEW]:
         return f"view {OVERVIEW!r} needs its width"
     classes = info.get("classes")
@@ -388,6 +426,7 @@ def build_cache(
     progress: bool | None = None,
     verbose: bool = True,
     verify: str = "quick",
+    detail: bool = True,
 ) -> Cache:
     """Resize every photo once to `width` pixels wide into the cache folder `cache`.
 
@@ -396,6 +435,9 @@ def build_cache(
     Every cached file is checked (`verify="quick"`: present, its recorded size, and its
     checksum when its time stamp changed; `"full"`: every checksum); a missing or damaged one
     is made again and reported. A version-1 cache is upgraded in place.
+    `detail` also keeps the detail view: a few native-resolution patches per photo (detail.py),
+    which the default recipe's second branch looks at; declaring it on an existing cache makes
+    only the patches (the overviews are kept). `detail=False` never removes a declared view.
     `wait` is how many seconds to wait for another build holding the cache.
     `progress` shows a progress bar (None: only on a terminal).
     """
@@ -404,6 +446,8 @@ def build_cache(
     folder = Path(cache).expanduser().resolve()
     if split_method not in SPLIT_METHODS:
         raise PhotoqError(f"split_method must be one of {', '.join(SPLIT_METHODS)}, got {split_method!r}")
+    if not isinstance(detail, (bool, np.bool_)):
+        raise PhotoqError(f"detail must be TRUE or FALSE, got {detail!r}")
     if verify not in ("quick", "full"):
         raise PhotoqError(f"verify must be 'quick' or 'full', got {verify!r}")
     width = check_whole(width, "width", 64)
@@ -437,6 +481,8 @@ def build_cache(
             folder, width, positive, negative, split_method,
             check_fractions(split_fractions), burst_seconds, quality,
         )
+        if detail and DETAIL not in info["views"]:
+            info["views"][DETAIL] = dict(DETAIL_SPEC)  # written with the rest at the end
         builder = _Builder(folder, info, workers, progress, verify)
         sources = builder.update_sources(listing)
         cache_handle = _finish(folder, info, sources, started, photos, builder)
@@ -636,8 +682,7 @@ class _Builder:
             photo = open_photo(data, self.width)
             for view in missing:
                 spec = self.views[view]
-                image = VIEW_MAKERS[spec["make"]](data, spec, photo if view == OVERVIEW else None)
-                self._write_view(view, digest, encode_view(image, spec))
+                self._write_view(view, digest, view_bytes(data, spec, photo))
         except UnusablePhoto as err:
             return _skipped_row(path, label, size, mtime_ns, str(err), digest)
         width, height = photo.image.size
@@ -717,8 +762,8 @@ def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float, pho
     _write_table(folder / "skipped.csv", skipped, FORMAT_VERSION)
     _write_table(folder / "conflicts.csv", conflicts_table, FORMAT_VERSION)
     _write_table(folder / "sources.csv", sources, FORMAT_VERSION)
-    if version < FORMAT_VERSION:
-        _write_info(folder, info)
+    if version < FORMAT_VERSION or _declared_views(folder) != info["views"]:
+        _write_info(folder, info)  # an upgrade, or a newly declared view: now complete
     _remove_orphans(folder, info, current)
     repaired = pd.DataFrame(sorted(builder.repaired.items()), columns=["file", "reason"])
     summary = BuildSummary(
@@ -730,6 +775,13 @@ def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float, pho
     cache = open_cache(folder)
     cache.summary = summary
     return cache
+
+
+def _declared_views(folder: Path):
+    try:
+        return json.loads((folder / "cache.json").read_text(encoding="utf-8")).get("views")
+    except (OSError, ValueError):
+        return None
 
 
 def _write_info(folder: Path, info: dict) -> None:

@@ -114,6 +114,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="split rule: keep scenes together (shots within 30 s, or alike; the "
                             "default), keep bursts together, or by content hash")
     cache.add_argument("--wait", type=_number(0), default=0, help="seconds to wait for another build")
+    cache.add_argument("--no-detail", dest="detail", action="store_false",
+                       help="keep the overview only, without the native-resolution patches the default recipe "
+                            "looks at (they take about as much room again)")
     _progress_flag(cache)
 
     train = _command(commands, "train", _train, "train (or resume) a run from a cache")
@@ -216,7 +219,7 @@ def _cache(args):
 
     build_cache(args.photos, args.cache, width=args.width, positive=args.positive,
                 negative=args.negative, split_method=args.split, wait=args.wait,
-                progress=args.progress)
+                progress=args.progress, detail=args.detail)
 
 
 def _train(args):

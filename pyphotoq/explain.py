@@ -49,7 +49,8 @@ def feature_map_layer(model):
 
 
 def _explainer(model):
-    """A function from a (1, height, width, 3) uint8 tensor to (score, signed map at the
+    """A function from a (1, height, width, 3) uint8 tensor (a two-view model: a dict of the
+    overview "pixels" and the detail "patches") to (score, signed map of the overview at the
     feature map's resolution)."""
     if model in _EXPLAINERS:
         return _EXPLAINERS[model]
@@ -57,18 +58,22 @@ def _explainer(model):
     import tensorflow as tf
 
     from .batches import IMAGE_SPEC
+    from .model import views_of
+    from .prediction import PATCHES_SPEC
 
-    if len(model.inputs) != 1:
+    two_view = views_of(model) != ("overview",)
+    if len(model.inputs) != (2 if two_view else 1):
         raise PhotoqError(f"The model {model.name} takes {len(model.inputs)} inputs: activation maps "
-                          "need a model of one image input")
+                          "need a model of one image input, or the overview and its patches")
     features = feature_map_layer(model)
     head = model.layers[-1]
     softmax_head = (isinstance(head, keras.layers.Dense)
                     and getattr(head.activation, "__name__", "") == "softmax")
     outputs = [features, head.input if softmax_head else model.output]
-    inner = keras.Model(model.inputs, outputs)
+    inner = keras.Model(model.input if two_view else model.inputs, outputs)
+    signature = {"pixels": IMAGE_SPEC, "patches": PATCHES_SPEC} if two_view else IMAGE_SPEC
 
-    @tf.function(input_signature=[IMAGE_SPEC])
+    @tf.function(input_signature=[signature])
     def explain(images):
         with tf.GradientTape() as tape:
             maps, last = inner(images, training=False)
@@ -90,11 +95,14 @@ def _explainer(model):
     return explain
 
 
-def activation_map(model, pixels) -> tuple[float, np.ndarray]:
-    """(score, signed map) of one photo, an (height, width, 3) uint8 array; the map has the
-    photo's size, positive where it looks good to the model, negative where it looks bad."""
+def activation_map(model, pixels, patches=None) -> tuple[float, np.ndarray]:
+    """(score, signed map) of one photo, an (height, width, 3) uint8 array (and, for a two-view
+    model, its detail patches); the map has the photo's size, positive where it looks good to
+    the model, negative where it looks bad."""
     pixels = np.asarray(pixels, dtype=np.uint8)
-    score, small = _explainer(model)(pixels[None])
+    given = pixels[None] if patches is None else {"pixels": pixels[None],
+                                                  "patches": np.asarray(patches, dtype=np.uint8)[None]}
+    score, small = _explainer(model)(given)
     small = small.numpy()[0].astype(np.float32)
     height, width = pixels.shape[:2]
     full = np.asarray(Image.fromarray(small, mode="F").resize((width, height), Image.BILINEAR))
@@ -148,15 +156,18 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     folder = Path(out).expanduser() if out is not None else run.path / "explain"
     folder.mkdir(parents=True, exist_ok=True)
     model = run.load_model(checkpoint)
-    width = int(run.info["cache"]["width"])
+    from .model import views_of
+    from .runs import view_specs
+
+    specs, views = view_specs(run), views_of(model)
     rows = []
     for path in tqdm(paths, desc="Explaining", unit="photo", disable=None if progress is None else not progress):
         try:
-            pixels = np.asarray(open_photo(path, width).image)
-        except (UnusablePhoto, OSError) as error:
+            pixels, patches = _views_of_photo(path, specs, views)
+        except (UnusablePhoto, OSError, ValueError) as error:
             rows.append([path, np.nan, f"skipped: {error}", "", np.nan, np.nan, ""])
             continue
-        score, signed = activation_map(model, pixels)
+        score, signed = activation_map(model, pixels, patches)
         good = score >= threshold
         side = {"decision": classes["positive"] if good else classes["negative"],
                 "good": classes["positive"], "bad": classes["negative"]}[target]
@@ -171,6 +182,30 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     table = pd.DataFrame(rows, columns=EXPLAIN_COLUMNS)
     table.attrs["threshold"] = float(threshold)
     return table
+
+
+def _views_of_photo(path: str, specs: dict, views) -> tuple[np.ndarray, np.ndarray | None]:
+    """(overview pixels, detail patches or None) of a photo as the model sees it: a cached
+    overview file (views/overview/<hh>/<hash>.jpg) with its cached patches beside it, or any
+    other photo made into each view as scoring makes it."""
+    from .cache import cached_view_pixels
+    from .detail import split_patches
+    from .images import read_photo_bytes
+
+    file = Path(path)
+    if file.parent.parent.name == "overview" and file.parent.parent.parent.name == "views":
+        detail = file.parent.parent.parent / "detail" / file.parent.name / f"{file.stem}.jpg"
+        if "detail" not in views or detail.is_file():
+            patches = None
+            if "detail" in views:
+                with Image.open(detail) as strip:
+                    patches = split_patches(np.asarray(strip.convert("RGB")), specs["detail"])
+            with Image.open(file) as overview:
+                return np.asarray(overview.convert("RGB")), patches
+    data = read_photo_bytes(path)
+    opened = open_photo(data, int(specs["overview"]["width"]))
+    made = [cached_view_pixels(data, specs[view], opened) for view in views]
+    return made[0], (made[1] if len(made) > 1 else None)
 
 
 def _save_png(image: Image.Image, path: Path) -> None:

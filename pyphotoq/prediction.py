@@ -9,7 +9,11 @@ import pandas as pd
 import tensorflow as tf
 
 from .batches import IMAGE_SPEC, ordered_batches
-from .cache import Cache
+from .cache import OVERVIEW, Cache
+from .model import views_of
+
+#: Patches of any count and size (batch, patches, size, size, 3).
+PATCHES_SPEC = tf.TensorSpec(shape=(None, None, None, None, 3), dtype=tf.uint8)
 
 # One tf.function per model, traced once for images of any shape (Keras' predict() would
 # retrace for every new shape it meets).
@@ -17,10 +21,15 @@ _SCORERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def scorer(model):
-    """A function from a (batch, height, width, 3) uint8 tensor to the 'good' scores."""
+    """A function from a (batch, height, width, 3) uint8 tensor (a two-view model: a dict of
+    "pixels" and "patches", see batches.py) to the 'good' scores."""
     if model not in _SCORERS:
+        if views_of(model) == (OVERVIEW,):
+            signature = IMAGE_SPEC
+        else:
+            signature = {"pixels": IMAGE_SPEC, "patches": PATCHES_SPEC}
         _SCORERS[model] = tf.function(
-            lambda images: model(images, training=False)[:, 1], input_signature=[IMAGE_SPEC]
+            lambda images: model(images, training=False)[:, 1], input_signature=[signature]
         )
     return _SCORERS[model]
 
@@ -34,7 +43,7 @@ def predict_images(model, batches) -> np.ndarray:
 
 def predict_scores(model, cache: Cache, frame: pd.DataFrame, batch_size: int = 16) -> np.ndarray:
     """The 'good' score of every row of `frame`, in the frame's row order."""
-    dataset, order = ordered_batches(cache, frame, batch_size)
+    dataset, order = ordered_batches(cache, frame, batch_size, views_of(model))
     scores = np.empty(len(frame), dtype=float)
     scores[order] = predict_images(model, (images for images, _ in dataset))
     return scores

@@ -16,7 +16,9 @@ from .errors import PhotoqError
 
 #: The recipe `train_model` uses when none is named: chosen by measurement on realistic
 #: photographs (benchmarks/bench_quality.py; figures in the README).
-DEFAULT = "two-branch"
+DEFAULT = "two-view"
+#: What the default falls back to on a cache without the detail view (the overview-only default).
+OVERVIEW_DEFAULT = "two-branch"
 
 RECIPES: dict[str, dict] = {
     # The original workflow, exactly: 47,266 parameters, RMSprop 1e-4, batches of 4, 5,000 batches.
@@ -39,8 +41,23 @@ RECIPES: dict[str, dict] = {
         "network": "two_branch",
         "model_options": {},
         "optimizer": "adamw",
-        "learning_rate": 2e-3,
-        "weight_decay": 1e-4,
+        "learning_rate": 1e-3,
+        "weight_decay": 1e-2,
+        "warmup": 0.05,
+        "schedule": "cosine",
+        "label_smoothing": 0.05,
+        "batches": 1500,
+        "batch_size": 8,
+        "validate_every": 100,
+    },
+    # The two-branch network beside a detail branch over the cache's native-resolution patches
+    # (model.two_view_network); the same training settings.
+    "two-view": {
+        "network": "two_view",
+        "model_options": {},
+        "optimizer": "adamw",
+        "learning_rate": 1e-3,
+        "weight_decay": 1e-2,
         "warmup": 0.05,
         "schedule": "cosine",
         "label_smoothing": 0.05,
@@ -53,7 +70,8 @@ RECIPES: dict[str, dict] = {
 #: Settings a recipe does not let an argument change (the rest are overridable).
 FIXED = {"original": ("network", "optimizer", "learning_rate", "weight_decay", "warmup", "schedule",
                       "label_smoothing"),
-         "two-branch": ("network", "optimizer", "schedule")}
+         "two-branch": ("network", "optimizer", "schedule"),
+         "two-view": ("network", "optimizer", "schedule")}
 
 #: Settings that are whole numbers at least 1, and rates in [0, 1).
 _COUNTS = ("batches", "batch_size", "validate_every")

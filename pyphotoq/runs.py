@@ -360,17 +360,31 @@ def check_validation_set(run: Run, cache: Cache, continue_on_new_data: bool = Fa
         run.state = state
 
 
+def view_specs(run: Run) -> dict:
+    """How the views a run's network reads are made (name -> cache.json declaration); runs from
+    before views were recorded read the overview only, as build_cache made it."""
+    recorded = run.info["cache"].get("views")
+    if recorded:
+        return recorded
+    return {"overview": {"make": "resize", "width": int(run.info["cache"]["width"]), "encoding": "jpeg",
+                         "quality": 95}}
+
+
 def create_run(folder: Path, cache: Cache, settings: dict) -> Run:
     """Write run.json for a new run and return it."""
     import keras
     import tensorflow as tf
+
+    from .model import NETWORK_VIEWS
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "checkpoints").mkdir(exist_ok=True)
     info = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
-        "cache": {"path": str(cache.path), "id": cache.id, "width": cache.width},
+        "cache": {"path": str(cache.path), "id": cache.id, "width": cache.width,
+                  # how the views the network reads are made: scoring makes them from new photos
+                  "views": {v: cache.info["views"][v] for v in NETWORK_VIEWS[settings["network"]]}},
         "classes": cache.info["classes"],
         "validation": validation_fingerprint(cache.split("validation")),
         "settings": settings,

@@ -13,13 +13,15 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from .batches import IMAGE_SPEC, without_autotuning
+from .cache import OVERVIEW, cached_view_pixels
 from .errors import PhotoqError, check_number, check_whole
 from .evaluation import validation_threshold
 from .files import fsync_folder, is_inside, printable, write_atomic
 from .facts import FACT_COLUMNS, add_facts, photo_facts
-from .images import UnusablePhoto, is_image_name, open_photo
-from .prediction import predict_images
-from .runs import Run, open_run
+from .images import UnusablePhoto, is_image_name, open_photo, read_photo_bytes
+from .model import views_of
+from .prediction import PATCHES_SPEC, predict_images
+from .runs import Run, open_run, view_specs
 from .sources import walk_images
 
 SCORE_COLUMNS = ["path", "score", "decision", "margin", *FACT_COLUMNS, "reason"]
@@ -55,7 +57,8 @@ def score_photos(
     model = run.load_model(checkpoint)
     if threshold is None:
         threshold, _ = validation_threshold(run, checkpoint, keep_recall)
-    width = int(run.info["cache"]["width"])
+    specs = view_specs(run)
+    views = views_of(model)
     batched_paths: list[str] = []
     facts: dict[str, dict] = {}
     skipped: list[tuple[str, str]] = []
@@ -66,21 +69,23 @@ def score_photos(
             for start in range(0, len(paths), _CHUNK):
                 chunk = paths[start : start + _CHUNK]
                 by_shape: dict[tuple, list] = {}
-                for path, opened in zip(chunk, pool.map(lambda p: _open(p, width), chunk)):
+                for path, opened in zip(chunk, pool.map(lambda p: _open(p, specs, views), chunk)):
                     if isinstance(opened, str):
                         skipped.append((path, opened))
                     else:
-                        opened, facts[path] = opened
-                        by_shape.setdefault(opened.shape, []).append((path, opened))
+                        pixels, facts[path] = opened
+                        by_shape.setdefault(pixels[0].shape, []).append((path, pixels))
                 for group in by_shape.values():
                     for i in range(0, len(group), batch_size):
                         part = group[i : i + batch_size]
                         batched_paths.extend(p for p, _ in part)
-                        yield np.stack([a for _, a in part])
+                        stacked = [np.stack([a[k] for _, a in part]) for k in range(len(views))]
+                        yield stacked[0] if len(views) == 1 else {"pixels": stacked[0], "patches": stacked[1]}
                 bar.update(len(chunk))
 
+    signature = IMAGE_SPEC if len(views) == 1 else {"pixels": IMAGE_SPEC, "patches": PATCHES_SPEC}
     dataset = without_autotuning(
-        tf.data.Dataset.from_generator(batches, output_signature=IMAGE_SPEC).prefetch(2)
+        tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(2)
     )
     scores = predict_images(model, dataset)
     bar.close()
@@ -97,11 +102,15 @@ def score_photos(
     return table
 
 
-def _open(path: str, width: int):
-    """The photo as a uint8 array with its measured facts, or the reason it cannot be used."""
+def _open(path: str, specs: dict, views) -> tuple | str:
+    """([the photo's pixels for each view], its measured facts), or the reason it cannot be
+    used. Every view is made from the source file and passed through its cached encoding by the
+    function the cache uses, so a new photo is seen exactly as a cached one."""
     try:
-        pixels = np.asarray(open_photo(path, width).image)
-        return pixels, photo_facts(pixels)
+        data = read_photo_bytes(path)
+        opened = open_photo(data, int(specs[OVERVIEW]["width"]))
+        pixels = [cached_view_pixels(data, specs[view], opened) for view in views]
+        return pixels, photo_facts(pixels[0])
     except UnusablePhoto as err:
         return str(err)
 

@@ -167,3 +167,48 @@ class ImageStatistics(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], len(NAMES))
+
+
+@keras.saving.register_keras_serializable(package="pyphotoq")
+class PiecewiseLinear(keras.layers.Layer):
+    """Each statistic encoded piecewise-linearly between its quantiles on the training photos.
+
+    `adapt` sets, per statistic, `bins + 1` boundaries at evenly spaced quantiles of the values
+    given; a value then becomes `bins` numbers, the k-th the share of bin k it has passed
+    (0 below the bin, 1 above it). A linear layer on top can so follow any shape of response,
+    such as "too little noise (unsharpened) and too much noise are both bad", which a
+    standardised value feeds only as a straight line; measured on the realistic benchmark, it
+    closes much of the gap between a small network and gradient boosting on the same statistics.
+    The boundaries are saved with the model.
+    """
+
+    def __init__(self, bins: int = 16, **kwargs):
+        super().__init__(**kwargs)
+        self.bins = int(bins)
+
+    def build(self, input_shape):
+        features = int(input_shape[-1])
+        edges = np.linspace(-1.0, 1.0, self.bins + 1, dtype=np.float32)[:, None].repeat(features, 1)
+        self.boundaries = self.add_weight(
+            name="boundaries", shape=(self.bins + 1, features), trainable=False,
+            initializer=keras.initializers.Constant(edges),
+        )
+
+    def adapt(self, values) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        if not self.built:
+            self.build(values.shape)
+        edges = np.quantile(values, np.linspace(0, 1, self.bins + 1), axis=0)
+        self.boundaries.assign(edges.astype(np.float32))
+
+    def call(self, values):
+        low, high = self.boundaries[:-1], self.boundaries[1:]  # (bins, features)
+        width = keras.ops.where(high - low > 1e-9, high - low, keras.ops.ones_like(high))
+        encoded = keras.ops.clip((values[:, None, :] - low[None]) / width[None], 0.0, 1.0)
+        return keras.ops.reshape(keras.ops.transpose(encoded, (0, 2, 1)), (-1, self.bins * values.shape[-1]))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.bins * int(input_shape[-1]))
+
+    def get_config(self):
+        return {**super().get_config(), "bins": self.bins}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from pathlib import Path
 
 import keras
@@ -19,14 +20,14 @@ import pandas as pd
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from .batches import training_batches
+from .batches import ordered_batches, training_batches
 from .cache import Cache, open_cache, write_atomic
 from .errors import PhotoqError
 from .metrics import binary_metrics
-from .model import network_for
+from .model import network_for, views_of
 from .plots import plot_history
 from .prediction import predict_scores
-from .recipes import resolve
+from .recipes import DEFAULT, OVERVIEW_DEFAULT, resolve
 from .runs import (  # check_validation_set, resume_model, with_run_lock: issue 11 (hardening)
     HISTORY_COLUMNS, Run, check_validation_set, checkpoint_name, commit_checkpoint, create_run,
     open_run, resume_model, with_run_lock,
@@ -55,7 +56,8 @@ def train_model(
     """Train on `cache` into the run folder `run` until `batches` batches are done.
 
     `recipe` names the network, optimiser, schedule and run length (None: the default recipe,
-    "two-branch"; "original" reproduces the original workflow exactly); `batches`,
+    "two-view", or "two-branch" on a cache without the detail view, said once; "original"
+    reproduces the original workflow exactly); `batches`,
     `batch_size`, `validate_every`, `learning_rate` and `model_options` (options of the
     recipe's network) override the recipe's own values where it allows it. None means the
     recipe's value, or, when resuming, the run's.
@@ -82,7 +84,14 @@ def train_model(
     if (folder / "run.json").exists():
         run_handle, settings = _resume(folder, cache, recipe, seed, asked, bool(continue_on_new_data))
     else:
-        settings = resolve(recipe, seed=seed, **asked)
+        settings = resolve(default_recipe(cache) if recipe is None else recipe, seed=seed, **asked)
+        missing = [v for v in views_of(settings) if v not in cache.views]
+        if missing:
+            raise PhotoqError(
+                f"The recipe {settings['recipe']!r} needs the cache's {missing[0]} view, which "
+                f"{cache.path} does not have: build the cache again with build_cache(..., "
+                f"{missing[0]}=True) (the overviews are kept), or use recipe {OVERVIEW_DEFAULT!r}"
+            )
         run_handle = create_run(folder, cache, settings)
     batches = int(settings["batches"])
     validate_every = int(settings["validate_every"])
@@ -107,7 +116,8 @@ def train_model(
         if intervals:
             recorder.begin_segment(start, steps)
             data = training_batches(
-                cache, "train", settings["batch_size"], settings["seed"], start, start + steps * intervals
+                cache, "train", settings["batch_size"], settings["seed"], start, start + steps * intervals,
+                views=views_of(settings),
             )
             model.fit(
                 data, steps_per_epoch=steps, epochs=intervals, shuffle=False, verbose=0,
@@ -167,23 +177,54 @@ def run_settings(run: Run) -> dict:
 ADAPT_PHOTOS = 512
 
 
+_NOTED: set = set()
+
+
+def default_recipe(cache: Cache) -> str:
+    """The default recipe for `cache`: DEFAULT, or the overview-only default on a cache without
+    the detail view (said once per cache and process)."""
+    from .model import NETWORK_VIEWS
+    from .recipes import RECIPES
+
+    needs = NETWORK_VIEWS[RECIPES[DEFAULT]["network"]]
+    missing = [v for v in needs if v not in cache.views]
+    if not missing:
+        return DEFAULT
+    if str(cache.path) not in _NOTED:
+        _NOTED.add(str(cache.path))
+        print(f"The cache {cache.path} has no {missing[0]} view: training the overview-only default "
+              f"recipe {OVERVIEW_DEFAULT!r} (build_cache(..., {missing[0]}=True) adds the view for "
+              f"the default {DEFAULT!r})", file=sys.stderr)
+    return OVERVIEW_DEFAULT
+
+
 def adapt_statistics(model, cache: Cache, seed: int = 0) -> None:
-    """Standardise a network's image statistics ("statistics_norm") on the training photos.
+    """Standardise a network's image statistics on the training photos.
 
-    The statistics of up to ADAPT_PHOTOS training photos (a sample fixed by the seed) set the
-    layer's mean and variance, which are saved with every checkpoint. A network without the
-    layer is left alone.
+    Every Normalization layer of the network ("statistics_norm" over the overview's statistics,
+    "detail_statistics_norm" over the patches') gets the mean and variance of its inputs on up
+    to ADAPT_PHOTOS training photos (a sample fixed by the seed); they are saved with every
+    checkpoint. A network without such a layer is left alone.
     """
-    try:
-        layer = model.get_layer("statistics_norm")
-    except ValueError:
-        return
-    from .statistics import statistics_of_files
+    from .statistics import PiecewiseLinear
 
+    norms = [layer for layer in model.layers if isinstance(layer, (keras.layers.Normalization, PiecewiseLinear))]
+    if not norms:
+        return
     frame = cache.split("train")
     rng = np.random.default_rng(int(seed))
     rows = np.sort(rng.permutation(len(frame))[:ADAPT_PHOTOS])
-    layer.adapt(statistics_of_files([cache.image_path(frame["cached"].iloc[i]) for i in rows]))
+    inputs = model.input if isinstance(model.input, dict) else model.inputs
+    probe = keras.Model(inputs, [layer.input for layer in norms])
+    dataset, _ = ordered_batches(cache, frame.iloc[rows].reset_index(drop=True), 16, views_of(model))
+    parts = [[] for _ in norms]
+    for images, _ in dataset:
+        values = probe(images, training=False)
+        values = values if isinstance(values, (list, tuple)) else [values]
+        for part, value in zip(parts, values):
+            part.append(np.asarray(value))
+    for layer, part in zip(norms, parts):
+        layer.adapt(np.concatenate(part))
 
 
 def _clear_checkpoints(run: Run) -> None:

@@ -161,13 +161,15 @@ def shape_change_seed(cache, batches=8):
 
 
 @pytest.mark.filterwarnings("ignore:Your input ran out of data", "ignore:`shuffle=True`")
-def test_keras_fit_with_shapes_that_change_after_two_batches(cache):
+@pytest.mark.parametrize("recipe,views", [("two-branch", ("overview",)), ("two-view", ("overview", "detail"))])
+def test_keras_fit_with_shapes_that_change_after_two_batches(cache, recipe, views):
     import keras
 
     seed, heights = shape_change_seed(cache)
-    dataset = training_batches(cache, seed=seed, stop=8)
+    dataset = training_batches(cache, seed=seed, stop=8, views=views)
     # the data Keras sees: two batches of one shape, then another shape
-    delivered = [tuple(images.shape[1:3]) for images, _ in dataset]
+    delivered = [tuple((images["pixels"] if isinstance(images, dict) else images).shape[1:3])
+                 for images, _ in dataset]
     assert [h for h, _ in delivered] == heights and len(set(delivered)) == 2
 
     class Shapes(keras.callbacks.Callback):
@@ -179,20 +181,20 @@ def test_keras_fit_with_shapes_that_change_after_two_batches(cache):
             self.batches += 1
             assert np.isfinite(logs["loss"])
 
-    model = pyphotoq.build_model()
+    model = pyphotoq.build_model(recipe)
     counter = Shapes()
     history = model.fit(dataset, epochs=1, verbose=0, callbacks=[counter])
     assert counter.batches == 8
     assert np.isfinite(history.history["loss"][-1])
 
     # and an endless stream with steps_per_epoch, over two epochs
-    endless = training_batches(cache, seed=seed, start=8)
+    endless = training_batches(cache, seed=seed, start=8, views=views)
     history = model.fit(endless, epochs=2, steps_per_epoch=5, verbose=0)
     assert len(history.history["loss"]) == 2
 
     # ordered batches change shape too: predictions for every photo, in the manifest's order
     frame = cache.split("train")
-    ordered, order = ordered_batches(cache, frame, batch_size=3)
+    ordered, order = ordered_batches(cache, frame, batch_size=3, views=views)
     scores = model.predict(ordered, verbose=0)
     assert scores.shape == (len(frame), 2) and np.allclose(scores.sum(axis=1), 1, atol=1e-5)
     assert sorted(order) == list(range(len(frame)))

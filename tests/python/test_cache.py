@@ -41,9 +41,11 @@ def read_csv_rows(path):
         return header, list(csv.DictReader(handle))
 
 
-def cached_files(cache):
+def cached_files(cache, view="overview"):
+    """The cached files of one view (None: every view), with their time stamps."""
+    folder = Path(cache) / "views" / view if view else Path(cache)
     return {p.relative_to(cache).as_posix(): p.stat().st_mtime_ns
-            for p in sorted(Path(cache).rglob("*.jpg"))}
+            for p in sorted(folder.rglob("*.jpg"))}
 
 
 def source_photos(folder):
@@ -59,7 +61,11 @@ def test_format_is_readable_without_pandas(make_photos, tmp_path):
     info = json.loads((tmp_path / "cache" / "cache.json").read_text())
     assert info["format"] == "photoq-cache" and info["version"] == 2
     assert isinstance(info["id"], str) and len(info["id"]) >= 16
-    assert info["views"] == {"overview": {"make": "resize", "width": 480, "encoding": "jpeg", "quality": 95}}
+    assert info["views"] == {
+        "overview": {"make": "resize", "width": 480, "encoding": "jpeg", "quality": 95},
+        "detail": {"make": "patches", "patches": 6, "size": 192, "textured": 4, "align": 16,
+                   "max_pixels": 40_000_000, "encoding": "jpeg", "quality": 95, "subsampling": "4:4:4"},
+    }
     assert cache.id == info["id"] and cache.width == 480
 
     header, rows = read_csv_rows(tmp_path / "cache" / "manifest.csv")
@@ -95,10 +101,14 @@ def test_format_is_readable_without_pandas(make_photos, tmp_path):
     assert opened.manifest["width"].dtype.kind == "i"
     # files.csv: one row per cached file, with its size and SHA-256
     header, files = read_csv_rows(tmp_path / "cache" / "files.csv")
-    assert header[:4] == FILES_COLUMNS and len(files) == 6
+    assert header[:4] == FILES_COLUMNS and len(files) == 12
+    assert sorted(r["view"] for r in files) == ["detail"] * 6 + ["overview"] * 6
     for row in files:
-        data = (tmp_path / "cache" / f"views/overview/{row['hash'][:2]}/{row['hash']}.jpg").read_bytes()
+        data = (tmp_path / "cache" / f"views/{row['view']}/{row['hash'][:2]}/{row['hash']}.jpg").read_bytes()
         assert int(row["size"]) == len(data) and row["sha256"] == hashlib.sha256(data).hexdigest()
+    # the detail view: the patches one under the other, 192 x (6 x 192) px
+    with Image.open(tmp_path / "cache" / f"views/detail/{rows[0]['hash'][:2]}/{rows[0]['hash']}.jpg") as img:
+        assert img.format == "JPEG" and img.size == (192, 6 * 192)
 
 
 def test_chosen_width_and_a_different_width_later(make_photos, tmp_path):
@@ -434,8 +444,8 @@ def test_killed_build_resumes_to_the_same_manifest(make_photos, tmp_path):
     assert resumed.summary.photos == 150
     for table in ("manifest.csv", "skipped.csv", "conflicts.csv"):
         assert (cache / table).read_bytes() == (tmp_path / "reference" / table).read_bytes(), table
-    assert set(cached_files(cache)) == set(cached_files(tmp_path / "reference"))
-    for name in cached_files(cache):  # no half-written image survived
+    assert set(cached_files(cache, None)) == set(cached_files(tmp_path / "reference", None))
+    for name in cached_files(cache, None):  # no half-written image survived
         assert (cache / name).read_bytes() == (tmp_path / "reference" / name).read_bytes(), name
     assert not list(cache.rglob("*.tmp"))
     assert len(reference.manifest) == 150

@@ -42,11 +42,11 @@ def v1_cache(tmp_path):
 
 def overview_files(cache):
     return {p.relative_to(cache).as_posix(): (p.stat().st_mtime_ns, p.read_bytes())
-            for p in sorted(Path(cache, "views").rglob("*.jpg"))}
+            for p in sorted(Path(cache, "views", "overview").rglob("*.jpg"))}
 
 
 def test_one_rule_finds_every_view_file(make_photos, tmp_path):
-    cache = build(make_photos(n=6), tmp_path / "cache", width=96)
+    cache = build(make_photos(n=6), tmp_path / "cache", width=96, detail=False)
     assert cache.views == ["overview"] and cache.version == FORMAT_VERSION
     spec = cache.info["views"]["overview"]
     assert spec["make"] == "resize" and spec["encoding"] in ENCODINGS
@@ -87,7 +87,11 @@ def test_v1_cache_is_upgraded_in_place_without_redoing_the_overview(v1_cache):
     v1_columns = [c for c in manifest_v1.columns if c != "cached"]
     pd.testing.assert_frame_equal(manifest[v1_columns], manifest_v1[v1_columns])  # same splits too
     files = pd.read_csv(folder / "files.csv", dtype=str)
-    assert sorted(files["hash"]) == sorted(manifest["hash"])
+    assert sorted(files.loc[files["view"] == "overview", "hash"]) == sorted(manifest["hash"])
+    # the detail view is declared and made for every photo, as the one missing view
+    assert info["views"]["detail"]["make"] == "patches" and cache.views == ["overview", "detail"]
+    assert sorted(files.loc[files["view"] == "detail", "hash"]) == sorted(manifest["hash"])
+    assert all(cache.view_path(h, "detail").is_file() for h in manifest["hash"])
     # the next build finds nothing to do
     again = build(photos, folder, width=64)
     assert again.summary.upgraded_from is None and again.summary.added == 0
@@ -142,11 +146,11 @@ def test_a_declared_view_is_made_for_every_photo(make_photos, tmp_path, monkeypa
     info["views"]["grey"] = {"make": "grey", "width": 112, "encoding": "png"}
     (folder / "cache.json").write_text(json.dumps(info))
     cache = build(photos, folder, width=96)
-    assert cache.views == ["overview", "grey"] and len(cache.summary.repaired) == 0
+    assert cache.views == ["overview", "detail", "grey"] and len(cache.summary.repaired) == 0
     assert {k: v for k, v in overview_files(folder).items()} == overview
     for digest in cache.manifest["hash"]:
         assert cache.view_path(digest, "grey").suffix == ".png" and cache.view_path(digest, "grey").is_file()
-    assert set(pd.read_csv(folder / "files.csv")["view"]) == {"overview", "grey"}
+    assert set(pd.read_csv(folder / "files.csv")["view"]) == {"overview", "detail", "grey"}
 
 
 @pytest.mark.parametrize("name", [

@@ -67,8 +67,9 @@ def test_ordered_prediction_equals_one_photo_at_a_time(trained_run, small_cache)
     frame = small_cache.split("train").head(12)
     batched = predict_scores(model, small_cache, frame)
     one_by_one = [
-        float(model.predict(pyphotoq.images.load_rgb_array(small_cache.image_path(c))[None], verbose=0)[0, 1])
-        for c in frame["cached"]
+        float(model.predict({"pixels": small_cache.read_image(h)[None],
+                             "patches": small_cache.read_image(h, "detail")[None]}, verbose=0)[0, 1])
+        for h in frame["hash"]
     ]
     np.testing.assert_allclose(batched, one_by_one, rtol=1e-5, atol=1e-6)
 

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 import pyphotoq
+from pyphotoq.cache import cached_view_pixels
+from pyphotoq.runs import view_specs
 from pyphotoq.facts import FACT_COLUMNS
 from pyphotoq.images import open_photo
 from pyphotoq.prediction import predict_scores
@@ -52,8 +54,14 @@ def test_scores_equal_the_model_on_the_same_pixels(trained_run, new_trip):
     table = pyphotoq.score_photos(trained_run, new_trip, threshold=0.5, progress=False)
     model = trained_run.load_model("best")
     row = table.iloc[0]
-    pixels = np.asarray(open_photo(row["path"], 96).image)[None]
-    assert row["score"] == pytest.approx(float(model.predict(pixels, verbose=0)[0, 1]), abs=1e-5)
+    # both views made from the source file as the cache makes them, through their encoding
+    specs = view_specs(trained_run)
+    data = Path(row["path"]).read_bytes()
+    opened = open_photo(data, 96)
+    views = {"pixels": cached_view_pixels(data, specs["overview"], opened)[None],
+             "patches": cached_view_pixels(data, specs["detail"], opened)[None]}
+    assert views["patches"].shape == (1, 6, 192, 192, 3)
+    assert row["score"] == pytest.approx(float(model.predict(views, verbose=0)[0, 1]), abs=1e-5)
 
 
 def test_keep_recall_threshold_keeps_every_good_validation_photo(trained_run, small_cache, new_trip):

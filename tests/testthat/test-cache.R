@@ -99,10 +99,32 @@ test_that("read_cached_image() reads a cached photo as an array", {
   expect_error(read_cached_image(cache, "nope"), "No photo nope")
 })
 
+test_that("read_cached_image(view = 'detail') returns the patches Python reads", {
+  skip_if_no_photoq()
+  skip_if_no_package("jpeg")
+  cache <- photoq_fixture()$cache
+  expect_equal(cache$views, c("overview", "detail"))
+  spec <- cache$info$views$detail
+  expect_equal(spec$make, "patches")
+  patches <- read_cached_image(cache, 2, view = "detail")
+  expect_equal(dim(patches), c(spec$patches, spec$size, spec$size, 3L))
+  # patch k is rows (k - 1) * size + 1 ... k * size of the one file
+  strip <- jpeg::readJPEG(view_file(cache, cache$manifest$hash[2], "detail"))
+  expect_equal(patches[3, , , ], strip[2 * spec$size + seq_len(spec$size), , ])
+  # the parity of the pixels with Python's reader
+  py <- reticulate::import("pyphotoq.detail", convert = FALSE)
+  np <- reticulate::import("numpy", convert = FALSE)
+  pil <- reticulate::import("PIL.Image", convert = FALSE)
+  img <- pil$open(view_file(cache, cache$manifest$hash[2], "detail"))$convert("RGB")
+  from_python <- reticulate::py_to_r(np$asarray(py$split_patches(np$asarray(img), spec), dtype = "float64")$tolist())
+  expect_equal(unlist(from_python) / 255, as.vector(aperm(patches, c(4, 3, 2, 1))), tolerance = 1e-12)
+  expect_error(read_cached_image(cache, 2, view = "nope"), "no view 'nope'")
+})
+
 test_that("open_cache() reads format 2: views by one rule, every table checked (R alone)", {
   skip_if_no_photoq()
   photos <- make_demo_photos(tempfile("demo"), n_photos = 6, size = c(128, 96), seed = 4)
-  folder <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)$path
+  folder <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE, detail = FALSE)$path
   cache <- open_cache(folder)
   expect_equal(cache$info$version, 2L)
   expect_equal(cache$views, "overview")

@@ -56,7 +56,7 @@ test_that("open_run(), print(), summary() and plot() of a run", {
   run <- photoq_fixture()$run
   again <- open_run(run$path)
   expect_equal(again, run)
-  expect_output(print(run), "<photoq run .* recipe two-branch .* 20/20 batches")
+  expect_output(print(run), "<photoq run .* recipe two-view .* 20/20 batches")
   s <- summary(run)
   expect_s3_class(s, "summary.photoq_run")
   expect_equal(s$validation$batch, c(10L, 20L))
