@@ -80,6 +80,25 @@ def _conv(x, filters, strides, name):
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
+def _gap_cnn(pixels, widths, flip: bool, seed, prefix: str, pooled_name: str):
+    """Raw uint8 pixels -> [0, 1] -> optional random flip -> a stride-2 stem of `widths[0]`
+    filters, then per further width a stride-2 and a plain 3x3 convolution (batch norm, ReLU)
+    -> layer "<prefix>features" -> global average and max pooling, concatenated."""
+    x = layers.Rescaling(1.0 / 255, name=f"{prefix}scale_to_unit")(pixels)
+    if flip:
+        x = layers.RandomFlip("horizontal", seed=seed, name=f"{prefix}flip")(x)
+    widths = [int(w) for w in widths]
+    x = _conv(x, widths[0], 2, f"{prefix}stem")
+    for stage, filters in enumerate(widths[1:], 1):
+        x = _conv(x, filters, 2, f"{prefix}stage{stage}_down")
+        x = _conv(x, filters, 1, f"{prefix}stage{stage}_conv")
+    features = layers.Identity(name=f"{prefix}features")(x)
+    return layers.Concatenate(name=pooled_name)([
+        layers.GlobalAveragePooling2D(name=f"{prefix}average_pool")(features),
+        layers.GlobalMaxPooling2D(name=f"{prefix}max_pool")(features),
+    ])
+
+
 def _statistics_branch(stats, name: str, bins: int, units: int, dropout: float = 0.0, seed=None):
     """Statistics -> encoding fitted on the training photos -> dropout -> Dense `units` + ReLU."""
     if bins:
@@ -120,19 +139,7 @@ def two_branch_network(
     inputs = keras.Input(shape=(None, None, 3), dtype="uint8", name="pixels")
     pooled = []
     if image_branch or not statistics:
-        x = layers.Rescaling(1.0 / 255, name="scale_to_unit")(inputs)
-        if flip:
-            x = layers.RandomFlip("horizontal", seed=seed_or_none, name="flip")(x)
-        widths = [int(w) for w in widths]
-        x = _conv(x, widths[0], 2, "stem")
-        for stage, filters in enumerate(widths[1:], 1):
-            x = _conv(x, filters, 2, f"stage{stage}_down")
-            x = _conv(x, filters, 1, f"stage{stage}_conv")
-        features = layers.Identity(name="features")(x)
-        image = layers.Concatenate(name="image_pooled")([
-            layers.GlobalAveragePooling2D(name="average_pool")(features),
-            layers.GlobalMaxPooling2D(name="max_pool")(features),
-        ])
+        image = _gap_cnn(inputs, widths, flip, seed_or_none, "", "image_pooled")
         if image_units:
             image = layers.Dense(int(image_units), activation="relu", name="image_dense")(image)
         pooled.append(image)
@@ -178,7 +185,8 @@ def _pooled(values, name, minimum=False):
              layers.GlobalMaxPooling1D(name=f"{name}_max")(values)]
     if minimum:
         negated = layers.Rescaling(-1.0, name=f"{name}_negated")(values)
-        parts.append(layers.Rescaling(-1.0, name=f"{name}_min")(layers.GlobalMaxPooling1D()(negated)))
+        parts.append(layers.Rescaling(-1.0, name=f"{name}_min")(
+            layers.GlobalMaxPooling1D(name=f"{name}_negated_max")(negated)))
     return layers.Concatenate(name=name)(parts)
 
 
@@ -224,19 +232,8 @@ def two_view_network(
     patches = keras.Input(shape=(None, None, None, 3), dtype="uint8", name="patches")
     folded = FoldPatches(name="fold_patches")(patches)
     if detail_branch or not statistics:
-        x = layers.Rescaling(1.0 / 255, name="detail_scale_to_unit")(folded)
-        if flip:
-            x = layers.RandomFlip("horizontal", seed=None if seed is None else int(seed) + 7, name="detail_flip")(x)
-        detail_widths = [int(w) for w in detail_widths]
-        x = _conv(x, detail_widths[0], 2, "detail_stem")
-        for stage, filters in enumerate(detail_widths[1:], 1):
-            x = _conv(x, filters, 2, f"detail_stage{stage}_down")
-            x = _conv(x, filters, 1, f"detail_stage{stage}_conv")
-        x = layers.Identity(name="detail_features")(x)
-        per_patch = layers.Concatenate(name="detail_patch_pooled")([
-            layers.GlobalAveragePooling2D(name="detail_average_pool")(x),
-            layers.GlobalMaxPooling2D(name="detail_max_pool")(x),
-        ])
+        per_patch = _gap_cnn(folded, detail_widths, flip, None if seed is None else int(seed) + 7, "detail_",
+                             "detail_patch_pooled")
         detail = _pooled(UnfoldPatches(name="unfold_features")([per_patch, patches]), "detail_pooled")
         joined.append(layers.Dense(int(detail_units), activation="relu", name="detail_dense")(detail))
     if statistics:

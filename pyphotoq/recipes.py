@@ -50,22 +50,11 @@ RECIPES: dict[str, dict] = {
         "batch_size": 8,
         "validate_every": 100,
     },
-    # The two-branch network beside a detail branch over the cache's native-resolution patches
-    # (model.two_view_network); the same training settings.
-    "two-view": {
-        "network": "two_view",
-        "model_options": {},
-        "optimizer": "adamw",
-        "learning_rate": 1e-3,
-        "weight_decay": 1e-2,
-        "warmup": 0.05,
-        "schedule": "cosine",
-        "label_smoothing": 0.05,
-        "batches": 1500,
-        "batch_size": 8,
-        "validate_every": 100,
-    },
 }
+
+# The two-branch network beside a detail branch over the cache's native-resolution patches
+# (model.two_view_network), with the same training settings.
+RECIPES["two-view"] = {**RECIPES["two-branch"], "network": "two_view"}
 
 #: Settings a recipe does not let an argument change (the rest are overridable).
 FIXED = {"original": ("network", "optimizer", "learning_rate", "weight_decay", "warmup", "schedule",

@@ -1,4 +1,5 @@
-"""Named recipes: the original exactly, the default two-branch network, settings and errors."""
+"""Named recipes: the original exactly, the default two-view network and its overview-only
+fallback, settings and errors."""
 
 import json
 
@@ -8,7 +9,7 @@ import pytest
 
 import pyphotoq
 from pyphotoq.model import ORIGINAL_PARAMETERS
-from pyphotoq.recipes import DEFAULT, RECIPES, resolve
+from pyphotoq.recipes import DEFAULT, OVERVIEW_DEFAULT, RECIPES, resolve
 from pyphotoq.statistics import NAMES, image_statistics
 
 
@@ -23,20 +24,25 @@ def test_original_recipe_is_the_original_workflow():
     assert np.isclose(float(model.optimizer.learning_rate), 1e-4)
 
 
-def test_default_recipe_is_the_two_branch_network():
-    assert DEFAULT == "two-branch" and resolve()["recipe"] == DEFAULT
+def test_default_recipe_is_the_two_view_network_and_its_fallback_the_two_branch_one():
+    assert DEFAULT == "two-view" and resolve()["recipe"] == DEFAULT and OVERVIEW_DEFAULT == "two-branch"
+    overview_names = {"features", "average_pool", "max_pool", "statistics", "statistics_bins", "flip"}
     model = pyphotoq.build_model()
-    names = [layer.name for layer in model.layers]
-    assert {"features", "average_pool", "max_pool", "statistics", "flip"} <= set(names)
+    names = {layer.name for layer in model.layers}
+    assert overview_names | {"fold_patches", "detail_statistics", "detail_statistics_bins"} <= names
     assert isinstance(model.optimizer, keras.optimizers.AdamW)
-    # any size of raw pixels in, two softmax scores out
+    overview = pyphotoq.build_model(OVERVIEW_DEFAULT)
+    assert overview_names <= {layer.name for layer in overview.layers}
+    # any size of raw pixels in (with six patches for the two-view network), two softmax scores out
     for shape in [(64, 64), (96, 128), (320, 480)]:
-        scores = model.predict(np.zeros((2, *shape, 3), np.uint8), verbose=0)
-        np.testing.assert_allclose(scores.sum(axis=1), 1.0, rtol=1e-5)
+        pixels = np.zeros((2, *shape, 3), np.uint8)
+        for scores in (overview.predict(pixels, verbose=0),
+                       model.predict({"pixels": pixels, "patches": np.zeros((2, 6, 64, 64, 3), np.uint8)}, verbose=0)):
+            np.testing.assert_allclose(scores.sum(axis=1), 1.0, rtol=1e-5)
 
 
 def test_unknown_recipe_or_contradicting_setting_is_one_clear_line():
-    with pytest.raises(pyphotoq.PhotoqError, match="Unknown recipe 'fast'.*original, two-branch"):
+    with pytest.raises(pyphotoq.PhotoqError, match="Unknown recipe 'fast'.*original, two-branch, two-view"):
         resolve("fast")
     with pytest.raises(pyphotoq.PhotoqError, match="'original' fixes learning_rate=0.0001"):
         resolve("original", learning_rate=1e-3)
@@ -56,7 +62,7 @@ def test_overrides_are_recorded_and_the_original_explores_its_own_options():
     assert (settings["batches"], settings["batch_size"], settings["learning_rate"]) == (300, 4, 1e-3)
     wider = pyphotoq.build_model("original", filters=16, last_filters=32, strided_layers=2, dropout=0.5)
     assert wider.count_params() != ORIGINAL_PARAMETERS
-    assert set(RECIPES) == {"original", "two-branch"}
+    assert set(RECIPES) == {"original", "two-branch", "two-view"}
 
 
 def test_statistics_measure_what_they_name():
@@ -78,7 +84,7 @@ def test_run_records_its_recipe_and_every_setting(trained_run):
     info = json.loads((trained_run.path / "run.json").read_text())
     assert info["settings"]["recipe"] == DEFAULT
     assert set(resolve()) == set(info["settings"])
-    assert "recipe two-branch" in repr(trained_run)
+    assert "recipe two-view" in repr(trained_run)
 
 
 @pytest.mark.slow

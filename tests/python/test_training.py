@@ -28,7 +28,7 @@ def test_original_recipe_builds_the_original_network():
     assert np.isclose(float(model.optimizer.learning_rate), 1e-4)
 
 
-@pytest.mark.parametrize("recipe", ["original", None])
+@pytest.mark.parametrize("recipe", ["original", "two-branch"])
 def test_model_takes_raw_pixels_of_any_shape(recipe):
     model = pyphotoq.build_model(recipe)
     for shape in [(64, 64), (72, 96), (360, 480), (480, 360)]:
