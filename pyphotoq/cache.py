@@ -139,6 +139,13 @@ def cached_view_pixels(data: bytes, spec: dict, opened) -> np.ndarray:
     return split_patches(pixels, spec) if spec["make"] == "patches" else pixels
 
 
+def source_view_pixels(data: bytes, specs: dict, views) -> list[np.ndarray]:
+    """The pixels of each of `views` (declared as in `specs`) of a source photo's bytes, as a
+    reader of the cache would get them: what scoring and explanations feed a model."""
+    opened = open_photo(data, int(specs[OVERVIEW]["width"]))
+    return [cached_view_pixels(data, specs[view], opened) for view in views]
+
+
 @dataclass
 class BuildSummary:
     """What one build did."""

@@ -25,7 +25,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .errors import PhotoqError
-from .images import UnusablePhoto, open_photo
+from .images import UnusablePhoto
 from .runs import Run, open_run
 
 EXPLAIN_COLUMNS = ["path", "score", "decision", "explained", "peak_x", "peak_y", "overlay"]
@@ -188,7 +188,7 @@ def _views_of_photo(path: str, specs: dict, views) -> tuple[np.ndarray, np.ndarr
     """(overview pixels, detail patches or None) of a photo as the model sees it: a cached
     overview file (views/overview/<hh>/<hash>.jpg) with its cached patches beside it, or any
     other photo made into each view as scoring makes it."""
-    from .cache import cached_view_pixels
+    from .cache import source_view_pixels
     from .detail import split_patches
     from .images import read_photo_bytes
 
@@ -202,9 +202,7 @@ def _views_of_photo(path: str, specs: dict, views) -> tuple[np.ndarray, np.ndarr
                     patches = split_patches(np.asarray(strip.convert("RGB")), specs["detail"])
             with Image.open(file) as overview:
                 return np.asarray(overview.convert("RGB")), patches
-    data = read_photo_bytes(path)
-    opened = open_photo(data, int(specs["overview"]["width"]))
-    made = [cached_view_pixels(data, specs[view], opened) for view in views]
+    made = source_view_pixels(read_photo_bytes(path), specs, views)
     return made[0], (made[1] if len(made) > 1 else None)
 
 

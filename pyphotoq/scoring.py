@@ -13,12 +13,12 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from .batches import IMAGE_SPEC, without_autotuning
-from .cache import OVERVIEW, cached_view_pixels
+from .cache import source_view_pixels
 from .errors import PhotoqError, check_number, check_whole
 from .evaluation import validation_threshold
 from .files import fsync_folder, is_inside, printable, write_atomic
 from .facts import FACT_COLUMNS, add_facts, photo_facts
-from .images import UnusablePhoto, is_image_name, open_photo, read_photo_bytes
+from .images import UnusablePhoto, is_image_name, read_photo_bytes
 from .model import views_of
 from .prediction import PATCHES_SPEC, predict_images
 from .runs import Run, open_run, view_specs
@@ -107,9 +107,7 @@ def _open(path: str, specs: dict, views) -> tuple | str:
     used. Every view is made from the source file and passed through its cached encoding by the
     function the cache uses, so a new photo is seen exactly as a cached one."""
     try:
-        data = read_photo_bytes(path)
-        opened = open_photo(data, int(specs[OVERVIEW]["width"]))
-        pixels = [cached_view_pixels(data, specs[view], opened) for view in views]
+        pixels = source_view_pixels(read_photo_bytes(path), specs, views)
         return pixels, photo_facts(pixels[0])
     except UnusablePhoto as err:
         return str(err)
