@@ -15,7 +15,11 @@ RUN_VERSION <- 1L
 #'   (state.json), `settings`, `batches_done`, `history` (a data frame of
 #'   batch, set, metric, value: training loss and accuracy per batch and their
 #'   moving averages `loss_avg` and `accuracy_avg`, validation auc, accuracy, f1
-#'   and loss per checkpoint) and `checkpoints` (batch, path).
+#'   and loss per checkpoint), `checkpoints` (batch, path) and `booster`
+#'   (`booster/booster.json` of a run whose recipe has a booster: the
+#'   gradient-boosted trees over image statistics, each compared with the
+#'   photo's scene, blended with the best checkpoint at `network_weight`;
+#'   `NULL` otherwise).
 #' @export
 #' @examples
 #' \donttest{
@@ -47,9 +51,21 @@ open_run <- function(run) {
       settings = info$settings,
       batches_done = done,
       history = read_history(folder),
-      checkpoints = run_checkpoints(folder, done)
+      checkpoints = run_checkpoints(folder, done),
+      booster = read_booster(folder)
     ),
     class = "photoq_run"
+  )
+}
+
+read_booster <- function(folder) {
+  file <- file.path(folder, "booster", "booster.json")
+  if (!file.exists(file)) {
+    return(NULL)
+  }
+  tryCatch(
+    jsonlite::read_json(file, simplifyVector = TRUE),
+    error = function(e) photoq_stop(sprintf("The booster file %s cannot be read: %s", file, conditionMessage(e)))
   )
 }
 
@@ -81,9 +97,16 @@ as_run <- function(run) {
 print.photoq_run <- function(x, ...) {
   best <- x$state$best_auc
   best_text <- if (!is.null(best)) sprintf(", best validation AUC %.3f", best) else ""
-  cat(sprintf("<photoq run %s %s recipe %s %s %d/%d batches%s>\n", x$path, middle_dot(),
+  booster <- x$booster
+  booster_text <- if (!is.null(booster$network_weight)) {
+    sprintf(" %s booster (network weight %s, validation AUC %.3f)", middle_dot(),
+            format(booster$network_weight), booster$validation_auc[[as.character(booster$network_weight)]] %||% NA)
+  } else {
+    ""
+  }
+  cat(sprintf("<photoq run %s %s recipe %s %s %d/%d batches%s%s>\n", x$path, middle_dot(),
               run_recipe(x$settings), middle_dot(), x$batches_done,
-              as.integer(x$settings$batches), best_text))
+              as.integer(x$settings$batches), best_text, booster_text))
   invisible(x)
 }
 

@@ -4,7 +4,9 @@
 #' source files. The threshold is `threshold`, else the one keeping
 #' `keep_recall` of the good photos on validation, else the F1-maximising one
 #' chosen on validation (from the validation scores stored in the run folder:
-#' the cache is not needed).
+#' the cache is not needed). A run with a booster (see [train_model()])
+#' compares each photo with its scene among the photos scored together (taken
+#' within 30 s of each other, or looking alike): score a whole shoot at once.
 #'
 #' @param run A `photoq_run` or a run folder.
 #' @param photos A folder of photos (searched recursively).

@@ -99,7 +99,8 @@ build_model <- function(recipe = NULL, seed = 0, ...) {
 #'   GAP CNN with batch normalisation and global image statistics over the
 #'   overview, beside a small network and the same statistics over the
 #'   cache's native-resolution patches; AdamW with warm-up and cosine decay,
-#'   horizontal flips, 1,500 batches of 8; on a cache without the detail view
+#'   horizontal flips, 1,500 batches of 8, and a booster (see `booster`); on a
+#'   cache without the detail view
 #'   the default is "two-branch", the overview part alone, and says so once),
 #'   "two-branch", or "original" (the original workflow exactly: 47,266
 #'   parameters, RMSprop 1e-4, 5,000 batches of 4). The run folder records the
@@ -113,6 +114,12 @@ build_model <- function(recipe = NULL, seed = 0, ...) {
 #'   recipe fixes it).
 #' @param model_options A named list of options of the recipe's network (see
 #'   [build_model()]).
+#' @param booster Fit gradient-boosted trees (LightGBM) over each photo's image
+#'   statistics, each also compared with the median of its scene (the photos
+#'   taken within 30 s of each other or looking alike, among the photos scored
+#'   together), and blend them with the best checkpoint at the network weight
+#'   that validation prefers (`NULL`: the recipe's; the default recipes: `TRUE`,
+#'   the original: `FALSE`). The trees are fitted before the network trains.
 #' @param plot Redraw `history.png` in the run folder at every checkpoint.
 #' @param progress Show a progress bar: `TRUE`, `FALSE`, or `NULL` (only on a
 #'   terminal).
@@ -137,8 +144,8 @@ build_model <- function(recipe = NULL, seed = 0, ...) {
 #' }
 train_model <- function(cache, run, recipe = NULL, batches = NULL, batch_size = NULL,
                         validate_every = NULL, seed = 0, learning_rate = NULL,
-                        model_options = NULL, plot = TRUE, progress = NULL, deterministic = TRUE,
-                        continue_on_new_data = FALSE) {
+                        model_options = NULL, booster = NULL, plot = TRUE, progress = NULL,
+                        deterministic = TRUE, continue_on_new_data = FALSE) {
   handle <- call_photoq(
     "train_model",
     cache = check_path(cache, "cache"),
@@ -150,6 +157,7 @@ train_model <- function(cache, run, recipe = NULL, batches = NULL, batch_size = 
     seed = check_whole(seed, "seed", min = 0),
     learning_rate = check_number(learning_rate, "learning_rate", null_ok = TRUE),
     model_options = check_model_options(model_options),
+    booster = check_flag(booster, "booster", null_ok = TRUE),
     plot = check_flag(plot, "plot"),
     progress = check_flag(progress, "progress", null_ok = TRUE),
     deterministic = check_flag(deterministic, "deterministic"),

@@ -59,7 +59,9 @@ def phase_train(cache: str, run: str, recipe: str, batches: int | None, validate
     seconds = time.time() - started
     # wall time at every checkpoint: its file's modification time since the run started
     stamps = {int(row.batch): os.path.getmtime(row.path) - started for row in handle.checkpoints.itertuples()}
-    return {"seconds": seconds, "stamps": stamps, "settings": handle.settings}
+    boosted = Path(run) / "booster" / "boosted.csv"  # the booster's trees, fitted before the network trains
+    booster_stamp = os.path.getmtime(boosted) - started if boosted.exists() else None
+    return {"seconds": seconds, "stamps": stamps, "settings": handle.settings, "booster_stamp": booster_stamp}
 
 
 def phase_evaluate(run: str, truth: str) -> dict:
@@ -69,8 +71,19 @@ def phase_evaluate(run: str, truth: str) -> dict:
 
     import pyphotoq
 
+    from pyphotoq.booster import load_booster
+    from pyphotoq.prediction import predict_scores
+
     handle = pyphotoq.open_run(run)
     result = pyphotoq.evaluate_model(handle, split="test")
+    booster = load_booster(handle)
+    booster_alone, chosen_validation = None, float(handle.state["best_auc"])
+    if booster is not None:  # the booster's trees alone (before any checkpoint) and the blend chosen
+        cache = handle.open_cache()
+        frame = cache.split("test")
+        _, statistics = predict_scores(handle.load_model(), cache, frame, statistics=True)
+        booster_alone = float(roc_auc_score(frame["label"] == "good", booster.boosted(statistics, frame)))
+        chosen_validation = float(booster.info["validation_auc"][f"{booster.network_weight:g}"])
     per_checkpoint = pyphotoq.evaluate_checkpoints(handle, splits=("test",), progress=False)
     history = handle.history
     validation_auc = history[(history["set"] == "validation") & (history["metric"] == "auc")]
@@ -87,7 +100,9 @@ def phase_evaluate(run: str, truth: str) -> dict:
     return {
         "auc": result.auc, "accuracy": result.accuracy, "f1": result.f1, "threshold": result.threshold,
         "n_test": result.n_photos, "best_batch": int(handle.state["best_batch"]),
-        "best_validation_auc": float(handle.state["best_auc"]),
+        "best_validation_auc": chosen_validation,
+        "booster_test_auc": booster_alone,
+        "network_weight": None if booster is None else booster.network_weight,
         "test_auc_by_batch": {int(b): float(a) for b, a in zip(per_checkpoint["batch"], per_checkpoint["auc"])},
         "validation_auc_by_batch": {int(b): float(v) for b, v in zip(validation_auc["batch"], validation_auc["value"])},
         "per_defect": per_defect,
@@ -240,10 +255,16 @@ def main() -> int:
                     (r["train"]["stamps"][b], int(b)) for b, auc in r["evaluate"]["test_auc_by_batch"].items()
                     if auc >= target and b in r["train"]["stamps"]
                 ]
+                if r["train"].get("booster_stamp") is not None and (r["evaluate"].get("booster_test_auc") or 0) >= target:
+                    reached.append((r["train"]["booster_stamp"], "booster"))
                 first = min(reached) if reached else (float("nan"), None)
+                if r["evaluate"].get("network_weight") is not None:
+                    print(f"{name}: booster alone test AUC {r['evaluate']['booster_test_auc']:.3f}, ready "
+                          f"{r['train']['booster_stamp']:.0f} s into the run; network weight chosen on "
+                          f"validation {r['evaluate']['network_weight']}")
                 share = common.ratio(first[0], base["train"]["seconds"])
                 print(f"time to quality: {name} reached the original's final test AUC ({target:.3f}) at "
-                      f"batch {first[1]}, {first[0]:.0f} s into its run = {common.times(share)} the original's "
+                      f"{'the booster' if first[1] == 'booster' else f'batch {first[1]}'}, {first[0]:.0f} s into its run = {common.times(share)} the original's "
                       f"whole run ({base['train']['seconds']:.0f} s): {common.verdict(share, 1 / 3, False)} (<= 0.33x)")
                 whole = common.ratio(r["train"]["seconds"], base["train"]["seconds"])
                 print(f"whole run: {name} {r['train']['seconds']:.0f} s = {common.times(whole)} the original's: "

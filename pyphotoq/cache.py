@@ -142,8 +142,15 @@ def cached_view_pixels(data: bytes, spec: dict, opened) -> np.ndarray:
 def source_view_pixels(data: bytes, specs: dict, views) -> list[np.ndarray]:
     """The pixels of each of `views` (declared as in `specs`) of a source photo's bytes, as a
     reader of the cache would get them: what scoring and explanations feed a model."""
+    return source_views(data, specs, views)[0]
+
+
+def source_views(data: bytes, specs: dict, views) -> tuple[list[np.ndarray], dict]:
+    """(source_view_pixels, the photo's manifest facts that the booster's scenes need: taken
+    and look, as the cache records them)."""
     opened = open_photo(data, int(specs[OVERVIEW]["width"]))
-    return [cached_view_pixels(data, specs[view], opened) for view in views]
+    pixels = [cached_view_pixels(data, specs[view], opened) for view in views]
+    return pixels, {"taken": opened.taken, "look": look_hash(opened.image)}
 
 
 @dataclass

@@ -132,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="batches between validation and checkpoint (default: the recipe's)")
     train.add_argument("--learning-rate", type=_number(0, low_open=True), default=None,
                        help="peak learning rate (default: the recipe's)")
+    train.add_argument("--no-booster", dest="booster", action="store_const", const=False, default=None,
+                       help="train the network alone, without the gradient-boosted trees over image statistics "
+                            "compared with each photo's scene that the default recipes blend with it")
     train.add_argument("--seed", type=_whole(0), default=0)
     train.add_argument("--continue-on-new-data", action="store_true",
                        help="resume even though the cache's validation split changed")
@@ -227,7 +230,7 @@ def _train(args):
 
     run = train_model(args.cache, args.run, recipe=args.recipe, batches=args.batches, batch_size=args.batch_size,
                       validate_every=args.validate_every, learning_rate=args.learning_rate,
-                      seed=args.seed, progress=args.progress,
+                      booster=args.booster, seed=args.seed, progress=args.progress,
                       continue_on_new_data=args.continue_on_new_data)
     print(_run_summary(run))
 

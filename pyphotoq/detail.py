@@ -65,7 +65,9 @@ def spec_problem(spec: dict) -> str | None:
 
 def decode_native(data: bytes, max_pixels: int) -> tuple[np.ndarray, int]:
     """The stored (not yet rotated) pixels of a photo at native resolution, reduced by 2, 4 or
-    8 when over `max_pixels`, as a (height, width, 3) uint8 array, and its EXIF orientation."""
+    8 when over `max_pixels`, as a (height, width, 3) uint8 array (a TensorFlow tensor for a
+    JPEG: copying 12 MP out of it would cost as much as decoding them, so only the patches are
+    copied; `np.asarray` gives the array), and its EXIF orientation."""
     with Image.open(io.BytesIO(data)) as img:
         orientation = int(img.getexif().get(0x0112, 1) or 1)
         stored_w, stored_h = img.size
@@ -90,7 +92,7 @@ def decode_native(data: bytes, max_pixels: int) -> tuple[np.ndarray, int]:
         import tensorflow as tf
 
         try:
-            pixels = tf.io.decode_jpeg(data, channels=3, ratio=factor, dct_method="INTEGER_ACCURATE").numpy()
+            pixels = tf.io.decode_jpeg(data, channels=3, ratio=factor, dct_method="INTEGER_ACCURATE")
         except (tf.errors.InvalidArgumentError, tf.errors.OpError) as err:
             raise UnusablePhoto(f"damaged JPEG: {str(err).splitlines()[0][:120]}") from None
     return pixels, orientation
@@ -195,10 +197,10 @@ def make_patches(data: bytes, spec: dict, opened) -> Image.Image:
     """
     size = int(spec["size"])
     pixels, orientation = decode_native(data, int(spec["max_pixels"]))
-    height, width = pixels.shape[:2]
+    height, width = (int(n) for n in pixels.shape[:2])
     if min(width, height) < size:  # a small photo: enlarged until its short side is `size`
         scale = size / min(width, height)
-        grown = Image.fromarray(pixels).resize(
+        grown = Image.fromarray(np.asarray(pixels)).resize(
             (max(size, round(width * scale)), max(size, round(height * scale))), Image.Resampling.BICUBIC)
         pixels = np.asarray(grown)
         height, width = pixels.shape[:2]
@@ -208,7 +210,7 @@ def make_patches(data: bytes, spec: dict, opened) -> Image.Image:
     patches = []
     for x, y in cells:
         left, top = _stored_box(x, y, size, upright, orientation)
-        patches.append(to_upright(pixels[top : top + size, left : left + size], orientation))
+        patches.append(to_upright(np.asarray(pixels[top : top + size, left : left + size]), orientation))
     return Image.fromarray(np.ascontiguousarray(np.concatenate(patches, axis=0)))
 
 

@@ -15,6 +15,8 @@ RUNTIME_REQUIREMENTS = [
     "pillow>=10",
     "pandas>=2",
     "scikit-learn>=1.3",
+    # the booster's gradient-boosted trees; 4.6.0 fixed CVE-2024-43598
+    "lightgbm>=4.6",
     "matplotlib>=3.7",
     "pyyaml>=6",
     "tqdm>=4.60",

@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 from .cache import Cache
 from .errors import PhotoqError, check_number
 from .facts import add_facts, facts_table
+from .booster import load_booster
 from .metrics import best_f1_threshold, binary_metrics, recall_threshold, roc_table
 from .prediction import predict_scores
 from .runs import Run, open_run
@@ -64,6 +65,8 @@ def evaluate_model(
     The threshold is `threshold` if given; else the one keeping `keep_recall` of the good photos
     on validation if given; else the one that maximises F1 on validation (as the original).
     `cache` overrides the cache folder recorded in the run (if it was moved).
+    A run with a booster (`pyphotoq.booster`) scores with it beside its best checkpoint; other
+    checkpoints score with the network alone.
 
     `predictions` has one row per photo, best score first: hash, original, cached, label,
     score, predicted, correct, taken, then `margin` (score minus threshold), the measured facts
@@ -83,7 +86,11 @@ def evaluate_model(
     if frame.empty:
         raise PhotoqError(f"The {split} split of {cache.path} is empty")
     labels = _is_positive(frame, cache)
-    scores = predict_scores(model, cache, frame)
+    booster = load_booster(run, checkpoint)
+    if booster is None:
+        scores = predict_scores(model, cache, frame)
+    else:
+        scores = booster.score(*predict_scores(model, cache, frame, statistics=True), frame)
     if threshold is not None:
         threshold, rule = float(threshold), "given"
     elif split == "validation":
@@ -123,8 +130,10 @@ def evaluate_model(
 
 def validation_threshold(run: Run, checkpoint="best", keep_recall: float | None = None):
     """(threshold, rule) chosen on the validation scores stored with a run's checkpoint:
-    max F1, or keeping `keep_recall` of the good photos."""
-    scores = run.validation_scores(checkpoint)
+    max F1, or keeping `keep_recall` of the good photos. A run with a booster has the scores
+    of the booster blended with its best checkpoint."""
+    booster = load_booster(run, checkpoint)
+    scores = run.validation_scores(checkpoint) if booster is None else booster.validation_scores()
     labels = (scores["label"] == run.info["classes"]["positive"]).to_numpy().astype(int)
     return _threshold_from_validation(labels, scores["score"].to_numpy(), keep_recall)
 

@@ -34,16 +34,34 @@ def scorer(model):
     return _SCORERS[model]
 
 
-def predict_images(model, batches) -> np.ndarray:
-    """Scores of a stream of image batches, concatenated."""
+def predict_images(model, batches, statistics: bool = False):
+    """Scores of a stream of image batches, concatenated; with `statistics`, (scores, the
+    booster's statistics of every image) from the same pixels."""
+    from .booster import batch_statistics, statistic_names
+
     score = scorer(model)
-    parts = [score(images).numpy() for images in batches]
-    return np.concatenate(parts).astype(float) if parts else np.array([], dtype=float)
+    parts, measured = [], []
+    for images in batches:
+        parts.append(score(images).numpy())
+        if statistics:
+            measured.append(batch_statistics(images))
+    scores = np.concatenate(parts).astype(float) if parts else np.array([], dtype=float)
+    if not statistics:
+        return scores
+    width = len(statistic_names(views_of(model)))
+    return scores, (np.concatenate(measured) if measured else np.zeros((0, width), np.float32))
 
 
-def predict_scores(model, cache: Cache, frame: pd.DataFrame, batch_size: int = 16) -> np.ndarray:
-    """The 'good' score of every row of `frame`, in the frame's row order."""
+def predict_scores(model, cache: Cache, frame: pd.DataFrame, batch_size: int = 16, statistics: bool = False):
+    """The 'good' score of every row of `frame`, in the frame's row order; with `statistics`,
+    (scores, the booster's statistics of every row)."""
     dataset, order = ordered_batches(cache, frame, batch_size, views_of(model))
     scores = np.empty(len(frame), dtype=float)
-    scores[order] = predict_images(model, (images for images, _ in dataset))
-    return scores
+    found = predict_images(model, (images for images, _ in dataset), statistics)
+    if not statistics:
+        scores[order] = found
+        return scores
+    scores[order] = found[0]
+    measured = np.empty_like(found[1])
+    measured[order] = found[1]
+    return scores, measured

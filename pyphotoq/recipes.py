@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from copy import deepcopy
 
+import numpy as np
+
 from .errors import PhotoqError
 
 #: The recipe `train_model` uses when none is named: chosen by measurement on realistic
@@ -34,6 +36,7 @@ RECIPES: dict[str, dict] = {
         "batches": 5000,
         "batch_size": 4,
         "validate_every": 100,
+        "booster": False,
     },
     # A GAP CNN with batch normalisation beside global image statistics (model.py); AdamW with
     # a short warm-up and cosine decay; horizontal flips; label smoothing.
@@ -49,6 +52,9 @@ RECIPES: dict[str, dict] = {
         "batches": 1500,
         "batch_size": 8,
         "validate_every": 100,
+        # Gradient-boosted trees over the image statistics, each compared with the photo's
+        # scene, fitted beside the best checkpoint when training ends (booster.py).
+        "booster": True,
     },
 }
 
@@ -58,7 +64,7 @@ RECIPES["two-view"] = {**RECIPES["two-branch"], "network": "two_view"}
 
 #: Settings a recipe does not let an argument change (the rest are overridable).
 FIXED = {"original": ("network", "optimizer", "learning_rate", "weight_decay", "warmup", "schedule",
-                      "label_smoothing"),
+                      "label_smoothing", "booster"),
          "two-branch": ("network", "optimizer", "schedule"),
          "two-view": ("network", "optimizer", "schedule")}
 
@@ -132,6 +138,9 @@ def _whole(value, name: str, low: int = 1) -> int:
 
 
 def _check(settings: dict) -> None:
+    if not isinstance(settings["booster"], (bool, np.bool_)):
+        raise PhotoqError(f"booster must be TRUE or FALSE, got {settings['booster']!r}")
+    settings["booster"] = bool(settings["booster"])
     for key in _COUNTS:
         settings[key] = _whole(settings[key], key)
     rate = settings["learning_rate"]

@@ -13,7 +13,8 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from .batches import IMAGE_SPEC, without_autotuning
-from .cache import source_view_pixels
+from .booster import load_booster
+from .cache import source_views
 from .errors import PhotoqError, check_number, check_whole
 from .evaluation import validation_threshold
 from .files import fsync_folder, is_inside, printable, write_atomic
@@ -45,6 +46,8 @@ def score_photos(
     text, best first. The facts describe the photo, not the model's reasons. The threshold is
     `threshold`, else the one keeping `keep_recall` of the good photos on validation, else the F1-maximising one chosen on validation (from the validation
     scores stored in the run folder: the cache is not needed).
+    A run with a booster compares each photo with its scene among the photos scored together
+    (taken within 30 s of each other, or looking alike): score a whole shoot at once.
     """
     threshold = check_number(threshold, "threshold", 0, 1, optional=True)
     keep_recall = check_number(keep_recall, "keep_recall", 0, 1, low_open=True, optional=True)
@@ -59,8 +62,10 @@ def score_photos(
         threshold, _ = validation_threshold(run, checkpoint, keep_recall)
     specs = view_specs(run)
     views = views_of(model)
+    booster = load_booster(run, checkpoint)
     batched_paths: list[str] = []
     facts: dict[str, dict] = {}
+    scenes: dict[str, dict] = {}
     skipped: list[tuple[str, str]] = []
     bar = tqdm(total=len(paths), desc="Scoring", unit="photo", disable=None if progress is None else not progress)
 
@@ -73,7 +78,7 @@ def score_photos(
                     if isinstance(opened, str):
                         skipped.append((path, opened))
                     else:
-                        pixels, facts[path] = opened
+                        pixels, facts[path], scenes[path] = opened
                         by_shape.setdefault(pixels[0].shape, []).append((path, pixels))
                 for group in by_shape.values():
                     for i in range(0, len(group), batch_size):
@@ -87,7 +92,12 @@ def score_photos(
     dataset = without_autotuning(
         tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(2)
     )
-    scores = predict_images(model, dataset)
+    if booster is None:
+        scores = predict_images(model, dataset)
+    else:
+        network, statistics = predict_images(model, dataset, statistics=True)
+        shots = pd.DataFrame([{"hash": p, **scenes[p]} for p in batched_paths], columns=["hash", "taken", "look"])
+        scores = booster.score(network, statistics, shots)
     bar.close()
     scored = pd.DataFrame({"path": batched_paths, "score": scores})
     scored["decision"] = np.where(scored["score"] >= threshold, "keep", "reject")
@@ -103,12 +113,13 @@ def score_photos(
 
 
 def _open(path: str, specs: dict, views) -> tuple | str:
-    """([the photo's pixels for each view], its measured facts), or the reason it cannot be
-    used. Every view is made from the source file and passed through its cached encoding by the
-    function the cache uses, so a new photo is seen exactly as a cached one."""
+    """([the photo's pixels for each view], its measured facts, its capture time and look),
+    or the reason it cannot be used. Every view is made from the source file and passed
+    through its cached encoding by the function the cache uses, so a new photo is seen exactly
+    as a cached one."""
     try:
-        pixels = source_view_pixels(read_photo_bytes(path), specs, views)
-        return pixels, photo_facts(pixels[0])
+        pixels, scene = source_views(read_photo_bytes(path), specs, views)
+        return pixels, photo_facts(pixels[0]), scene
     except UnusablePhoto as err:
         return str(err)
 

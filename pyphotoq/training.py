@@ -21,6 +21,7 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from .batches import ordered_batches, training_batches
+from .booster import booster_is_current, choose_weight, fit_trees, trees_fitted
 from .cache import Cache, open_cache, write_atomic
 from .errors import PhotoqError
 from .metrics import binary_metrics
@@ -48,6 +49,7 @@ def train_model(
     seed: int = 0,
     learning_rate: float | None = None,
     model_options: dict | None = None,
+    booster: bool | None = None,
     plot: bool = True,
     progress: bool | None = None,
     deterministic: bool = True,
@@ -60,7 +62,10 @@ def train_model(
     reproduces the original workflow exactly); `batches`,
     `batch_size`, `validate_every`, `learning_rate` and `model_options` (options of the
     recipe's network) override the recipe's own values where it allows it. None means the
-    recipe's value, or, when resuming, the run's.
+    recipe's value, or, when resuming, the run's. `booster` (the default recipes: TRUE) fits
+    gradient-boosted trees over the image statistics, each compared with the photo's scene,
+    beside the best checkpoint when the batches are done; the run's scores blend the two
+    (`pyphotoq.booster`).
     Calling it again on the same run folder resumes from the last checkpoint (and can extend a
     finished run by asking for more batches).
     `deterministic` turns on TensorFlow's op determinism (for the rest of the process), so a
@@ -73,7 +78,7 @@ def train_model(
     folder = Path(run).expanduser().resolve()
     asked = {
         "batches": batches, "batch_size": batch_size, "validate_every": validate_every,
-        "learning_rate": learning_rate, "model_options": model_options,
+        "learning_rate": learning_rate, "model_options": model_options, "booster": booster,
     }
     validation = cache.split("validation")
     if validation.empty or validation["label"].nunique() < 2:
@@ -97,7 +102,7 @@ def train_model(
     validate_every = int(settings["validate_every"])
     done = run_handle.batches_done
     if done >= batches:
-        return run_handle
+        return _with_booster(run_handle, cache, settings, progress)
     model = resume_model(run_handle) if done else None  # newest checkpoint that loads
     done = run_handle.batches_done
     if model is None:
@@ -106,6 +111,8 @@ def train_model(
         adapt_statistics(model, cache, settings["seed"])
     if deterministic:
         tf.config.experimental.enable_op_determinism()
+    if settings.get("booster") and not trees_fitted(run_handle):
+        _fit_trees(run_handle, cache, settings, progress)
     recorder = _Recorder(run_handle, model, cache, validation, plot, progress)
     # fit() runs whole intervals; a last, shorter interval gets a second fit() call.
     full_intervals, remainder = divmod(batches - done, validate_every)
@@ -124,7 +131,24 @@ def train_model(
                 callbacks=[recorder],
             )
     recorder.close()
-    return run_handle
+    return _with_booster(run_handle, cache, settings, progress)
+
+
+def _fit_trees(run: Run, cache: Cache, settings: dict, progress) -> None:
+    bar = tqdm(total=1, desc="Booster", unit="fit", disable=None if progress is None else not progress)
+    fit_trees(run, cache, views_of(settings))
+    bar.update()
+    bar.close()
+
+
+def _with_booster(run: Run, cache: Cache, settings: dict, progress) -> Run:
+    """Blend the run's booster with its best checkpoint once the batches are done, if the
+    recipe has one (fitting its trees first if a killed run left none)."""
+    if settings.get("booster") and not booster_is_current(run):
+        if not trees_fitted(run):
+            _fit_trees(run, cache, settings, progress)
+        choose_weight(run)
+    return run
 
 
 def _resume(folder: Path, cache: Cache, recipe, seed, asked: dict, continue_on_new_data: bool = False):

@@ -49,6 +49,7 @@ def test_patches_are_upright_native_crops_for_every_orientation(orientation):
         upright = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))
         if kind == "JPEG":  # the same decoder, so the same pixels
             stored, _ = decode_native(data, spec["max_pixels"])
+            stored = np.asarray(stored)
             turned = Image.fromarray(stored)
             upright = np.asarray(ImageOps.exif_transpose(_with_orientation(turned, orientation)))
         opened = open_photo(data, 160)

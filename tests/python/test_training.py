@@ -172,3 +172,8 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(small_cache, tmp_path
     expected = keras.models.load_model(whole / "checkpoints/batch-000060.keras").get_weights()
     for got, want in zip(weights, expected):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    # the booster, fitted before the kill, is the uninterrupted run's, blended the same way
+    for name in ("scene.txt", "alone.txt", "boosted.csv"):
+        assert (killed / "booster" / name).read_bytes() == (whole / "booster" / name).read_bytes(), name
+    got, want = (json.loads((run / "booster" / "booster.json").read_text()) for run in (killed, whole))
+    assert (got["checkpoint"], got["network_weight"]) == (want["checkpoint"], want["network_weight"])

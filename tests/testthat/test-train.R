@@ -43,6 +43,10 @@ test_that("train_model() resumes and extends a run; settings are checked", {
   expect_equal(first$settings$recipe, "original")
   expect_equal(first$settings$model_options, list(filters = 8L, last_filters = 16L))
   expect_output(print(first), "recipe original")
+  expect_null(first$booster) # the original has none
+  expect_false(dir.exists(file.path(folder, "booster")))
+  expect_error(train_model(fixture$cache, tempfile(), recipe = "original", booster = TRUE, plot = FALSE),
+               "'original' fixes booster=False", class = "photoq_error")
   more <- train_model(fixture$cache$path, folder, batches = 10, plot = FALSE)
   expect_equal(more$batches_done, 10L)
   expect_equal(nrow(more$checkpoints), 2)
@@ -57,7 +61,11 @@ test_that("open_run(), print(), summary() and plot() of a run", {
   run <- photoq_fixture()$run
   again <- open_run(run$path)
   expect_equal(again, run)
-  expect_output(print(run), "<photoq run .* recipe two-view .* 20/20 batches")
+  expect_output(print(run), "<photoq run .* recipe two-view .* 20/20 batches.* booster \\(network weight [0-9.]+, validation AUC [0-9.]+\\)>")
+  # the booster is blended with the best checkpoint, as booster.json records
+  expect_equal(run$booster$checkpoint, run$state$best)
+  expect_true(run$booster$network_weight %in% c(0, 0.25, 0.5, 0.75))
+  expect_length(run$booster$features, 4 * 41)
   s <- summary(run)
   expect_s3_class(s, "summary.photoq_run")
   expect_equal(s$validation$batch, c(10L, 20L))

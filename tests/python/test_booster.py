@@ -1,0 +1,120 @@
+"""The booster: gradient-boosted trees over image statistics compared with the photo's scene,
+fitted beside the best checkpoint of a default run and blended with it."""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pyphotoq
+from pyphotoq.booster import (
+    MIN_SCENE, NETWORK_WEIGHTS, load_booster, scene_features, statistic_names,
+)
+from pyphotoq.prediction import predict_scores
+from pyphotoq.recipes import resolve
+from pyphotoq.statistics import NAMES
+
+
+def _shots(times, looks=None):
+    return pd.DataFrame({
+        "hash": [f"{i:04x}" for i in range(len(times))],
+        "taken": times,
+        "look": looks if looks is not None else [""] * len(times),
+    })
+
+
+def test_scene_features_compare_each_photo_with_its_scene():
+    # six shots a few seconds apart, then two shots an hour later, then one without a time
+    times = [f"2026-06-01 07:00:{s:02d}" for s in (0, 4, 9, 15, 20, 26)]
+    times += ["2026-06-01 08:00:00", "2026-06-01 08:00:05", ""]
+    statistics = np.arange(len(times) * 3, dtype=float).reshape(len(times), 3) ** 1.5
+    features, in_scene = scene_features(_shots(times), statistics)
+    assert features.shape == (9, 6)
+    np.testing.assert_array_equal(features[:, :3], statistics)
+    assert list(in_scene) == [True] * 6 + [False] * 3 and MIN_SCENE == 5
+    np.testing.assert_allclose(features[:6, 3:], statistics[:6] - np.median(statistics[:6], axis=0))
+    assert np.isnan(features[6:, 3:]).all()  # too small a scene (or alone): no comparison
+
+
+def test_statistic_names_follow_the_views():
+    assert statistic_names(("overview",)) == [f"overview_{n}" for n in NAMES]
+    both = statistic_names(("overview", "detail"))
+    assert len(both) == 4 * len(NAMES) and "detail_max_sharpness_full" in both
+
+
+def test_default_run_has_a_booster_blended_with_its_best_checkpoint(trained_run):
+    folder = trained_run.path / "booster"
+    info = json.loads((folder / "booster.json").read_text())
+    assert info["checkpoint"] == trained_run.state["best"]
+    assert info["network_weight"] in NETWORK_WEIGHTS
+    assert info["features"] == statistic_names(("overview", "detail"))
+    assert set(info["validation_auc"]) == {f"{w:g}" for w in NETWORK_WEIGHTS}
+    # LightGBM's own text format: readable, and loading it runs no code
+    assert (folder / "scene.txt").read_text().startswith("tree")
+    boosted = pd.read_csv(folder / "boosted.csv", dtype={"hash": str})
+    network = trained_run.validation_scores("best").set_index("hash")["score"].reindex(boosted["hash"])
+    blended = pd.read_csv(folder / "validation.csv", dtype={"hash": str})
+    w = info["network_weight"]
+    logit = lambda p: np.log(np.clip(p, 1e-6, 1 - 1e-6) / (1 - np.clip(p, 1e-6, 1 - 1e-6)))  # noqa: E731
+    expected = 1 / (1 + np.exp(-(w * logit(network.to_numpy()) + (1 - w) * logit(boosted["boosted"].to_numpy()))))
+    np.testing.assert_allclose(blended["score"], expected, rtol=1e-9)
+    assert "booster" in resolve() and resolve()["booster"] is True
+
+
+def test_evaluation_scores_with_the_booster_at_the_best_checkpoint_only(trained_run, small_cache):
+    result = pyphotoq.evaluate_model(trained_run, split="test")
+    frame = small_cache.split("test")
+    model = trained_run.load_model("best")
+    network, statistics = predict_scores(model, small_cache, frame, statistics=True)
+    assert statistics.shape == (len(frame), 4 * len(NAMES)) and np.isfinite(statistics).all()
+    booster = load_booster(trained_run)
+    expected = pd.Series(booster.score(network, statistics, frame), index=frame["hash"].to_numpy())
+    got = result.predictions.set_index("hash")["score"]
+    np.testing.assert_allclose(got.reindex(expected.index), expected, rtol=1e-9)
+    # the threshold is chosen on the blended validation scores
+    validation = pyphotoq.evaluate_model(trained_run, split="validation")
+    assert validation.threshold == pytest.approx(result.threshold)
+    # another checkpoint scores with its network alone
+    other = 20 if trained_run.state["best_batch"] != 20 else 40
+    assert load_booster(trained_run, other) is None
+    alone = pyphotoq.evaluate_model(trained_run, split="test", checkpoint=other)
+    plain = pd.Series(predict_scores(trained_run.load_model(other), small_cache, frame), index=frame["hash"].to_numpy())
+    np.testing.assert_allclose(alone.predictions.set_index("hash")["score"].reindex(plain.index), plain, rtol=1e-6)
+
+
+def test_a_lost_or_stale_booster_is_fitted_again_the_same(trained_run, small_cache, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(trained_run.path, run)
+    before = {name: (run / "booster" / name).read_bytes() for name in ("scene.txt", "alone.txt", "booster.json")}
+    # a blend left behind by another best checkpoint: scored by the network alone, said once
+    info = json.loads(before["booster.json"])
+    (run / "booster" / "booster.json").write_text(json.dumps({**info, "checkpoint": "checkpoints/other.keras"}))
+    handle = pyphotoq.open_run(run)
+    assert load_booster(handle) is None
+    assert "blended with the best checkpoint when training ends" in capsys.readouterr().err
+    pyphotoq.train_model(small_cache, run, batches=40, validate_every=20, progress=False)
+    assert (run / "booster" / "booster.json").read_bytes() == before["booster.json"]
+    # a fit killed before it wrote anything: train_model fits it again, byte for byte
+    shutil.rmtree(run / "booster")
+    pyphotoq.train_model(small_cache, run, batches=40, validate_every=20, progress=False)
+    for name, content in before.items():
+        assert (run / "booster" / name).read_bytes() == content, name
+
+
+def test_a_damaged_booster_is_one_clear_line(trained_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(trained_run.path, run)
+    (run / "booster" / "scene.txt").write_text("not a model\n")
+    with pytest.raises(pyphotoq.PhotoqError, match=r"The booster in .*booster cannot be read .*train_model again"):
+        pyphotoq.evaluate_model(run, split="test")
+
+
+def test_booster_setting_is_checked_and_fixed_off_for_the_original():
+    assert resolve("original")["booster"] is False
+    assert resolve("two-branch", booster=False)["booster"] is False
+    with pytest.raises(pyphotoq.PhotoqError, match="'original' fixes booster=False"):
+        resolve("original", booster=True)
+    with pytest.raises(pyphotoq.PhotoqError, match="booster must be TRUE or FALSE, got 'yes'"):
+        resolve(None, booster="yes")
