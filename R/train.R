@@ -99,7 +99,7 @@ build_model <- function(recipe = NULL, seed = 0, ...) {
 #'   GAP CNN with batch normalisation and global image statistics over the
 #'   overview, beside a small network and the same statistics over the
 #'   cache's native-resolution patches; AdamW with warm-up and cosine decay,
-#'   horizontal flips, 1,500 batches of 8, and a booster (see `booster`); on a
+#'   horizontal flips, 600 batches of 8, and a booster (see `booster`); on a
 #'   cache without the detail view
 #'   the default is "two-branch", the overview part alone, and says so once),
 #'   "two-branch", or "original" (the original workflow exactly: 47,266

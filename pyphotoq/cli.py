@@ -239,7 +239,7 @@ def _run_summary(run) -> str:
     best = run.state.get("best_auc")
     best_text = f"; best validation AUC {best:.3f} at batch {run.state['best_batch']}" if best is not None else ""
     recipe = run.settings.get("recipe", "original")
-    return f"{run.batches_done} batches done in {run.path} (recipe {recipe}){best_text}"
+    return f"{run.batches_done} batches done in {run.path} (recipe {recipe}){best_text}{run.booster_text()}"
 
 
 def _evaluate(args):

@@ -125,12 +125,32 @@ class Run:
             )
         return handle
 
+    @property
+    def booster_info(self) -> dict | None:
+        """booster/booster.json of a run whose recipe has a booster (pyphotoq.booster), or None."""
+        file = self.path / "booster" / "booster.json"
+        if not file.is_file():
+            return None
+        try:
+            return json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise PhotoqError(f"The booster file {file} cannot be read: {err}") from None
+
+    def booster_text(self) -> str:
+        """' · booster (network weight w, validation AUC a)' once blended, else ''."""
+        info = self.booster_info
+        if not info or info.get("network_weight") is None:
+            return ""
+        weight = info["network_weight"]
+        auc = info.get("validation_auc", {}).get(f"{weight:g}")
+        return f" · booster (network weight {weight:g}, validation AUC {auc:.3f})" if auc is not None else ""
+
     def __repr__(self) -> str:
         best = self.state.get("best_auc")
         best_text = f", best validation AUC {best:.3f}" if best is not None else ""
         return (
             f"<photoq run {self.path} · recipe {self.settings.get('recipe', 'original')} · "
-            f"{self.batches_done}/{self.settings['batches']} batches{best_text}>"
+            f"{self.batches_done}/{self.settings['batches']} batches{best_text}{self.booster_text()}>"
         )
 
 

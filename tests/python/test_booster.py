@@ -61,6 +61,7 @@ def test_default_run_has_a_booster_blended_with_its_best_checkpoint(trained_run)
     expected = 1 / (1 + np.exp(-(w * logit(network.to_numpy()) + (1 - w) * logit(boosted["boosted"].to_numpy()))))
     np.testing.assert_allclose(blended["score"], expected, rtol=1e-9)
     assert "booster" in resolve() and resolve()["booster"] is True
+    assert f"booster (network weight {w:g}, validation AUC" in repr(trained_run)
 
 
 def test_evaluation_scores_with_the_booster_at_the_best_checkpoint_only(trained_run, small_cache):
