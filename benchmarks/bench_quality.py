@@ -10,22 +10,25 @@ cache with its own defaults, in its own child process (its own wall time and pea
     the validation AUC of the chosen checkpoint and its gap to test AUC, wall time of the whole
     run (validation and checkpoints included), peak RSS of training;
   * AUC per defect on the test split: good photos against the bad ones with that defect;
-  * time to quality: every checkpoint is scored on the test split; the first checkpoint at which
-    the default reaches the original's final test AUC, in seconds since its run started, against
+  * time to quality: every checkpoint is scored on the test split, and so is a recipe's booster
+    alone (fitted before its network trains: pyphotoq.booster); the first of them at which the
+    default reaches the original's final test AUC, in seconds since its run started, against
     the original's whole wall time (target <= 1/3);
-  * a plot of validation AUC over wall time of every recipe (time_to_quality.png);
+  * a plot of validation and test AUC over wall time of every recipe, the boosters as stars
+    (time_to_quality.png), and every figure in results.json;
   * a yardstick on the same splits: the 41 image statistics of pyphotoq.statistics with
     scikit-learn's gradient boosting (the issue's own yardstick, 37 statistics, reached 0.906 on
     its set): it says how hard this set is.
 
 Baseline: the recipe "original", measured in the same run on the same cache.
 
-    python benchmarks/bench_quality.py --data DATA --keep   # 2,000 shots (about an hour)
+    python benchmarks/bench_quality.py --data DATA --keep --parallel   # 2,000 shots (about 35 min once made)
     python benchmarks/bench_quality.py --quick               # 300 shots, short runs (smoke test)
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -77,13 +80,14 @@ def phase_evaluate(run: str, truth: str) -> dict:
     handle = pyphotoq.open_run(run)
     result = pyphotoq.evaluate_model(handle, split="test")
     booster = load_booster(handle)
-    booster_alone, chosen_validation = None, float(handle.state["best_auc"])
+    booster_alone, booster_validation, chosen_validation = None, None, float(handle.state["best_auc"])
     if booster is not None:  # the booster's trees alone (before any checkpoint) and the blend chosen
         cache = handle.open_cache()
         frame = cache.split("test")
         _, statistics = predict_scores(handle.load_model(), cache, frame, statistics=True)
         booster_alone = float(roc_auc_score(frame["label"] == "good", booster.boosted(statistics, frame)))
         chosen_validation = float(booster.info["validation_auc"][f"{booster.network_weight:g}"])
+        booster_validation = float(booster.info["validation_auc"]["0"])
     per_checkpoint = pyphotoq.evaluate_checkpoints(handle, splits=("test",), progress=False)
     history = handle.history
     validation_auc = history[(history["set"] == "validation") & (history["metric"] == "auc")]
@@ -102,6 +106,7 @@ def phase_evaluate(run: str, truth: str) -> dict:
         "n_test": result.n_photos, "best_batch": int(handle.state["best_batch"]),
         "best_validation_auc": chosen_validation,
         "booster_test_auc": booster_alone,
+        "booster_validation_auc": booster_validation,
         "network_weight": None if booster is None else booster.network_weight,
         "test_auc_by_batch": {int(b): float(a) for b, a in zip(per_checkpoint["batch"], per_checkpoint["auc"])},
         "validation_auc_by_batch": {int(b): float(v) for b, v in zip(validation_auc["batch"], validation_auc["value"])},
@@ -158,11 +163,17 @@ def _plot(results: dict, file: Path) -> None:
         test = [r["evaluate"]["test_auc_by_batch"].get(str(b)) for b in batches]
         line, = ax.plot(minutes, validation, marker="o", ms=3, label=f"{name}: validation AUC")
         ax.plot(minutes, test, ls="--", color=line.get_color(), alpha=0.7, label=f"{name}: test AUC")
+        if r["evaluate"].get("booster_test_auc") is not None:  # the booster alone, ready before the network trains
+            at = r["train"]["booster_stamp"] / 60
+            ax.plot([at], [r["evaluate"]["booster_validation_auc"]], marker="*", ms=12, ls="none",
+                    color=line.get_color(), label=f"{name}: booster alone, validation AUC")
+            ax.plot([at], [r["evaluate"]["booster_test_auc"]], marker="*", ms=12, ls="none", mfc="white",
+                    color=line.get_color(), label=f"{name}: booster alone, test AUC")
     ax.set_xlabel("wall time since the run started (minutes)")
     ax.set_ylabel("AUC")
     ax.set_ylim(0.4, 1.0)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=7, loc="lower right", ncol=2)
     ax.set_title("Time to quality on realistic photographs (same cache)")
     fig.tight_layout()
     fig.savefig(file)
@@ -270,6 +281,7 @@ def main() -> int:
                 print(f"whole run: {name} {r['train']['seconds']:.0f} s = {common.times(whole)} the original's: "
                       f"{common.verdict(whole, 1.0, False)} (<= 1x); peak RSS "
                       f"{common.times(common.ratio(r['train']['peak_rss_mb'], base['train']['peak_rss_mb']))}")
+        (work / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
         plot_file = work / "time_to_quality.png"
         _plot(results, plot_file)
         print(f"\nplot: {plot_file}")

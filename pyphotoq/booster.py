@@ -114,6 +114,8 @@ def _logit(p):
 
 
 def _blend(network, boosted, weight):
+    if weight == 0:  # the boosters alone (the network's scores are not even computed)
+        return np.asarray(boosted, dtype=float)
     z = weight * _logit(network) + (1 - weight) * _logit(boosted)
     return 1 / (1 + np.exp(-z))
 
@@ -139,8 +141,13 @@ class Booster:
             scores[in_scene] = self.models["scene"].predict(features[in_scene])
         return np.asarray(scores, dtype=float)
 
+    @property
+    def needs_network(self) -> bool:
+        """Whether the blend uses the network's scores (validation may give it no weight)."""
+        return self.network_weight > 0
+
     def score(self, network_scores: np.ndarray, statistics: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
-        """The run's scores: the boosters' blended with the network's."""
+        """The run's scores: the boosters' blended with the network's (not read at weight 0)."""
         return _blend(network_scores, self.boosted(statistics, frame), self.network_weight)
 
     def validation_scores(self) -> pd.DataFrame:

@@ -90,7 +90,8 @@ def evaluate_model(
     if booster is None:
         scores = predict_scores(model, cache, frame)
     else:
-        scores = booster.score(*predict_scores(model, cache, frame, statistics=True), frame)
+        network, statistics = predict_scores(model, cache, frame, statistics=True, network=booster.needs_network)
+        scores = booster.score(network, statistics, frame)
     if threshold is not None:
         threshold, rule = float(threshold), "given"
     elif split == "validation":

@@ -34,30 +34,37 @@ def scorer(model):
     return _SCORERS[model]
 
 
-def predict_images(model, batches, statistics: bool = False):
+def predict_images(model, batches, statistics: bool = False, network: bool = True, views=None):
     """Scores of a stream of image batches, concatenated; with `statistics`, (scores, the
-    booster's statistics of every image) from the same pixels."""
+    booster's statistics of every image) from the same pixels. Without `network` the scores
+    are NaN and the model is not run (a booster that gives the network no weight): `model`
+    may then be None, with `views` the views the batches hold."""
     from .booster import batch_statistics, statistic_names
 
-    score = scorer(model)
+    score = scorer(model) if network else None
     parts, measured = [], []
     for images in batches:
-        parts.append(score(images).numpy())
+        if network:
+            parts.append(score(images).numpy())
+        else:
+            first = images["pixels"] if isinstance(images, dict) else images
+            parts.append(np.full(int(first.shape[0]), np.nan))
         if statistics:
             measured.append(batch_statistics(images))
     scores = np.concatenate(parts).astype(float) if parts else np.array([], dtype=float)
     if not statistics:
         return scores
-    width = len(statistic_names(views_of(model)))
+    width = len(statistic_names(views if views is not None else views_of(model)))
     return scores, (np.concatenate(measured) if measured else np.zeros((0, width), np.float32))
 
 
-def predict_scores(model, cache: Cache, frame: pd.DataFrame, batch_size: int = 16, statistics: bool = False):
+def predict_scores(model, cache: Cache, frame: pd.DataFrame, batch_size: int = 16, statistics: bool = False,
+                   network: bool = True):
     """The 'good' score of every row of `frame`, in the frame's row order; with `statistics`,
-    (scores, the booster's statistics of every row)."""
+    (scores, the booster's statistics of every row); see predict_images for `network`."""
     dataset, order = ordered_batches(cache, frame, batch_size, views_of(model))
     scores = np.empty(len(frame), dtype=float)
-    found = predict_images(model, (images for images, _ in dataset), statistics)
+    found = predict_images(model, (images for images, _ in dataset), statistics, network)
     if not statistics:
         scores[order] = found
         return scores

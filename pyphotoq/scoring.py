@@ -57,12 +57,13 @@ def score_photos(
     paths = walk_images(photos)
     if not paths:
         raise PhotoqError(f"No photos to score in {Path(photos).expanduser()}")
-    model = run.load_model(checkpoint)
+    booster = load_booster(run, checkpoint)
+    # a booster that gives the network no weight scores without it: the model is not loaded
+    model = run.load_model(checkpoint) if booster is None or booster.needs_network else None
     if threshold is None:
         threshold, _ = validation_threshold(run, checkpoint, keep_recall)
     specs = view_specs(run)
-    views = views_of(model)
-    booster = load_booster(run, checkpoint)
+    views = views_of(model) if model is not None else tuple(booster.info["views"])
     batched_paths: list[str] = []
     facts: dict[str, dict] = {}
     scenes: dict[str, dict] = {}
@@ -95,7 +96,7 @@ def score_photos(
     if booster is None:
         scores = predict_images(model, dataset)
     else:
-        network, statistics = predict_images(model, dataset, statistics=True)
+        network, statistics = predict_images(model, dataset, statistics=True, network=model is not None, views=views)
         shots = pd.DataFrame([{"hash": p, **scenes[p]} for p in batched_paths], columns=["hash", "taken", "look"])
         scores = booster.score(network, statistics, shots)
     bar.close()
