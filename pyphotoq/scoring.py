@@ -26,7 +26,8 @@ from .runs import Run, open_run, view_specs
 from .sources import walk_images
 
 SCORE_COLUMNS = ["path", "score", "decision", "margin", *FACT_COLUMNS, "reason"]
-_CHUNK = 64
+#: Photos opened together (and batched by shape); the next chunk opens while one is scored.
+_CHUNK = 16
 
 
 def score_photos(
@@ -72,10 +73,15 @@ def score_photos(
 
     def batches():
         with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
-            for start in range(0, len(paths), _CHUNK):
-                chunk = paths[start : start + _CHUNK]
+            chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
+            # the next chunk is opened while this one's batches are scored (map submits at once)
+            ahead = pool.map(lambda p: _open(p, specs, views), chunks[0])
+            for number, chunk in enumerate(chunks):
+                current = ahead
+                if number + 1 < len(chunks):
+                    ahead = pool.map(lambda p: _open(p, specs, views), chunks[number + 1])
                 by_shape: dict[tuple, list] = {}
-                for path, opened in zip(chunk, pool.map(lambda p: _open(p, specs, views), chunk)):
+                for path, opened in zip(chunk, current):
                     if isinstance(opened, str):
                         skipped.append((path, opened))
                     else:

@@ -5,6 +5,7 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 import pyphotoq
+from pyphotoq.booster import load_booster
 from pyphotoq.metrics import best_f1_threshold, recall_threshold, roc_table
 from pyphotoq.prediction import predict_scores
 
@@ -52,7 +53,9 @@ def test_evaluation_matches_scikit_learn(trained_run, small_cache):
 def test_threshold_is_chosen_on_validation_not_on_the_evaluated_split(trained_run, small_cache):
     model = trained_run.load_model("best")
     frame = small_cache.split("validation")
-    scores = predict_scores(model, small_cache, frame)
+    network, statistics = predict_scores(model, small_cache, frame, statistics=True)
+    # the run's validation scores: its booster blended with the best checkpoint
+    scores = load_booster(trained_run).score(network, statistics, frame)
     expected = best_f1_threshold((frame["label"] == "good").astype(int), scores)
     result = pyphotoq.evaluate_model(trained_run, split="test")
     assert result.threshold == pytest.approx(expected)

@@ -5,14 +5,16 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import pyphotoq
+from pyphotoq.booster import batch_statistics, load_booster
 from pyphotoq.cache import cached_view_pixels
 from pyphotoq.runs import view_specs
 from pyphotoq.facts import FACT_COLUMNS
 from pyphotoq.images import open_photo
-from pyphotoq.prediction import predict_scores
+from pyphotoq.splits import look_hash
 from pyphotoq.scoring import copy_keepers
 
 
@@ -50,25 +52,36 @@ def test_scores_a_folder_and_reports_the_broken_file(trained_run, new_trip):
     assert _digests(new_trip) == before  # originals untouched
 
 
-def test_scores_equal_the_model_on_the_same_pixels(trained_run, new_trip):
+def test_scores_equal_the_model_and_booster_on_the_same_pixels(trained_run, new_trip):
     table = pyphotoq.score_photos(trained_run, new_trip, threshold=0.5, progress=False)
+    table = table[table["decision"] != "skipped"].set_index("path")
     model = trained_run.load_model("best")
-    row = table.iloc[0]
-    # both views made from the source file as the cache makes them, through their encoding
     specs = view_specs(trained_run)
-    data = Path(row["path"]).read_bytes()
-    opened = open_photo(data, 96)
-    views = {"pixels": cached_view_pixels(data, specs["overview"], opened)[None],
-             "patches": cached_view_pixels(data, specs["detail"], opened)[None]}
-    assert views["patches"].shape == (1, 6, 192, 192, 3)
-    assert row["score"] == pytest.approx(float(model.predict(views, verbose=0)[0, 1]), abs=1e-5)
+    overviews, patches, shots = [], [], []
+    for path in table.index:
+        # both views made from the source file as the cache makes them, through their encoding
+        data = Path(path).read_bytes()
+        opened = open_photo(data, 96)
+        overviews.append(cached_view_pixels(data, specs["overview"], opened))
+        patches.append(cached_view_pixels(data, specs["detail"], opened))
+        shots.append({"hash": path, "taken": opened.taken, "look": look_hash(opened.image)})
+    views = {"pixels": np.stack(overviews), "patches": np.stack(patches)}
+    assert views["patches"].shape == (len(table), 6, 192, 192, 3)
+    network = model.predict(views, verbose=0)[:, 1]
+    # the run's score: the booster over the photos' statistics and their scene among the
+    # photos scored together, blended with the network at the weight validation chose
+    booster = load_booster(trained_run)
+    expected = booster.score(network, batch_statistics(views), pd.DataFrame(shots))
+    np.testing.assert_allclose(table["score"].to_numpy(), expected, atol=1e-5)
+    if booster.network_weight == 0:  # the network is not even run
+        np.testing.assert_allclose(expected, booster.boosted(batch_statistics(views), pd.DataFrame(shots)))
 
 
 def test_keep_recall_threshold_keeps_every_good_validation_photo(trained_run, small_cache, new_trip):
     table = pyphotoq.score_photos(trained_run, new_trip, keep_recall=1.0, progress=False)
-    frame = small_cache.split("validation")
-    scores = predict_scores(trained_run.load_model("best"), small_cache, frame)
-    lowest_good = scores[(frame["label"] == "good").to_numpy()].min()
+    # the run's validation scores (the booster's blend), as evaluation gives them
+    validation = pyphotoq.evaluate_model(trained_run, split="validation", cache=small_cache).predictions
+    lowest_good = validation.loc[validation["label"] == "good", "score"].min()
     assert table.attrs["threshold"] == pytest.approx(lowest_good)
 
 
