@@ -192,10 +192,23 @@ def booster_is_current(run) -> bool:
         return False
 
 
-def trees_fitted(run) -> bool:
-    """Whether the run's boosters are fitted (they do not depend on the network)."""
+def _photos(cache: Cache) -> dict:
+    """Which photos the trees learn from and are validated on (a changed split refits them)."""
+    from .runs import validation_fingerprint
+
+    return {split: validation_fingerprint(cache.split(split)) for split in ("train", "validation")}
+
+
+def trees_fitted(run, cache: Cache) -> bool:
+    """Whether the run's boosters are fitted on the cache's current training and validation
+    photos (they do not depend on the network)."""
     folder = booster_path(run)
-    return all((folder / name).is_file() for name in ("booster.json", "scene.txt", "alone.txt", "boosted.csv"))
+    if not all((folder / name).is_file() for name in ("booster.json", "scene.txt", "alone.txt", "boosted.csv")):
+        return False
+    try:
+        return json.loads((folder / "booster.json").read_text(encoding="utf-8")).get("photos") == _photos(cache)
+    except (OSError, ValueError):
+        return False
 
 
 def measure_statistics(cache: Cache, frame: pd.DataFrame, views, batch_size: int = 16) -> np.ndarray:
@@ -232,7 +245,7 @@ def fit_trees(run, cache: Cache, views) -> None:
     info = {
         "format": FORMAT, "checkpoint": None, "views": list(views), "features": statistic_names(views),
         "min_scene": MIN_SCENE, "scene_seconds": SCENE_SECONDS, "rounds": ROUNDS, "parameters": parameters,
-        "network_weight": None, "training_photos": int(len(train)),
+        "network_weight": None, "photos": _photos(cache), "training_photos": int(len(train)),
         "training_photos_in_scenes": int(in_scene.sum()),
     }
     boosted = Booster(None, info, models).boosted(measure_statistics(cache, validation, views), validation)

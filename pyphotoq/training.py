@@ -111,7 +111,7 @@ def train_model(
         adapt_statistics(model, cache, settings["seed"])
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-    if settings.get("booster") and not trees_fitted(run_handle):
+    if settings.get("booster") and not trees_fitted(run_handle, cache):
         _fit_trees(run_handle, cache, settings, progress)
     recorder = _Recorder(run_handle, model, cache, validation, plot, progress)
     # fit() runs whole intervals; a last, shorter interval gets a second fit() call.
@@ -144,10 +144,12 @@ def _fit_trees(run: Run, cache: Cache, settings: dict, progress) -> None:
 def _with_booster(run: Run, cache: Cache, settings: dict, progress) -> Run:
     """Blend the run's booster with its best checkpoint once the batches are done, if the
     recipe has one (fitting its trees first if a killed run left none)."""
-    if settings.get("booster") and not booster_is_current(run):
-        if not trees_fitted(run):
+    if settings.get("booster"):
+        fitted = trees_fitted(run, cache)  # on the cache's current photos
+        if not fitted:
             _fit_trees(run, cache, settings, progress)
-        choose_weight(run)
+        if not fitted or not booster_is_current(run):
+            choose_weight(run)
     return run
 
 
