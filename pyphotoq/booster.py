@@ -38,7 +38,7 @@ import tensorflow as tf
 
 from .cache import DETAIL, Cache
 from .errors import PhotoqError
-from .files import write_atomic
+from .files import inside, write_atomic
 from .metrics import binary_metrics
 from .splits import DEFAULT_SECONDS, scene_groups
 from .statistics import NAMES, image_statistics
@@ -173,7 +173,9 @@ def load_booster(run, checkpoint="best", note: bool = True) -> Booster | None:
         info = json.loads((folder / "booster.json").read_text(encoding="utf-8"))
         if info.get("format") != FORMAT:
             raise ValueError(f"format {info.get('format')!r}, expected {FORMAT}")
-        models = {name: lightgbm.Booster(model_file=str(folder / f"{name}.txt")) for name in ("scene", "alone")}
+        # only files inside the run folder are read (a link out of it is refused)
+        models = {name: lightgbm.Booster(model_file=str(inside(run.path, folder / f"{name}.txt", what="booster file")))
+                  for name in ("scene", "alone")}
     except (OSError, ValueError, KeyError, lightgbm.basic.LightGBMError) as err:
         raise PhotoqError(f"The booster in {folder} cannot be read ({err}): run train_model again to refit it") from None
     if info.get("checkpoint") != run.state.get("best"):

@@ -107,8 +107,15 @@ def test_a_lost_or_stale_booster_is_fitted_again_the_same(trained_run, small_cac
 def test_a_damaged_booster_is_one_clear_line(trained_run, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(trained_run.path, run)
-    (run / "booster" / "scene.txt").write_text("not a model\n")
+    scene = run / "booster" / "scene.txt"
+    outside = tmp_path / "elsewhere.txt"
+    shutil.copy(scene, outside)
+    scene.write_text("not a model\n")
     with pytest.raises(pyphotoq.PhotoqError, match=r"The booster in .*booster cannot be read .*train_model again"):
+        pyphotoq.evaluate_model(run, split="test")
+    scene.unlink()
+    scene.symlink_to(outside)  # a model file that is a link out of the run folder
+    with pytest.raises(pyphotoq.PhotoqError, match="Refused booster file .*outside"):
         pyphotoq.evaluate_model(run, split="test")
 
 
