@@ -118,8 +118,9 @@ build_model <- function(recipe = NULL, seed = 0, ...) {
 #'   statistics, each also compared with the median of its scene (the photos
 #'   taken within 30 s of each other or looking alike, among the photos scored
 #'   together), and blend them with the best checkpoint at the network weight
-#'   that validation prefers (`NULL`: the recipe's; the default recipes: `TRUE`,
-#'   the original: `FALSE`). The trees are fitted before the network trains.
+#'   (0 to 1 in steps of 0.25) that validation prefers (`NULL`: the recipe's;
+#'   the default recipes: `TRUE`, the original: `FALSE`). The trees are fitted
+#'   before the network trains.
 #' @param plot Redraw `history.png` in the run folder at every checkpoint.
 #' @param progress Show a progress bar: `TRUE`, `FALSE`, or `NULL` (only on a
 #'   terminal).

@@ -64,7 +64,7 @@ test_that("open_run(), print(), summary() and plot() of a run", {
   expect_output(print(run), "<photoq run .* recipe two-view .* 20/20 batches.* booster \\(network weight [0-9.]+, validation AUC [0-9.]+\\)>")
   # the booster is blended with the best checkpoint, as booster.json records
   expect_equal(run$booster$checkpoint, run$state$best)
-  expect_true(run$booster$network_weight %in% c(0, 0.25, 0.5, 0.75))
+  expect_true(run$booster$network_weight %in% c(0, 0.25, 0.5, 0.75, 1))
   expect_length(run$booster$features, 4 * 41)
   s <- summary(run)
   expect_s3_class(s, "summary.photoq_run")
