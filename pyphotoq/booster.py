@@ -86,12 +86,17 @@ def _detail_statistics(patches):
 
 def batch_statistics(images) -> np.ndarray:
     """(batch, features) statistics of a batch as the networks get it: a uint8 tensor of
-    overviews, or a dict of "pixels" and "patches"."""
-    if isinstance(images, dict):
-        return np.concatenate(
-            [_overview_statistics(images["pixels"]).numpy(), _detail_statistics(images["patches"]).numpy()], 1
-        )
-    return _overview_statistics(images).numpy()
+    overviews, or a dict of "pixels" and "patches". Measured one photo at a time: TensorFlow's
+    reductions round differently for other batch sizes, and the trees must see the same numbers
+    in training, evaluation, scoring and explanations whatever the batches."""
+    pixels = images["pixels"] if isinstance(images, dict) else images
+    rows = []
+    for i in range(int(pixels.shape[0])):
+        parts = [_overview_statistics(pixels[i : i + 1]).numpy()]
+        if isinstance(images, dict):
+            parts.append(_detail_statistics(images["patches"][i : i + 1]).numpy())
+        rows.append(np.concatenate(parts, 1))
+    return np.concatenate(rows) if rows else np.zeros((0, len(NAMES) * (4 if isinstance(images, dict) else 1)), np.float32)
 
 
 def scene_features(frame: pd.DataFrame, statistics: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

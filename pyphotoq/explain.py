@@ -124,8 +124,10 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
                    checkpoint="best", progress: bool | None = None) -> pd.DataFrame:
     """Activation maps of photos: a folder (searched recursively), a photo, or a list of photos.
 
-    Each photo is opened as scoring opens it (upright, at the run's cache width), scored, and its
-    map written as a PNG overlay into `out` (default RUN/explain). `target` says which side to
+    Each photo is opened as scoring opens it (upright, at the run's cache width), scored (with a
+    run's booster, the photos are scored together, as `score_photos` scores a folder; the map
+    shows the network's evidence), and its map written as a PNG overlay into `out` (default
+    RUN/explain). `target` says which side to
     show: 'decision' (the side the photo was called on), 'good' or 'bad'. Returns a table of path,
     score, decision ('keep' or 'reject' at the threshold, chosen on validation unless given),
     explained (the side shown), peak_x and peak_y (where the map is hottest, as fractions of the
@@ -160,14 +162,29 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     from .runs import view_specs
 
     specs, views = view_specs(run), views_of(model)
-    rows = []
+    from .booster import batch_statistics, load_booster
+
+    booster = load_booster(run, checkpoint)
+    manifest = _manifest_of(run) if booster is not None else None
+    opened, skipped = [], {}
     for path in tqdm(paths, desc="Explaining", unit="photo", disable=None if progress is None else not progress):
         try:
-            pixels, patches = _views_of_photo(path, specs, views)
+            pixels, patches, scene = _views_of_photo(path, specs, views, manifest)
         except (UnusablePhoto, OSError, ValueError) as error:
-            rows.append([path, np.nan, f"skipped: {error}", "", np.nan, np.nan, ""])
+            skipped[path] = str(error)
             continue
         score, signed = activation_map(model, pixels, patches)
+        measured = None
+        if booster is not None:
+            measured = batch_statistics({"pixels": pixels[None], "patches": patches[None]} if patches is not None
+                                        else pixels[None])[0]
+        opened.append((path, pixels, signed, score, measured, scene))
+    scores = np.array([o[3] for o in opened], dtype=float)
+    if booster is not None and opened:  # the run's score: scored together, as score_photos does
+        shots = pd.DataFrame([{"hash": o[0], **o[5]} for o in opened], columns=["hash", "taken", "look"])
+        scores = booster.score(scores, np.stack([o[4] for o in opened]), shots)
+    explained = {}
+    for (path, pixels, signed, _, _, _), score in zip(opened, scores):
         good = score >= threshold
         side = {"decision": classes["positive"] if good else classes["negative"],
                 "good": classes["positive"], "bad": classes["negative"]}[target]
@@ -177,18 +194,30 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
         y, x = np.unravel_index(int(np.argmax(heat)), heat.shape)
         name = f"{Path(path).stem}-{hashlib.sha256(path.encode()).hexdigest()[:10]}.png"
         _save_png(overlay(pixels, heat), folder / name)
-        rows.append([path, score, "keep" if good else "reject", side,
-                     (x + 0.5) / heat.shape[1], (y + 0.5) / heat.shape[0], str(folder / name)])
+        explained[path] = [path, float(score), "keep" if good else "reject", side,
+                           (x + 0.5) / heat.shape[1], (y + 0.5) / heat.shape[0], str(folder / name)]
+    rows = [explained.get(path) or [path, np.nan, f"skipped: {skipped[path]}", "", np.nan, np.nan, ""]
+            for path in paths]
     table = pd.DataFrame(rows, columns=EXPLAIN_COLUMNS)
     table.attrs["threshold"] = float(threshold)
     return table
 
 
-def _views_of_photo(path: str, specs: dict, views) -> tuple[np.ndarray, np.ndarray | None]:
-    """(overview pixels, detail patches or None) of a photo as the model sees it: a cached
-    overview file (views/overview/<hh>/<hash>.jpg) with its cached patches beside it, or any
-    other photo made into each view as scoring makes it."""
-    from .cache import source_view_pixels
+def _manifest_of(run) -> pd.DataFrame | None:
+    """The run's cache manifest indexed by hash (capture times and looks of cached photos), or
+    None when the cache cannot be opened (its photos are then scored without their scene)."""
+    try:
+        return run.open_cache().manifest.set_index("hash")
+    except PhotoqError:
+        return None
+
+
+def _views_of_photo(path: str, specs: dict, views, manifest=None) -> tuple:
+    """(overview pixels, detail patches or None, {taken, look}) of a photo as the model sees
+    it: a cached overview file (views/overview/<hh>/<hash>.jpg) with its cached patches beside
+    it (taken and look from the cache's manifest), or any other photo made into each view as
+    scoring makes it."""
+    from .cache import source_views
     from .detail import split_patches
     from .images import read_photo_bytes
 
@@ -200,10 +229,14 @@ def _views_of_photo(path: str, specs: dict, views) -> tuple[np.ndarray, np.ndarr
             if "detail" in views:
                 with Image.open(detail) as strip:
                     patches = split_patches(np.asarray(strip.convert("RGB")), specs["detail"])
+            scene = {"taken": "", "look": ""}
+            if manifest is not None and file.stem in manifest.index:
+                row = manifest.loc[file.stem]
+                scene = {"taken": row.get("taken", ""), "look": row.get("look", "")}
             with Image.open(file) as overview:
-                return np.asarray(overview.convert("RGB")), patches
-    made = source_view_pixels(read_photo_bytes(path), specs, views)
-    return made[0], (made[1] if len(made) > 1 else None)
+                return np.asarray(overview.convert("RGB")), patches, scene
+    made, scene = source_views(read_photo_bytes(path), specs, views)
+    return made[0], (made[1] if len(made) > 1 else None), scene
 
 
 def _save_png(image: Image.Image, path: Path) -> None:

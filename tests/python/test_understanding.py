@@ -1,6 +1,8 @@
 """Facts beside the score, the bias report and activation maps."""
 
 import dataclasses
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -95,8 +97,15 @@ def test_explain_photos_writes_overlays(trained_run, demo_photos, tmp_path):
     table = pyphotoq.explain_photos(trained_run, photos, out=tmp_path, progress=False)
     assert list(table.columns) == ["path", "score", "decision", "explained", "peak_x", "peak_y", "overlay"]
     assert table["path"].tolist() == [str(p) for p in photos]
-    scores = pyphotoq.score_photos(trained_run, demo_photos / "good", progress=False).set_index("path")
-    assert table["score"].to_numpy() == pytest.approx(scores.loc[table["path"], "score"].to_numpy(), abs=1e-5)
+    # the run's scores, the photos scored together (their booster compares them with each other)
+    together = tmp_path / "together"
+    together.mkdir()
+    for photo in photos:
+        shutil.copy(photo, together / photo.name)
+    scores = pyphotoq.score_photos(trained_run, together, progress=False)
+    scores["name"] = scores["path"].map(lambda p: Path(p).name)
+    expected = scores.set_index("name").loc[[p.name for p in photos], "score"].to_numpy()
+    assert table["score"].to_numpy() == pytest.approx(expected, abs=1e-5)
     for row in table.itertuples():
         with Image.open(row.overlay) as overlay, Image.open(row.path) as photo:
             assert overlay.format == "PNG" and overlay.width == trained_run.info["cache"]["width"]
