@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from .cache import DETAIL, Cache
+from .cache import DETAIL, OVERVIEW, Cache
 from .errors import PhotoqError
 from .files import inside, write_atomic
 from .metrics import binary_metrics
@@ -96,7 +96,8 @@ def batch_statistics(images) -> np.ndarray:
         if isinstance(images, dict):
             parts.append(_detail_statistics(images["patches"][i : i + 1]).numpy())
         rows.append(np.concatenate(parts, 1))
-    return np.concatenate(rows) if rows else np.zeros((0, len(NAMES) * (4 if isinstance(images, dict) else 1)), np.float32)
+    views = (OVERVIEW, DETAIL) if isinstance(images, dict) else (OVERVIEW,)
+    return np.concatenate(rows) if rows else np.zeros((0, len(statistic_names(views))), np.float32)
 
 
 def scene_features(frame: pd.DataFrame, statistics: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -221,20 +222,28 @@ def trees_fitted(run, cache: Cache) -> bool:
         return False
 
 
-def measure_statistics(cache: Cache, frame: pd.DataFrame, views, batch_size: int = 16) -> np.ndarray:
+def measure_statistics(cache: Cache, frame: pd.DataFrame, views, batch_size: int = 16,
+                       progress: bool | None = None) -> np.ndarray:
     """The booster's statistics of every row of `frame`, in row order, from the cached views
     decoded as the batch stream decodes them."""
+    from tqdm.auto import tqdm
+
     from .batches import ordered_batches
 
     dataset, order = ordered_batches(cache, frame, batch_size, views)
-    parts = [batch_statistics(images) for images, _ in dataset]
+    parts = []
+    with tqdm(total=len(frame), desc="Booster statistics", unit="photo",
+              disable=None if progress is None else not progress) as bar:
+        for images, _ in dataset:
+            parts.append(batch_statistics(images))
+            bar.update(len(parts[-1]))
     found = np.concatenate(parts) if parts else np.zeros((0, len(statistic_names(views))), np.float32)
     measured = np.empty_like(found)
     measured[order] = found
     return measured
 
 
-def fit_trees(run, cache: Cache, views) -> None:
+def fit_trees(run, cache: Cache, views, progress: bool | None = None) -> None:
     """Fit the run's two boosters on the training photos and score the validation photos with
     them; writes booster/ (replacing an older one) without a network weight yet."""
     import lightgbm
@@ -243,7 +252,7 @@ def fit_trees(run, cache: Cache, views) -> None:
     train, validation = cache.split("train"), cache.split("validation")
     if train["label"].nunique() < 2:
         raise PhotoqError(f"The training split of {cache.path} needs photos of both classes to fit the booster")
-    train_statistics = measure_statistics(cache, train, views)
+    train_statistics = measure_statistics(cache, train, views, progress=progress)
     labels = (train["label"] == positive).to_numpy().astype(int)
     features, in_scene = scene_features(train, train_statistics)
     own = features[:, : train_statistics.shape[1]]
@@ -258,7 +267,8 @@ def fit_trees(run, cache: Cache, views) -> None:
         "network_weight": None, "photos": _photos(cache), "training_photos": int(len(train)),
         "training_photos_in_scenes": int(in_scene.sum()),
     }
-    boosted = Booster(None, info, models).boosted(measure_statistics(cache, validation, views), validation)
+    boosted = Booster(None, info, models).boosted(measure_statistics(cache, validation, views, progress=progress),
+                                                  validation)
     folder = booster_path(run)
     temporary = folder.with_name(FOLDER + ".tmp")
     shutil.rmtree(temporary, ignore_errors=True)

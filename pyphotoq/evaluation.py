@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .booster import load_booster
 from .cache import Cache
 from .errors import PhotoqError, check_number
 from .facts import add_facts, facts_table
-from .booster import load_booster
 from .metrics import best_f1_threshold, binary_metrics, recall_threshold, roc_table
 from .prediction import predict_scores
 from .runs import Run, open_run

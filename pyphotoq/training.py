@@ -64,8 +64,8 @@ def train_model(
     recipe's network) override the recipe's own values where it allows it. None means the
     recipe's value, or, when resuming, the run's. `booster` (the default recipes: TRUE) fits
     gradient-boosted trees over the image statistics, each compared with the photo's scene,
-    beside the best checkpoint when the batches are done; the run's scores blend the two
-    (`pyphotoq.booster`).
+    before the network trains, and blends them with the best checkpoint when the batches are
+    done; the run's scores are the blend (`pyphotoq.booster`).
     Calling it again on the same run folder resumes from the last checkpoint (and can extend a
     finished run by asking for more batches).
     `deterministic` turns on TensorFlow's op determinism (for the rest of the process), so a
@@ -112,7 +112,7 @@ def train_model(
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     if settings.get("booster") and not trees_fitted(run_handle, cache):
-        _fit_trees(run_handle, cache, settings, progress)
+        fit_trees(run_handle, cache, views_of(settings), progress)
     recorder = _Recorder(run_handle, model, cache, validation, plot, progress)
     # fit() runs whole intervals; a last, shorter interval gets a second fit() call.
     full_intervals, remainder = divmod(batches - done, validate_every)
@@ -134,20 +134,13 @@ def train_model(
     return _with_booster(run_handle, cache, settings, progress)
 
 
-def _fit_trees(run: Run, cache: Cache, settings: dict, progress) -> None:
-    bar = tqdm(total=1, desc="Booster", unit="fit", disable=None if progress is None else not progress)
-    fit_trees(run, cache, views_of(settings))
-    bar.update()
-    bar.close()
-
-
 def _with_booster(run: Run, cache: Cache, settings: dict, progress) -> Run:
     """Blend the run's booster with its best checkpoint once the batches are done, if the
     recipe has one (fitting its trees first if a killed run left none)."""
     if settings.get("booster"):
         fitted = trees_fitted(run, cache)  # on the cache's current photos
         if not fitted:
-            _fit_trees(run, cache, settings, progress)
+            fit_trees(run, cache, views_of(settings), progress)
         if not fitted or not booster_is_current(run):
             choose_weight(run)
     return run
