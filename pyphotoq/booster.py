@@ -84,6 +84,15 @@ def _detail_statistics(patches):
     return tf.concat([tf.reduce_mean(per_patch, 1), tf.reduce_max(per_patch, 1), tf.reduce_min(per_patch, 1)], 1)
 
 
+def photo_statistics(pixels) -> np.ndarray:
+    """(features,) statistics of one photo given as its views' pixels ([overview], or
+    [overview, patches]), the same numbers batch_statistics gives it in any batch."""
+    parts = [_overview_statistics(pixels[0][None]).numpy()]
+    if len(pixels) > 1:
+        parts.append(_detail_statistics(pixels[1][None]).numpy())
+    return np.concatenate(parts, 1)[0]
+
+
 def batch_statistics(images) -> np.ndarray:
     """(batch, features) statistics of a batch as the networks get it: a uint8 tensor of
     overviews, or a dict of "pixels" and "patches". Measured one photo at a time: TensorFlow's

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 from tqdm.auto import tqdm
 
-from .batches import IMAGE_SPEC, without_autotuning
-from .booster import load_booster
+from .booster import load_booster, photo_statistics, statistic_names
 from .cache import source_views
 from .errors import PhotoqError, check_number, check_whole
 from .evaluation import validation_threshold
@@ -21,12 +20,12 @@ from .files import fsync_folder, is_inside, printable, write_atomic
 from .facts import FACT_COLUMNS, add_facts, photo_facts
 from .images import UnusablePhoto, is_image_name, read_photo_bytes
 from .model import views_of
-from .prediction import PATCHES_SPEC, predict_images
+from .prediction import scorer
 from .runs import Run, open_run, view_specs
 from .sources import walk_images
 
 SCORE_COLUMNS = ["path", "score", "decision", "margin", *FACT_COLUMNS, "reason"]
-#: Photos opened together (and batched by shape); the next chunk opens while one is scored.
+#: Photos batched together by shape; the next chunk opens while one is scored.
 _CHUNK = 16
 
 
@@ -65,47 +64,21 @@ def score_photos(
         threshold, _ = validation_threshold(run, checkpoint, keep_recall)
     specs = view_specs(run)
     views = views_of(model) if model is not None else tuple(booster.info["views"])
-    batched_paths: list[str] = []
-    facts: dict[str, dict] = {}
-    scenes: dict[str, dict] = {}
-    skipped: list[tuple[str, str]] = []
     bar = tqdm(total=len(paths), desc="Scoring", unit="photo", disable=None if progress is None else not progress)
-
-    def batches():
-        with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
-            chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
-            # the next chunk is opened while this one's batches are scored (map submits at once)
-            ahead = pool.map(lambda p: _open(p, specs, views), chunks[0])
-            for number, chunk in enumerate(chunks):
-                current = ahead
-                if number + 1 < len(chunks):
-                    ahead = pool.map(lambda p: _open(p, specs, views), chunks[number + 1])
-                by_shape: dict[tuple, list] = {}
-                for path, opened in zip(chunk, current):
-                    if isinstance(opened, str):
-                        skipped.append((path, opened))
-                    else:
-                        pixels, facts[path], scenes[path] = opened
-                        by_shape.setdefault(pixels[0].shape, []).append((path, pixels))
-                for group in by_shape.values():
-                    for i in range(0, len(group), batch_size):
-                        part = group[i : i + batch_size]
-                        batched_paths.extend(p for p, _ in part)
-                        stacked = [np.stack([a[k] for _, a in part]) for k in range(len(views))]
-                        yield stacked[0] if len(views) == 1 else {"pixels": stacked[0], "patches": stacked[1]}
-                bar.update(len(chunk))
-
-    signature = IMAGE_SPEC if len(views) == 1 else {"pixels": IMAGE_SPEC, "patches": PATCHES_SPEC}
-    dataset = without_autotuning(
-        tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(2)
-    )
+    measured, skipped = [], []
+    for chunk in _opened_chunks(paths, specs, views, booster is not None, model is not None, workers):
+        measured += score_chunk(model, chunk, views, batch_size, skipped)
+        bar.update(len(chunk))
+    batched_paths = [m["path"] for m in measured]
     if booster is None:
-        scores = predict_images(model, dataset)
+        scores = np.array([m["network"] for m in measured], dtype=float)
     else:
-        network, statistics = predict_images(model, dataset, statistics=True, network=model is not None, views=views)
-        shots = pd.DataFrame([{"hash": p, **scenes[p]} for p in batched_paths], columns=["hash", "taken", "look"])
-        scores = booster.score(network, statistics, shots)
+        shots = pd.DataFrame([{"hash": m["path"], **m["scene"]} for m in measured], columns=["hash", "taken", "look"])
+        statistics = (np.stack([m["statistics"] for m in measured]) if measured
+                      else np.zeros((0, len(statistic_names(views))), np.float32))
+        scores = booster.score(np.array([m["network"] for m in measured], dtype=float), statistics, shots)
     bar.close()
+    facts = {m["path"]: m["facts"] for m in measured}
     scored = pd.DataFrame({"path": batched_paths, "score": scores})
     scored["decision"] = np.where(scored["score"] >= threshold, "keep", "reject")
     classes = run.info["classes"]
@@ -119,16 +92,73 @@ def score_photos(
     return table
 
 
-def _open(path: str, specs: dict, views) -> tuple | str:
-    """([the photo's pixels for each view], its measured facts, its capture time and look),
-    or the reason it cannot be used. Every view is made from the source file and passed
-    through its cached encoding by the function the cache uses, so a new photo is seen exactly
-    as a cached one."""
+def measure_photo(path: str, specs: dict, views, statistics: bool = True, pixels: bool = True) -> dict | str:
+    """What scoring needs of one photo, from its source file: its pixels for each view (the
+    network's input; with `pixels`), its measured facts, its capture time and look (its scene),
+    and with `statistics` the booster's statistics; or the reason it cannot be used. Every view
+    is made from the source file and passed through its cached encoding by the function the
+    cache uses, so a new photo is seen exactly as a cached one."""
     try:
-        pixels, scene = source_views(read_photo_bytes(path), specs, views)
-        return pixels, photo_facts(pixels[0]), scene
+        views_pixels, scene = source_views(read_photo_bytes(path), specs, views)
     except UnusablePhoto as err:
         return str(err)
+    return {"path": path, "pixels": views_pixels if pixels else None, "facts": photo_facts(views_pixels[0]),
+            "scene": scene, "statistics": photo_statistics(views_pixels) if statistics else None}
+
+
+def _opened_chunks(paths, specs, views, statistics: bool, pixels: bool, workers):
+    """Lists of _CHUNK (path, measure_photo(path)) in the order of `paths`, each photo measured
+    in a pool of threads (all the work of a photo in one thread: decoding, facts and statistics
+    spread evenly over the cores), with at most two chunks open at once (memory stays flat)."""
+    with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+        pending: deque = deque()
+        remaining = iter(paths)
+
+        def fill():
+            while len(pending) < 2 * _CHUNK:
+                path = next(remaining, None)
+                if path is None:
+                    return
+                pending.append((path, pool.submit(measure_photo, path, specs, views, statistics, pixels)))
+
+        fill()
+        chunk = []
+        while pending:
+            path, future = pending.popleft()
+            chunk.append((path, future.result()))
+            fill()
+            if len(chunk) == _CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def score_chunk(model, chunk, views, batch_size: int, skipped: list) -> list[dict]:
+    """The measured photos of one chunk of (path, measure_photo(path)) with their network score
+    ("network": NaN without a model), batched by shape in the order shapes first appear (a
+    photo's score depends only on its chunk); the unusable ones are appended to `skipped` as
+    (path, reason)."""
+    by_shape: dict[tuple, list] = {}
+    for path, opened in chunk:
+        if isinstance(opened, str):
+            skipped.append((path, opened))
+        else:
+            key = opened["pixels"][0].shape if opened["pixels"] is not None else ()
+            by_shape.setdefault(key, []).append(opened)
+    measured = []
+    for group in by_shape.values():
+        for start in range(0, len(group), batch_size):
+            part = group[start : start + batch_size]
+            if model is None:
+                network = np.full(len(part), np.nan)
+            else:
+                stacked = [np.stack([m["pixels"][k] for m in part]) for k in range(len(views))]
+                images = stacked[0] if len(views) == 1 else {"pixels": stacked[0], "patches": stacked[1]}
+                network = scorer(model)(images).numpy().astype(float)
+            for m, value in zip(part, network):
+                measured.append({**m, "pixels": None, "network": float(value)})
+    return measured
 
 
 def check_outputs(photos, out=None, keepers=None) -> None:

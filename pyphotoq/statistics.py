@@ -36,11 +36,21 @@ _QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 
 def _quantiles(values, qs, step=16):
     """Per-row quantiles of a (batch, n) tensor, from every `step`-th value (a sort of all
-    150,000 values of a 480-px photo would cost more than a training step)."""
-    ordered = tf.sort(values[:, ::step], axis=1)
-    n = tf.shape(ordered)[1]
+    150,000 values of a 480-px photo would cost more than a training step): the value of rank
+    round(q * (n - 1)) among them. Quantiles all in the top or bottom 15% are picked from a
+    partial sort (top_k) of that end, the same values as a full sort's at a fraction of its
+    cost (measured: a partial sort of half the values costs more than a full sort)."""
+    sampled = values[:, ::step]
+    n = tf.shape(sampled)[1]
     last = tf.cast(n - 1, tf.float32)
     index = [tf.cast(tf.round(q * last), tf.int32) for q in qs]
+    if min(qs) >= 0.85:  # rank i from the top: the (n - i)-th largest
+        largest = tf.math.top_k(sampled, n - tf.reduce_min(tf.stack(index)), sorted=True).values
+        return [largest[:, n - 1 - i] for i in index]
+    if max(qs) <= 0.15:  # rank i from the bottom: the (i + 1)-th smallest
+        smallest = -tf.math.top_k(-sampled, tf.reduce_max(tf.stack(index)) + 1, sorted=True).values
+        return [smallest[:, i] for i in index]
+    ordered = tf.sort(sampled, axis=1)
     return [ordered[:, i] for i in index]
 
 
@@ -53,6 +63,17 @@ def _gradients(luma):
     gx = luma[:, 1:-1, 2:, :] - luma[:, 1:-1, :-2, :]
     gy = luma[:, 2:, 1:-1, :] - luma[:, :-2, 1:-1, :]
     return gx, gy
+
+
+def _floormod_90(values):
+    """floormod(values, 90) for values in [-135, 225] (atan2 in degrees plus 45), with the same
+    result bit for bit: each subtraction is exact there, and a negative value gains 90 as
+    floormod's own correction does. TensorFlow's float floormod costs more than the rest of
+    the edge statistics together."""
+    return tf.where(values >= 180.0, values - 180.0,
+                    tf.where(values >= 90.0, values - 90.0,
+                             tf.where(values >= 0.0, values,
+                                      tf.where(values >= -90.0, values + 90.0, (values + 90.0) + 90.0))))
 
 
 def _mean_hw(x):
@@ -69,10 +90,13 @@ def image_statistics(images):
     luma = 0.299 * r + 0.587 * g + 0.114 * b
     flat = tf.reshape(luma, [batch, -1])
     out = [tf.reduce_mean(flat, 1), tf.math.reduce_std(flat, 1)]
-    out += _quantiles(flat, _QUANTILES)
+    *quantiles, p90 = _quantiles(flat, _QUANTILES + (0.9,))  # one sort for both
+    out += quantiles
     out.append(tf.reduce_mean(tf.cast(flat > 0.98, tf.float32), 1))
     out.append(tf.reduce_mean(tf.cast(flat < 0.02, tf.float32), 1))
-    out.append(_mean_hw(tf.cast(tf.reduce_max(rgb, -1, keepdims=True) >= 254.5 / 255, tf.float32)))
+    # over the channels elementwise: a reduction over the last axis of 3 costs several times more
+    high = tf.maximum(tf.maximum(r, g), b)
+    out.append(_mean_hw(tf.cast(high >= 254.5 / 255, tf.float32)))
     # colour: cast and colourfulness (Hasler and Suesstrunk), saturation
     rg, yb = r - g, 0.5 * (r + g) - b
     out.append(_mean_hw(rg))
@@ -80,13 +104,12 @@ def image_statistics(images):
     std_rg = tf.math.reduce_std(tf.reshape(rg, [batch, -1]), 1)
     std_yb = tf.math.reduce_std(tf.reshape(yb, [batch, -1]), 1)
     out.append(tf.sqrt(std_rg**2 + std_yb**2) + 0.3 * tf.sqrt(_mean_hw(rg) ** 2 + _mean_hw(yb) ** 2))
-    high = tf.reduce_max(rgb, -1)
-    saturation = tf.reshape((high - tf.reduce_min(rgb, -1)) / (high + 1e-3), [batch, -1])
+    low = tf.minimum(tf.minimum(r, g), b)
+    saturation = tf.reshape((high - low) / (high + 1e-3), [batch, -1])
     out.append(tf.reduce_mean(saturation, 1))
     out += _quantiles(saturation, (0.95,))
     # white balance: the tint of the brightest tenth (usually neutral), the channels' white
     # points, and how much of the picture is neutral grey at all
-    p90 = _quantiles(flat, (0.9,))[0]
     bright = tf.cast(luma >= p90[:, None, None, None], tf.float32)
     bright_count = tf.reduce_sum(bright, [1, 2, 3]) + 1.0
     out.append(tf.reduce_sum(rg * bright, [1, 2, 3]) / bright_count)
@@ -100,7 +123,9 @@ def image_statistics(images):
     # sharpness at three scales, and how much is lost from one to the next
     half = tf.nn.avg_pool2d(luma, 2, 2, "VALID")
     quarter = tf.nn.avg_pool2d(half, 2, 2, "VALID")
-    sharp = [tf.math.reduce_std(tf.reshape(_laplacian(x), [batch, -1]), 1) for x in (luma, half, quarter)]
+    luma_laplacian = _laplacian(luma)
+    sharp = [tf.math.reduce_std(tf.reshape(x, [batch, -1]), 1)
+             for x in (luma_laplacian, _laplacian(half), _laplacian(quarter))]
     out += [tf.math.log(s + 1e-4) for s in sharp]
     out.append(tf.math.log((sharp[0] + 1e-4) / (sharp[1] + 1e-4)))
     gx, gy = _gradients(luma)
@@ -109,11 +134,12 @@ def image_statistics(images):
     p90, p99 = _quantiles(tf.reshape(magnitude, [batch, -1]), (0.9, 0.99))
     out += [p90 / contrast, p99 / contrast]
     # noise: the quiet end of the high-pass response (flat areas), in luma and in chroma
-    lap = tf.reshape(tf.abs(_laplacian(luma)), [batch, -1])
+    lap = tf.reshape(tf.abs(luma_laplacian), [batch, -1])
     out += [tf.math.log(q + 1e-4) for q in _quantiles(lap, (0.2,))]
-    chroma = tf.concat([rg, yb], -1)
-    chroma_lap = tf.abs(tf.concat([_laplacian(chroma[..., :1]), _laplacian(chroma[..., 1:])], -1))
-    out += [tf.math.log(q + 1e-4) for q in _quantiles(tf.reshape(chroma_lap, [batch, -1]), (0.5,))]
+    # the chroma noise: the median of every 16th value of |Laplacian| of (rg, yb) interleaved
+    # pixel by pixel, which are the red-green values of every 8th pixel (as first defined)
+    chroma_lap = tf.reshape(tf.abs(_laplacian(rg)), [batch, -1])
+    out += [tf.math.log(q + 1e-4) for q in _quantiles(chroma_lap, (0.5,), step=8)]
     # blockiness: steps across the 8-pixel grid against steps elsewhere
     steps = tf.abs(luma[:, :, 1:, :] - luma[:, :, :-1, :])
     columns = tf.range(tf.shape(steps)[2])
@@ -123,7 +149,7 @@ def image_statistics(images):
     out.append(tf.math.log((grid_mean + 1e-4) / (off_mean + 1e-4)))
     # edge directions: energy on level/plumb lines against lines a few degrees off
     angle = tf.math.atan2(gy, gx) * (180.0 / math.pi)
-    off_axis = tf.abs(tf.math.floormod(angle + 45.0, 90.0) - 45.0)
+    off_axis = tf.abs(_floormod_90(angle + 45.0) - 45.0)
     energy = magnitude**2
     total = tf.reduce_sum(energy, [1, 2, 3]) + 1e-9
     level = tf.reduce_sum(energy * tf.cast(off_axis < 1.5, tf.float32), [1, 2, 3]) / total
