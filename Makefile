@@ -25,10 +25,11 @@ test: install-python install-r
 test-python:
 	$(PYTHON) -m pytest -q tests/python
 
-## install-python: pyphotoq (editable) with its dependencies and the test tools, if missing
+## install-python: pyphotoq (editable) with its dependencies, the test tools and the Dask extra
+## (the cluster tests run a real LocalCluster), if missing
 install-python:
-	@$(PYTHON) -c "import pyphotoq, tensorflow, pytest, jinja2" 2>/dev/null || \
-		$(PYTHON) -m pip install -e ".[test]"
+	@$(PYTHON) -c "import pyphotoq, tensorflow, pytest, jinja2, distributed" 2>/dev/null || \
+		$(PYTHON) -m pip install -e ".[test,dask]"
 
 ## install-r: R, the R packages and Chromium from Debian, if missing (R first: rpy2 builds against it),
 ## then the R package photoq itself, carrying pyphotoq's source for install_photoq()

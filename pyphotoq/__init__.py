@@ -30,6 +30,7 @@ _LAZY = {
     "report": "html_report",
     "training_batches": "batches",
     "ordered_batches": "batches",
+    "sweep": "cluster",
 }
 
 __all__ = [

@@ -441,6 +441,7 @@ def build_cache(
     verbose: bool = True,
     verify: str = "quick",
     detail: bool = True,
+    client=None,
 ) -> Cache:
     """Resize every photo once to `width` pixels wide into the cache folder `cache`.
 
@@ -454,6 +455,9 @@ def build_cache(
     only the patches (the overviews are kept). `detail=False` never removes a declared view.
     `wait` is how many seconds to wait for another build holding the cache.
     `progress` shows a progress bar (None: only on a terminal).
+    `client` builds on a Dask cluster (a distributed.Client, a scheduler address or "local:N";
+    see pyphotoq.cluster): the workers make the view files, which they must see at the cache's
+    path; this process writes the tables, and the manifest is the one a local build makes.
     """
     from .errors import check_number, check_whole
 
@@ -498,6 +502,10 @@ def build_cache(
         if detail and DETAIL not in info["views"]:
             info["views"][DETAIL] = dict(DETAIL_SPEC)  # written with the rest at the end
         builder = _Builder(folder, info, workers, progress, verify)
+        if client is not None:
+            from .cluster import dask_client
+
+            builder.client = dask_client(client)
         sources = builder.update_sources(listing)
         cache_handle = _finish(folder, info, sources, started, photos, builder)
     if verbose:
@@ -533,15 +541,20 @@ class _Builder:
         self.checked: set[tuple[str, str]] = set()
         self.repaired: dict[str, str] = {}
         self.lock = threading.Lock()
+        self.client = None  # a distributed.Client: the photos are cached by its workers
 
-    # -- the sources index
-    def update_sources(self, listing: pd.DataFrame) -> pd.DataFrame:
-        known = _read_table(self.folder / "sources.csv", SOURCES_COLUMNS, self.version, tolerant=True)
-        records = known.to_dict("records")
-        known_by_path = {row["path"]: row for row in records}
+    def load_known(self) -> list[dict]:
+        """The rows of the last sources index; remembers the usable ones by content hash."""
+        records = _read_table(self.folder / "sources.csv", SOURCES_COLUMNS, self.version, tolerant=True).to_dict("records")
         self.known_by_hash = {
             row["hash"]: row for row in records if row["status"] == "ok" and _HASH.match(row["hash"])
         }
+        return records
+
+    # -- the sources index
+    def update_sources(self, listing: pd.DataFrame) -> pd.DataFrame:
+        records = self.load_known()
+        known_by_path = {row["path"]: row for row in records}
         rows: dict[str, dict] = {}
         todo: list[tuple[str, str, int, int]] = []
         reused: list[tuple[str, str, int, int]] = []
@@ -584,14 +597,49 @@ class _Builder:
     def _cache_images(self, todo, rows: dict) -> None:
         last_save = time.monotonic()
         bar = tqdm(total=len(todo), desc="Caching photos", unit="photo", disable=self._bar_off())
-        with ThreadPoolExecutor(self.workers) as pool:
-            for row in pool.map(self._cache_one, todo):
-                rows[row["path"]] = row
-                bar.update()
-                if time.monotonic() - last_save > _INDEX_SAVE_SECONDS:
-                    self._save_index(rows)
-                    last_save = time.monotonic()
+
+        def done(row):
+            nonlocal last_save
+            rows[row["path"]] = row
+            bar.update()
+            if time.monotonic() - last_save > _INDEX_SAVE_SECONDS:
+                self._save_index(rows)
+                last_save = time.monotonic()
+
+        if self.client is not None:
+            self._cache_on_cluster(todo, done)
+        else:
+            with ThreadPoolExecutor(self.workers) as pool:
+                for row in pool.map(self._cache_one, todo):
+                    done(row)
         bar.close()  # _finish writes the complete index
+
+    def _cache_on_cluster(self, todo, done) -> None:
+        """Chunks of photos cached by the client's workers (cluster.build_chunk); their view
+        files are recorded here as they arrive, as the local pool records them."""
+        import uuid
+
+        import distributed
+
+        from .cluster import BUILD_CHUNK, build_chunk
+
+        token = uuid.uuid4().hex
+        chunks = [todo[start : start + BUILD_CHUNK] for start in range(0, len(todo), BUILD_CHUNK)]
+        futures = [self.client.submit(build_chunk, str(self.folder), self.info, self.verify, token, chunk,
+                                      pure=False) for chunk in chunks]
+        try:
+            for future in distributed.as_completed(futures):
+                for result in future.result():
+                    with self.lock:
+                        for entry in result["entries"]:
+                            key = (entry["view"], entry["hash"])
+                            self.files[key] = entry
+                            self.checked.add(key)
+                        for relative, problem in result["repaired"].items():
+                            self.repaired.setdefault(relative, problem)
+                    done(result["row"])
+        finally:
+            self.client.cancel(futures)
 
     def _bar_off(self):
         return None if self.progress is None else not self.progress

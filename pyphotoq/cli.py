@@ -32,7 +32,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         if quiet and args.name != "cache":
-            _import_tensorflow_quietly()
+            import_tensorflow_quietly()
         args.command(args)
     except PhotoqError as err:
         message = str(err)
@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def _import_tensorflow_quietly() -> None:
+def import_tensorflow_quietly() -> None:
     """Import TensorFlow with its start-up lines (printed by its C++ libraries as they load,
     whatever the log level set from inside the process) sent nowhere."""
     if "tensorflow" in sys.modules:
@@ -117,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     cache.add_argument("--no-detail", dest="detail", action="store_false",
                        help="keep the overview only, without the native-resolution patches the default recipe "
                             "looks at (they take about as much room again)")
+    _scheduler_flag(cache)
     _progress_flag(cache)
 
     train = _command(commands, "train", _train, "train (or resume) a run from a cache")
@@ -156,7 +157,19 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--out", default="scores.csv", help="CSV to write (default scores.csv)")
     score.add_argument("--keepers", help="copy the photos to keep into this folder")
     score.add_argument("--link", action="store_true", help="with --keepers: link instead of copy")
+    _scheduler_flag(score)
     _progress_flag(score)
+
+    sweep = _command(commands, "sweep", _sweep, "train and compare runs of several recipes and seeds")
+    sweep.add_argument("cache", help="cache folder")
+    sweep.add_argument("runs", help="folder for the runs (one subfolder RECIPE-seedSEED each)")
+    sweep.add_argument("--recipes", nargs="+", default=[_default_recipe()], choices=_recipe_names(),
+                       help=f"recipes to train (default {_default_recipe()})")
+    sweep.add_argument("--seeds", nargs="+", type=_whole(0), default=[1], help="seeds (default 1)")
+    sweep.add_argument("--batches", type=_whole(1), default=None, help="batches per run (default: each recipe's)")
+    sweep.add_argument("--out", help="CSV of the comparison (default: RUNS/sweep.csv)")
+    _scheduler_flag(sweep)
+    _progress_flag(sweep)
 
     report = _command(commands, "report", _report, "evaluate a run and write one HTML report")
     report.add_argument("run", help="run folder")
@@ -204,6 +217,12 @@ def _command(commands, name, function, help_text):
     return sub
 
 
+def _scheduler_flag(parser):
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on a Dask cluster: a scheduler address (tcp://host:8786) or local:N for N "
+                             "worker processes here (needs pip install \"pyphotoq[dask]\")")
+
+
 def _progress_flag(parser):
     parser.add_argument("--no-progress", dest="progress", action="store_false", default=None,
                         help="no progress bar")
@@ -222,7 +241,22 @@ def _cache(args):
 
     build_cache(args.photos, args.cache, width=args.width, positive=args.positive,
                 negative=args.negative, split_method=args.split, wait=args.wait,
-                progress=args.progress, detail=args.detail)
+                progress=args.progress, detail=args.detail, client=args.scheduler)
+
+
+def _sweep(args):
+    from .cluster import sweep
+
+    train_args = {} if args.batches is None else {"batches": args.batches}
+    table = sweep(args.cache, args.runs, recipes=args.recipes, seeds=args.seeds, client=args.scheduler,
+                  progress=args.progress, **train_args)
+    out = Path(args.out) if args.out else Path(args.runs) / "sweep.csv"
+    from .files import write_atomic
+
+    write_atomic(out.expanduser(), table.to_csv(index=False, lineterminator="\n"))
+    shown = table.drop(columns=["run"]).round({"validation_auc": 3, "test_auc": 3, "seconds": 1})
+    print(shown.to_string(index=False))
+    print(f"table in {out}")
 
 
 def _train(args):
@@ -286,7 +320,8 @@ def _score(args):
 
     check_outputs(args.photos, out=args.out, keepers=args.keepers)  # before anything is written
     table = score_photos(args.run, args.photos, threshold=args.threshold, keep_recall=args.keep_recall,
-                         checkpoint=_checkpoint(args.checkpoint), progress=args.progress)
+                         checkpoint=_checkpoint(args.checkpoint), progress=args.progress,
+                         client=args.scheduler)
     write_scores(table, args.out)
     counts = table["decision"].value_counts()
     print(f"{len(table)} photos scored at threshold {table.attrs['threshold']:.3f}: "

@@ -38,6 +38,7 @@ def score_photos(
     batch_size: int = 16,
     workers: int | None = None,
     progress: bool | None = None,
+    client=None,
 ) -> pd.DataFrame:
     """Score every photo below the folder `photos` (no labels needed).
 
@@ -48,6 +49,9 @@ def score_photos(
     scores stored in the run folder: the cache is not needed).
     A run with a booster compares each photo with its scene among the photos scored together
     (taken within 30 s of each other, or looking alike): score a whole shoot at once.
+    `client` scores on a Dask cluster (a distributed.Client, a scheduler address or
+    "local:N"; see pyphotoq.cluster): each worker loads the model once and measures chunks of
+    photos, which it must see at the same paths; the table is the one local scoring gives.
     """
     threshold = check_number(threshold, "threshold", 0, 1, optional=True)
     keep_recall = check_number(keep_recall, "keep_recall", 0, 1, low_open=True, optional=True)
@@ -66,9 +70,23 @@ def score_photos(
     views = views_of(model) if model is not None else tuple(booster.info["views"])
     bar = tqdm(total=len(paths), desc="Scoring", unit="photo", disable=None if progress is None else not progress)
     measured, skipped = [], []
-    for chunk in _opened_chunks(paths, specs, views, booster is not None, model is not None, workers):
-        measured += score_chunk(model, chunk, views, batch_size, skipped)
-        bar.update(len(chunk))
+    if client is None:
+        for chunk in _opened_chunks(paths, specs, views, booster is not None, model is not None, workers):
+            measured += score_chunk(model, chunk, views, batch_size, skipped)
+            bar.update(len(chunk))
+    else:
+        from .cluster import dask_client, in_order, score_chunk_task
+
+        dask = dask_client(client)
+        chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
+        futures = [dask.submit(score_chunk_task, str(run.path), checkpoint, model is not None, specs, views,
+                               booster is not None, batch_size, chunk, pure=False) for chunk in chunks]
+        try:
+            for found, unusable in in_order(dask, futures, lambda r: bar.update(len(r[0]) + len(r[1]))):
+                measured += found
+                skipped += unusable
+        finally:
+            dask.cancel(futures)
     batched_paths = [m["path"] for m in measured]
     if booster is None:
         scores = np.array([m["network"] for m in measured], dtype=float)
