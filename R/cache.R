@@ -47,6 +47,12 @@ VIEW_EXTENSIONS <- c(jpeg = "jpg", png = "png")
 #'   native resolution (focus, shake, noise and compression show there), which
 #'   the default recipe looks at beside the overview. On an existing cache only
 #'   the patches are made; `FALSE` never removes a view already declared.
+#' @param client Build on a Dask cluster: `"local:N"` (N worker processes on
+#'   this machine), a scheduler address such as `"tcp://host:8786"`, or a Python
+#'   `distributed.Client`; `NULL` (the default) builds here. The workers make the
+#'   cached files, which they must see at the cache's path; the manifest is the
+#'   one a local build makes. Needs the Dask extra (`pip install
+#'   "pyphotoq[dask]"`). See [sweep()].
 #' @return A `photoq_cache` (see [open_cache()]) whose `build` element says what
 #'   this build did.
 #' @export
@@ -60,7 +66,8 @@ VIEW_EXTENSIONS <- c(jpeg = "jpg", png = "png")
 build_cache <- function(photos, cache, width = 480, positive = "good", negative = "bad",
                         split_method = "scene", split_fractions = c(0.8, 0.1, 0.1),
                         burst_seconds = NULL, quality = 95, workers = NULL, wait = 0,
-                        progress = NULL, verbose = TRUE, verify = "quick", detail = TRUE) {
+                        progress = NULL, verbose = TRUE, verify = "quick", detail = TRUE,
+                        client = NULL) {
   if (!is.numeric(split_fractions) || length(split_fractions) != 3 || anyNA(split_fractions)) {
     photoq_stop("`split_fractions` must be three numbers, got ", deparse_short(split_fractions))
   }
@@ -81,7 +88,8 @@ build_cache <- function(photos, cache, width = 480, positive = "good", negative 
     progress = check_flag(progress, "progress", null_ok = TRUE),
     verbose = FALSE,
     verify = check_string(verify, "verify"),
-    detail = check_flag(detail, "detail")
+    detail = check_flag(detail, "detail"),
+    client = check_client(client)
   )
   result <- from_python("cache_result", handle)
   opened <- open_cache(result$path)

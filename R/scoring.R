@@ -18,6 +18,9 @@
 #' @param workers Threads that open photos, `NULL` for one per CPU.
 #' @param progress Show a progress bar: `TRUE`, `FALSE`, or `NULL` (only on a
 #'   terminal).
+#' @param client Score on a Dask cluster: `"local:N"`, a scheduler address or a
+#'   Python `distributed.Client` (see [build_cache()]); each worker loads the
+#'   model once, and the table is the one local scoring gives. `NULL` scores here.
 #' @return A data frame of path, score, decision (`"keep"`, `"reject"`, or
 #'   `"skipped"` with the reason in `reason` and an `NA` score), best first,
 #'   with the threshold applied in `attr(, "threshold")`.
@@ -35,7 +38,7 @@
 #' }
 #' }
 score_photos <- function(run, photos, threshold = NULL, keep_recall = NULL, checkpoint = "best",
-                         batch_size = 16, workers = NULL, progress = NULL) {
+                         batch_size = 16, workers = NULL, progress = NULL, client = NULL) {
   table <- call_photoq(
     "score_photos",
     run = check_path(run, "run"),
@@ -45,7 +48,8 @@ score_photos <- function(run, photos, threshold = NULL, keep_recall = NULL, chec
     checkpoint = check_checkpoint(checkpoint),
     batch_size = check_whole(batch_size, "batch_size", min = 1),
     workers = check_whole(workers, "workers", null_ok = TRUE, min = 1),
-    progress = check_flag(progress, "progress", null_ok = TRUE)
+    progress = check_flag(progress, "progress", null_ok = TRUE),
+    client = check_client(client)
   )
   result <- from_python("score_result", table)
   scores <- columns_to_df(result$table)

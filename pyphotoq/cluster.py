@@ -76,14 +76,48 @@ def local_client(workers: int):
     import distributed
 
     known = _LOCAL_CLUSTERS.get(workers)
-    if known is not None and known.status.name == "running":
+    if known is not None and known.status == "running":
         return known
+    _workers_find_this_python()
     cluster = distributed.LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
         dashboard_address=None, silence_logs=40,
     )
+    if not _LOCAL_CLUSTERS:
+        import atexit
+
+        atexit.register(close_local_clusters)
     _LOCAL_CLUSTERS[workers] = distributed.Client(cluster)
     return _LOCAL_CLUSTERS[workers]
+
+
+def close_local_clusters() -> None:
+    """Stop the LocalClusters started for "local:N" (also done when Python exits)."""
+    while _LOCAL_CLUSTERS:
+        _, client = _LOCAL_CLUSTERS.popitem()
+        cluster = client.cluster
+        try:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        except Exception:  # noqa: BLE001 (closing at exit: nothing more to do)
+            pass
+
+
+def _workers_find_this_python() -> None:
+    """Worker processes start this Python's executable; inside R (reticulate), R's
+    LD_LIBRARY_PATH lists the system's library folders first, where another build's libpython
+    may be found before this one's, and the worker dies on start ("Nanny failed to start").
+    This Python's library folder is put first (for the processes started from here on)."""
+    import glob
+    import sysconfig
+
+    library = sysconfig.get_config_var("LIBDIR")
+    search = os.environ.get("LD_LIBRARY_PATH", "")
+    if not search or not library or not glob.glob(os.path.join(library, "libpython*.so*")):
+        return
+    if search.split(os.pathsep)[0] != library:
+        os.environ["LD_LIBRARY_PATH"] = os.pathsep.join([library, search])
 
 
 def in_order(client, futures, on_done=None) -> list:

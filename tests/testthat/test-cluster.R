@@ -1,0 +1,37 @@
+test_that("build_cache and score_photos on a local Dask cluster give the local results", {
+  skip_if_no_photoq()
+  fx <- photoq_fixture()
+  dir <- tempfile("cluster-")
+  local <- build_cache(fx$photos, file.path(dir, "local"), width = 96, verbose = FALSE)
+  remote <- build_cache(fx$photos, file.path(dir, "cluster"), width = 96, verbose = FALSE, client = "local:2")
+  expect_identical(readLines(file.path(remote$path, "manifest.csv")),
+                   readLines(file.path(local$path, "manifest.csv")))
+  expect_identical(remote$views, local$views)
+  here <- score_photos(fx$run, fx$photos)
+  there <- score_photos(fx$run, fx$photos, client = "local:2")
+  expect_identical(there$path, here$path)
+  expect_equal(there$score, here$score)
+  expect_identical(attr(there, "threshold"), attr(here, "threshold"))
+})
+
+test_that("sweep trains and compares runs, and says which one failed", {
+  skip_if_no_photoq()
+  fx <- photoq_fixture()
+  runs <- tempfile("cluster-")
+  dir.create(runs)
+  writeLines("not a run", file.path(runs, "two-branch-seed2"))
+  table <- sweep(fx$cache, runs, recipes = "two-branch", seeds = 1:2, batches = 2, validate_every = 2)
+  expect_s3_class(table, "data.frame")
+  expect_identical(table$seed, c(1L, 2L))
+  expect_identical(table$error[1], "")
+  expect_identical(table$batches[1], 2L)
+  expect_true(table$test_auc[1] >= 0 && table$test_auc[1] <= 1)
+  expect_true(nzchar(table$error[2]))
+  expect_true(is.na(table$test_auc[2]))
+})
+
+test_that("cluster arguments are checked before Python is asked", {
+  expect_error(build_cache("a", "b", client = 3), "`client` must be NULL")
+  expect_error(sweep("a", "b", seeds = 1.5), "`seeds` must be whole numbers")
+  expect_error(sweep("a", "b", recipes = character()), "`recipes` must be recipe names")
+})
