@@ -621,10 +621,11 @@ class _Builder:
 
         import distributed
 
-        from .cluster import BUILD_CHUNK, build_chunk
+        from .cluster import BUILD_CHUNK, build_chunk, chunk_size
 
         token = uuid.uuid4().hex
-        chunks = [todo[start : start + BUILD_CHUNK] for start in range(0, len(todo), BUILD_CHUNK)]
+        size = chunk_size(self.client, len(todo), BUILD_CHUNK)
+        chunks = [todo[start : start + size] for start in range(0, len(todo), size)]
         futures = [self.client.submit(build_chunk, str(self.folder), self.info, self.verify, token, chunk,
                                       pure=False) for chunk in chunks]
         try:

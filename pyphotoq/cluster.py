@@ -120,6 +120,13 @@ def _workers_find_this_python() -> None:
         os.environ["LD_LIBRARY_PATH"] = os.pathsep.join([library, search])
 
 
+def chunk_size(client, items: int, largest: int) -> int:
+    """Items per task: at most `largest`, and few enough that every worker gets about four
+    tasks (a small job still spreads over the whole cluster)."""
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    return max(1, min(largest, -(-items // (4 * workers))))
+
+
 def in_order(client, futures, on_done=None) -> list:
     """The results of `futures` in their order, calling `on_done(result)` as each arrives (for
     progress bars); the first task that fails raises its error."""

@@ -75,10 +75,13 @@ def score_photos(
             measured += score_chunk(model, chunk, views, batch_size, skipped)
             bar.update(len(chunk))
     else:
-        from .cluster import dask_client, in_order, score_chunk_task
+        from .cluster import chunk_size, dask_client, in_order, score_chunk_task
 
         dask = dask_client(client)
-        chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
+        # the network's chunks are the local ones (a score depends on its batch); without the
+        # network a photo's numbers are its own, and smaller chunks spread over every worker
+        size = _CHUNK if model is not None else chunk_size(dask, len(paths), _CHUNK)
+        chunks = [paths[start : start + size] for start in range(0, len(paths), size)]
         futures = [dask.submit(score_chunk_task, str(run.path), checkpoint, model is not None, specs, views,
                                booster is not None, batch_size, chunk, pure=False) for chunk in chunks]
         try:
