@@ -268,7 +268,7 @@ def main() -> None:
     every = min(settings["validate_every"], batches)
     compute_batches = min(settings["compute_batches"], batches)
 
-    common.header("training: train_model vs compute-only vs a replica of the original loop", args)
+    common.header("training: train_model vs compute-only vs a replica of the original loop", args, devices=True)
     import pyphotoq
 
     with common.work_folder(args, "bench-training") as work:

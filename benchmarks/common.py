@@ -162,11 +162,28 @@ def machine_line() -> str:
     )
 
 
-def header(title: str, args) -> None:
+def accelerators() -> str:
+    """The GPUs TensorFlow sees (it trains on the first), or 'none: CPU only'."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "none: CPU only"
+    names = []
+    for gpu in gpus:
+        details = tf.config.experimental.get_device_details(gpu)
+        names.append(details.get("device_name", gpu.name))
+    return ", ".join(names)
+
+
+def header(title: str, args, devices: bool = False) -> None:
+    """The title, the mode and the machine; with `devices`, the GPUs TensorFlow trains on."""
     mode = "quick (smoke test: figures are not meaningful)" if args.quick else "full"
     print(f"== {title} ==")
     print(f"mode: {mode}")
     print(f"machine at start: {machine_line()}")
+    if devices:
+        print(f"GPUs TensorFlow sees: {accelerators()}")
     print()
 
 
