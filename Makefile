@@ -8,8 +8,8 @@ DEMO ?= demo
 
 R_PACKAGES := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-proc r-cran-jpeg r-cran-png \
 	r-cran-ggplot2
-# headless Chromium: the browser test of the HTML report
-BROWSER_PACKAGES := chromium
+# headless Chromium: the browser test of the HTML report; exiftool: the XMP sidecars read back
+BROWSER_PACKAGES := chromium libimage-exiftool-perl
 
 .PHONY: demo test test-python test-r check-r examples install-python install-r r-python-source docs bench bench-quality clean
 
@@ -28,14 +28,14 @@ test-python:
 ## install-python: pyphotoq (editable) with its dependencies, the test tools and the Dask extra
 ## (the cluster tests run a real LocalCluster), if missing
 install-python:
-	@$(PYTHON) -c "import pyphotoq, tensorflow, pytest, jinja2, distributed" 2>/dev/null || \
+	@$(PYTHON) -c "import pyphotoq, tensorflow, pytest, jinja2, distributed, rawpy, pillow_heif, tifffile, imagecodecs" 2>/dev/null || \
 		$(PYTHON) -m pip install -e ".[test,dask]"
 
 ## install-r: R, the R packages and Chromium from Debian, if missing (R first: rpy2 builds against it),
 ## then the R package photoq itself, carrying pyphotoq's source for install_photoq()
 install-r: r-python-source
 	@{ Rscript -e 'for (p in c("reticulate", "testthat", "pROC", "jpeg", "png", "ggplot2")) library(p, character.only = TRUE)' \
-		&& command -v chromium; } >/dev/null 2>&1 || { apt-get update -qq && \
+		&& command -v chromium && command -v exiftool; } >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(R_PACKAGES) $(BROWSER_PACKAGES); }
 	@$(PYTHON) -c "import rpy2.robjects" 2>/dev/null || $(PYTHON) -m pip install -e ".[parity]"
 	$(R) CMD INSTALL --no-multiarch .

@@ -18,12 +18,35 @@
 #' @param workers Threads that open photos, `NULL` for one per CPU.
 #' @param progress Show a progress bar: `TRUE`, `FALSE`, or `NULL` (only on a
 #'   terminal).
+#' @param keep_precision The keep line: validation photos at or above it are
+#'   this share good.
+#' @param reject_recall The reject line: it keeps this share of the good
+#'   validation photos above it. Photos between the lines go to review.
+#' @param best,best_share Keep this many (or this share of) best photos instead
+#'   of the keep line; `NULL` for the line.
+#' @param burst_seconds Shots this close in time that look alike form a burst,
+#'   whose best shot is marked.
+#' @param weaker_in_burst What happens to a burst's weaker shots that would be
+#'   kept: `"review"`, `"reject"` or `"keep"`.
+#' @param xmp Write each decision into XMP sidecars beside the photos (star
+#'   rating, reject as rating -1, digiKam's pick label), which Lightroom,
+#'   darktable and digiKam read; existing sidecars are merged and a journal is
+#'   kept so that [undo_sidecars()] restores them. The photos are never written.
+#' @param dry_run Plan the sidecars without writing anything.
 #' @param client Score on a Dask cluster: `"local:N"`, a scheduler address or a
 #'   Python `distributed.Client` (see [build_cache()]); each worker loads the
 #'   model once, and the table is the one local scoring gives. `NULL` scores here.
-#' @return A data frame of path, score, decision (`"keep"`, `"reject"`, or
-#'   `"skipped"` with the reason in `reason` and an `NA` score), best first,
-#'   with the threshold applied in `attr(, "threshold")`.
+#' @return A data frame, best first, of path, score, decision (`"keep"`,
+#'   `"review"`, `"reject"`, or `"skipped"` with the reason in `reason` and an
+#'   `NA` score), rule (which rule decided), rating and pick (what an XMP
+#'   sidecar carries), margin (score minus the keep line), the measured facts,
+#'   reason, taken, camera, and burst, best_in_burst, duplicate_of, sequence (a
+#'   protected bracket or panorama) and pair (the other file of a RAW+JPEG pair).
+#'   The keep line is in `attr(, "threshold")`, the reject line in
+#'   `attr(, "reject_threshold")` (equal for one cut), how they were chosen in
+#'   `attr(, "rule")`, and a note when the photos differ from the training photos
+#'   in `attr(, "drift")`. With `xmp` or `dry_run`, `attr(, "sidecars")` is a
+#'   data frame of every sidecar and what changes in it.
 #' @export
 #' @examples
 #' \donttest{
@@ -38,7 +61,9 @@
 #' }
 #' }
 score_photos <- function(run, photos, threshold = NULL, keep_recall = NULL, checkpoint = "best",
-                         batch_size = 16, workers = NULL, progress = NULL, client = NULL) {
+                         batch_size = 16, workers = NULL, progress = NULL, client = NULL,
+                         keep_precision = 0.9, reject_recall = 0.95, best = NULL, best_share = NULL,
+                         burst_seconds = 2, weaker_in_burst = "review", xmp = FALSE, dry_run = FALSE) {
   table <- call_photoq(
     "score_photos",
     run = check_path(run, "run"),
@@ -49,12 +74,43 @@ score_photos <- function(run, photos, threshold = NULL, keep_recall = NULL, chec
     batch_size = check_whole(batch_size, "batch_size", min = 1),
     workers = check_whole(workers, "workers", null_ok = TRUE, min = 1),
     progress = check_flag(progress, "progress", null_ok = TRUE),
-    client = check_client(client)
+    client = check_client(client),
+    keep_precision = check_share(keep_precision, "keep_precision", zero_ok = FALSE),
+    reject_recall = check_share(reject_recall, "reject_recall", zero_ok = FALSE),
+    best = check_whole(best, "best", null_ok = TRUE, min = 0),
+    best_share = check_share(best_share, "best_share", zero_ok = TRUE),
+    burst_seconds = check_number(burst_seconds, "burst_seconds"),
+    weaker_in_burst = check_string(weaker_in_burst, "weaker_in_burst"),
+    xmp = check_flag(xmp, "xmp"),
+    dry_run = check_flag(dry_run, "dry_run")
   )
   result <- from_python("score_result", table)
   scores <- columns_to_df(result$table)
   attr(scores, "threshold") <- num_or_na(result$threshold)
+  attr(scores, "reject_threshold") <- num_or_na(result$reject_threshold)
+  attr(scores, "rule") <- result$rule
+  attr(scores, "drift") <- result$drift
+  if (!is.null(result$sidecars)) {
+    attr(scores, "sidecars") <- columns_to_df(result$sidecars)
+  }
   scores
+}
+
+#' Undo the XMP sidecars of the last scoring with `xmp = TRUE`
+#'
+#' Restores every sidecar the latest [score_photos()]`(xmp = TRUE)` on
+#' `photos` wrote, byte for byte: a sidecar it created is removed, one it merged
+#' into gets its old content back. A sidecar edited since (by another program)
+#' is left as it is, with the reason. Each call undoes one more write, latest
+#' first.
+#'
+#' @param photos The folder that was scored (or its `.photoq-undo` journal).
+#' @return A data frame of sidecar, action (`"removed"`, `"restored"`,
+#'   `"unchanged"` or `"refused"`), reason and journal.
+#' @export
+undo_sidecars <- function(photos) {
+  table <- call_photoq("undo_sidecars", check_path(photos, "photos"))
+  columns_to_df(from_python("undo_result", table))
 }
 
 # NULL, or one number in [0, 1] (or (0, 1] without zero_ok), else an error naming the argument.

@@ -31,6 +31,7 @@ _LAZY = {
     "training_batches": "batches",
     "ordered_batches": "batches",
     "sweep": "cluster",
+    "undo_sidecars": "xmp",
 }
 
 __all__ = [

@@ -150,7 +150,8 @@ def source_views(data: bytes, specs: dict, views) -> tuple[list[np.ndarray], dic
     and look, as the cache records them)."""
     opened = open_photo(data, int(specs[OVERVIEW]["width"]))
     pixels = [cached_view_pixels(data, specs[view], opened) for view in views]
-    return pixels, {"taken": opened.taken, "look": look_hash(opened.image)}
+    return pixels, {"taken": opened.taken, "look": look_hash(opened.image),
+                    "megapixels": opened.source_width * opened.source_height / 1e6}
 
 
 @dataclass
@@ -166,12 +167,16 @@ class BuildSummary:
     seconds: float
     repaired: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "reason"]))
     upgraded_from: int | None = None
+    pairs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["used", "other"]))
 
     def __str__(self) -> str:
         lines = [
             f"{self.photos} photos in the cache: {self.added} added, {self.reused} already cached, "
             f"{self.removed} removed (gone from the source) in {self.seconds:.1f} s"
         ]
+        if len(self.pairs):
+            lines.append(f"{len(self.pairs)} RAW+JPEG pairs (or RAW+HEIC) are one photo each: the JPEG (or HEIC) was "
+                         "cached, not the RAW")
         if self.upgraded_from is not None:
             lines.append(f"cache upgraded in place from format version {self.upgraded_from} to {FORMAT_VERSION}")
         if len(self.repaired):
@@ -507,6 +512,7 @@ def build_cache(
 
             builder.client = dask_client(client)
         sources = builder.update_sources(listing)
+        sources.attrs["pairs"] = listing.attrs.get("pairs", pd.DataFrame(columns=["used", "other"]))
         cache_handle = _finish(folder, info, sources, started, photos, builder)
     if verbose:
         print(cache_handle.summary)
@@ -834,6 +840,7 @@ def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float, pho
         removed=len(before - current), skipped=skipped, conflicts=conflicts_table,
         seconds=time.monotonic() - started, repaired=repaired,
         upgraded_from=version if version < FORMAT_VERSION else None,
+        pairs=sources.attrs.get("pairs", pd.DataFrame(columns=["used", "other"])),
     )
     cache = open_cache(folder)
     cache.summary = summary

@@ -157,7 +157,25 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--out", default="scores.csv", help="CSV to write (default scores.csv)")
     score.add_argument("--keepers", help="copy the photos to keep into this folder")
     score.add_argument("--link", action="store_true", help="with --keepers: link instead of copy")
+    score.add_argument("--keep-precision", type=_number(0, 1, low_open=True), default=0.9,
+                       help="keep line: validation photos at or above it are this share good (default 0.9)")
+    score.add_argument("--reject-recall", type=_number(0, 1, low_open=True), default=0.95,
+                       help="reject line: keeps this share of the good validation photos above it (default 0.95)")
+    score.add_argument("--best", type=_whole(0), help="keep the N best photos instead of the keep line")
+    score.add_argument("--best-share", type=_number(0, 1), help="keep this share of the best photos instead")
+    score.add_argument("--burst-seconds", type=_number(0), default=2.0,
+                       help="shots this close that look alike form a burst (default 2)")
+    score.add_argument("--weaker-in-burst", choices=["review", "reject", "keep"], default="review",
+                       help="what happens to a burst's weaker shots that would be kept (default review)")
+    score.add_argument("--xmp", action="store_true",
+                       help="write each decision into XMP sidecars beside the photos (rating, reject, pick label) "
+                            "for Lightroom, darktable and digiKam; existing sidecars are merged; undo with "
+                            "pyphotoq undo PHOTOS")
+    score.add_argument("--dry-run", action="store_true", help="with --xmp: show what would change, write nothing")
     _scheduler_flag(score)
+
+    undo = _command(commands, "undo", _undo, "restore the XMP sidecars of the last score --xmp")
+    undo.add_argument("photos", help="the folder that was scored (or its .photoq-undo journal)")
     _progress_flag(score)
 
     sweep = _command(commands, "sweep", _sweep, "train and compare runs of several recipes and seeds")
@@ -321,17 +339,56 @@ def _score(args):
     check_outputs(args.photos, out=args.out, keepers=args.keepers)  # before anything is written
     table = score_photos(args.run, args.photos, threshold=args.threshold, keep_recall=args.keep_recall,
                          checkpoint=_checkpoint(args.checkpoint), progress=args.progress,
-                         client=args.scheduler)
+                         client=args.scheduler, keep_precision=args.keep_precision,
+                         reject_recall=args.reject_recall, best=args.best, best_share=args.best_share,
+                         burst_seconds=args.burst_seconds, weaker_in_burst=args.weaker_in_burst,
+                         xmp=args.xmp and not args.dry_run, dry_run=args.dry_run)
     write_scores(table, args.out)
     counts = table["decision"].value_counts()
-    print(f"{len(table)} photos scored at threshold {table.attrs['threshold']:.3f}: "
-          f"{counts.get('keep', 0)} keep, {counts.get('reject', 0)} reject, "
-          f"{counts.get('skipped', 0)} skipped; table in {args.out}")
+    lines = table.attrs
+    where = (f"at threshold {lines['threshold']:.3f}" if lines["threshold"] == lines["reject_threshold"]
+             else f"keep line {lines['threshold']:.3f}, reject line {lines['reject_threshold']:.3f}")
+    print(f"{len(table)} photos scored ({where}): {counts.get('keep', 0)} keep, {counts.get('review', 0)} review, "
+          f"{counts.get('reject', 0)} reject, {counts.get('skipped', 0)} skipped; table in {args.out}")
+    named = {column: table[column].fillna("") for column in ("burst", "sequence", "duplicate_of")}
+    groups = [f"{named['burst'][named['burst'] != ''].nunique()} bursts",
+              f"{named['sequence'][named['sequence'] != ''].nunique()} protected sequences",
+              f"{(named['duplicate_of'] != '').sum()} exact duplicates"]
+    print("  " + ", ".join(groups))
+    if lines.get("drift"):
+        print(f"  note: {lines['drift']}")
+    if "sidecars" in lines:
+        _print_sidecars(lines["sidecars"], args.dry_run)
     for row in table[table["decision"] == "skipped"].itertuples():
         print(f"  skipped {_printable(row.path)}: {row.reason}")
     if args.keepers:
         placed = copy_keepers(table, args.keepers, link=args.link)
         print(f"{placed} keepers {'linked' if args.link else 'copied'} into {args.keepers}")
+
+
+def _print_sidecars(plan, dry_run: bool) -> None:
+    counts = plan["action"].value_counts()
+    verb = "would be" if dry_run else "were"
+    print(f"XMP sidecars: {counts.get('create', 0)} {verb} created, {counts.get('merge', 0)} merged, "
+          f"{counts.get('unchanged', 0)} unchanged, {counts.get('refused', 0)} refused"
+          + ("" if dry_run else "; undo with: pyphotoq undo PHOTOS"))
+    if dry_run:
+        for row in plan[plan["action"].isin(["create", "merge"])].head(40).itertuples():
+            print(f"  {row.action:6} {_printable(row.sidecar)}: rating {row.rating_before} -> {row.rating_after}, "
+                  f"pick {row.pick_before or '-'} -> {row.pick_after or '-'}")
+    for row in plan[plan["action"] == "refused"].itertuples():
+        print(f"  refused {row.reason}")
+
+
+def _undo(args):
+    from .xmp import undo_sidecars
+
+    table = undo_sidecars(args.photos)
+    counts = table["action"].value_counts()
+    print(f"{counts.get('restored', 0)} sidecars restored, {counts.get('removed', 0)} removed, "
+          f"{counts.get('unchanged', 0)} unchanged, {counts.get('refused', 0)} left as they are")
+    for row in table[table["action"] == "refused"].itertuples():
+        print(f"  {row.reason}")
 
 
 def _report(args):

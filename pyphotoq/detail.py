@@ -32,7 +32,8 @@ import io
 import numpy as np
 from PIL import Image
 
-from .images import UnusablePhoto
+from . import camera
+from .images import UnusablePhoto, sniff_kind
 
 DETAIL = "detail"
 #: How the detail view is declared in cache.json by default.
@@ -67,15 +68,46 @@ def decode_native(data: bytes, max_pixels: int) -> tuple[np.ndarray, int]:
     """The stored (not yet rotated) pixels of a photo at native resolution, reduced by 2, 4 or
     8 when over `max_pixels`, as a (height, width, 3) uint8 array (a TensorFlow tensor for a
     JPEG: copying 12 MP out of it would cost as much as decoding them, so only the patches are
-    copied; `np.asarray` gives the array), and its EXIF orientation."""
+    copied; `np.asarray` gives the array), and its EXIF orientation.
+
+    A RAW gives the image open_photo shows for it (camera.decode_raw: its embedded preview, a
+    JPEG decoded as any JPEG, or the demosaic) with the RAW's orientation, so the patches line
+    up with the overview; HEIF/HEIC and AVIF decode through Pillow."""
+    kind = camera.raw_kind(data)
+    if kind is not None:
+        image = camera.decode_raw(data, kind)
+        if image.jpeg is not None:
+            pixels, _ = _decode_stored(image.jpeg, max_pixels, kind)
+        else:
+            pixels = _reduced(Image.fromarray(image.pixels), max_pixels)
+        return pixels, image.orientation if image.orientation in _UPRIGHT else 1
+    sniffed = sniff_kind(data[:64])
+    if sniffed in ("HEIF", "AVIF"):
+        camera.prepare_heif(sniffed)
+    return _decode_stored(data, max_pixels)
+
+
+def _reduce_factor(stored_w: int, stored_h: int, max_pixels: int) -> int:
+    factor = 1
+    while factor < 8 and (stored_w // factor) * (stored_h // factor) > max_pixels:
+        factor *= 2
+    return factor
+
+
+def _reduced(rgb: Image.Image, max_pixels: int) -> np.ndarray:
+    """A non-JPEG image's pixels, box-filtered by 2, 4 or 8 when over `max_pixels`."""
+    factor = _reduce_factor(rgb.width, rgb.height, max_pixels)
+    return np.asarray(rgb.reduce(factor) if factor > 1 else rgb)
+
+
+def _decode_stored(data: bytes, max_pixels: int, raw_kind: str | None = None) -> tuple[np.ndarray, int]:
+    """decode_native of an image Pillow opens (a RAW's embedded JPEG preview when `raw_kind`)."""
     with Image.open(io.BytesIO(data)) as img:
         orientation = int(img.getexif().get(0x0112, 1) or 1)
         stored_w, stored_h = img.size
         # TensorFlow decodes RGB and grey JPEGs; CMYK ones (rare) go through Pillow
         kind = "JPEG" if img.format == "JPEG" and img.mode in ("RGB", "L") else img.format
-        factor = 1
-        while factor < 8 and (stored_w // factor) * (stored_h // factor) > max_pixels:
-            factor *= 2
+        factor = _reduce_factor(stored_w, stored_h, max_pixels)
         if kind != "JPEG":
             from .images import _to_rgb8
 
@@ -94,7 +126,10 @@ def decode_native(data: bytes, max_pixels: int) -> tuple[np.ndarray, int]:
         try:
             pixels = tf.io.decode_jpeg(data, channels=3, ratio=factor, dct_method="INTEGER_ACCURATE")
         except (tf.errors.InvalidArgumentError, tf.errors.OpError) as err:
-            raise UnusablePhoto(f"damaged JPEG: {str(err).splitlines()[0][:120]}") from None
+            reason = str(err).splitlines()[0][:120]
+            if raw_kind:
+                raise UnusablePhoto(f"damaged {raw_kind}: its embedded preview cannot be decoded ({reason})") from None
+            raise UnusablePhoto(f"damaged JPEG: {reason}") from None
     return pixels, orientation
 
 

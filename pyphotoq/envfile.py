@@ -20,6 +20,11 @@ RUNTIME_REQUIREMENTS = [
     "matplotlib>=3.7",
     "pyyaml>=6",
     "tqdm>=4.60",
+    # RAW files (DNG, CR2, CR3, NEF, ARW, RAF, ORF, RW2, PEF, SRW): LibRaw reads their previews and sensor
+    # data; 0.28 bundles LibRaw 0.22.2, which fixed heap overflows in its decoders (CVE-2026-21413 and others)
+    "rawpy>=0.28",
+    # HEIC/HEIF photos from phones and cameras: libheif as a Pillow opener
+    "pillow-heif>=1.8.1",
 ]
 
 

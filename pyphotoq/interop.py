@@ -36,6 +36,7 @@ __all__ = [
     "run_result",
     "score_result",
     "table_columns",
+    "undo_result",
     "to_plain",
 ]
 
@@ -219,12 +220,25 @@ def evaluation_result(result) -> dict:
 
 
 def score_result(table: pd.DataFrame) -> dict:
-    """score_photos' table and the threshold it applied."""
-    threshold = table.attrs.get("threshold")
+    """score_photos' table, the lines it applied (keep and reject; equal for one cut), the rule
+    that chose them and the drift note ('' when nothing stands out)."""
+    def line(name):
+        value = table.attrs.get(name)
+        return None if value is None else to_plain(float(value))
+
     return {
         "table": table_columns(table),
-        "threshold": None if threshold is None else to_plain(float(threshold)),
+        "threshold": line("threshold"),
+        "reject_threshold": line("reject_threshold"),
+        "rule": str(table.attrs.get("rule", "")),
+        "drift": str(table.attrs.get("drift", "")),
+        "sidecars": table_columns(table.attrs["sidecars"]) if "sidecars" in table.attrs else None,
     }
+
+
+def undo_result(frame: pd.DataFrame) -> dict:
+    """undo_sidecars' table."""
+    return table_columns(frame)
 
 
 def checkpoints_result(frame: pd.DataFrame) -> dict:

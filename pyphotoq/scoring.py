@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections import deque
@@ -13,18 +14,22 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .booster import load_booster, photo_statistics, statistic_names
+from .camera import photo_exif
 from .cache import source_views
 from .errors import PhotoqError, check_number, check_whole
-from .evaluation import validation_threshold
+from .culling import decide, drift_text
 from .files import fsync_folder, is_inside, printable, write_atomic
 from .facts import FACT_COLUMNS, add_facts, photo_facts
 from .images import UnusablePhoto, is_image_name, read_photo_bytes
 from .model import views_of
 from .prediction import scorer
 from .runs import Run, open_run, view_specs
-from .sources import walk_images
+from .sources import camera_pairs, walk_images
 
-SCORE_COLUMNS = ["path", "score", "decision", "margin", *FACT_COLUMNS, "reason"]
+SCORE_COLUMNS = ["path", "score", "decision", "rule", "rating", "pick", "margin", *FACT_COLUMNS, "reason", "taken",
+                 "camera", "burst", "best_in_burst", "duplicate_of", "sequence", "pair"]
+#: What scoring reads of each photo's EXIF for the culling rules (NaN or '' when absent).
+_EXIF_NUMBERS = ["exposure_bias", "exposure_time", "f_number", "iso", "focal_length"]
 #: Photos batched together by shape; the next chunk opens while one is scored.
 _CHUNK = 16
 
@@ -39,14 +44,38 @@ def score_photos(
     workers: int | None = None,
     progress: bool | None = None,
     client=None,
+    keep_precision: float = 0.9,
+    reject_recall: float = 0.95,
+    best: int | None = None,
+    best_share: float | None = None,
+    burst_seconds: float = 2.0,
+    weaker_in_burst: str = "review",
+    xmp: bool = False,
+    dry_run: bool = False,
 ) -> pd.DataFrame:
-    """Score every photo below the folder `photos` (no labels needed).
+    """Score every photo below the folder `photos` (no labels needed) and cull them.
 
-    Returns a table of path, score, decision ('keep', 'reject', or 'skipped' with the reason),
-    margin (score minus threshold), the measured facts of `pyphotoq.facts` and a short `reason`
-    text, best first. The facts describe the photo, not the model's reasons. The threshold is
-    `threshold`, else the one keeping `keep_recall` of the good photos on validation, else the F1-maximising one chosen on validation (from the validation
-    scores stored in the run folder: the cache is not needed).
+    Returns a table, best first, of path, score, decision ('keep', 'review', 'reject', or
+    'skipped' with the reason), rule (which rule made the decision), rating and pick (what an
+    XMP sidecar carries: 5 to -1 stars; accepted, pending or rejected), margin (score minus the
+    keep line), the measured facts of `pyphotoq.facts`, a short `reason` text, the capture time
+    and camera, and the culling columns burst, best_in_burst, duplicate_of, sequence (a
+    protected bracket or panorama) and pair (the other file of a RAW+JPEG pair). The facts
+    describe the photo, not the model's reasons.
+
+    The decisions (pyphotoq.culling): photos at or above the keep line (validation photos that
+    high are `keep_precision` good) are kept, photos below the reject line (which keeps
+    `reject_recall` of the good validation photos) are rejected, the rest go to review; `best`
+    or `best_share` keep that many best photos instead of the keep line. A `threshold`, or
+    `keep_recall` alone, makes one cut (keep or reject) instead. The lines come from the
+    validation scores stored in the run folder (the cache is not needed). Bursts keep their
+    best shot (the others that would be kept go to `weaker_in_burst`), exact duplicates are
+    rejected, brackets and panoramas are kept together or reviewed together.
+
+    `xmp` writes each decision into XMP sidecars beside the photos (pyphotoq.xmp: star rating,
+    reject, digiKam's pick label; existing sidecars merged, a journal kept so that
+    `undo_sidecars(photos)` restores them); `dry_run` only plans it. Either way the plan (what
+    changes in which sidecar) is in `table.attrs["sidecars"]`. The originals are never written.
     A run with a booster compares each photo with its scene among the photos scored together
     (taken within 30 s of each other, or looking alike): score a whole shoot at once.
     `client` scores on a Dask cluster (a distributed.Client, a scheduler address or
@@ -55,17 +84,24 @@ def score_photos(
     """
     threshold = check_number(threshold, "threshold", 0, 1, optional=True)
     keep_recall = check_number(keep_recall, "keep_recall", 0, 1, low_open=True, optional=True)
+    keep_precision = check_number(keep_precision, "keep_precision", 0, 1, low_open=True)
+    reject_recall = check_number(reject_recall, "reject_recall", 0, 1, low_open=True)
+    best = None if best is None else check_whole(best, "best", 0)
+    best_share = check_number(best_share, "best_share", 0, 1, optional=True)
+    burst_seconds = check_number(burst_seconds, "burst_seconds", 0)
+    for name, value in (("xmp", xmp), ("dry_run", dry_run)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise PhotoqError(f"{name} must be True or False, got {value!r}")
     batch_size = check_whole(batch_size, "batch_size", 1)
     workers = None if workers is None else check_whole(workers, "workers", 1)
     run = run if isinstance(run, Run) else open_run(run)
-    paths = walk_images(photos)
+    paths, pairs = camera_pairs(walk_images(photos))  # a RAW+JPEG pair is one photo: its JPEG
     if not paths:
         raise PhotoqError(f"No photos to score in {Path(photos).expanduser()}")
     booster = load_booster(run, checkpoint)
     # a booster that gives the network no weight scores without it: the model is not loaded
     model = run.load_model(checkpoint) if booster is None or booster.needs_network else None
-    if threshold is None:
-        threshold, _ = validation_threshold(run, checkpoint, keep_recall)
+    validation = run.validation_scores(checkpoint) if booster is None else booster.validation_scores()
     specs = view_specs(run)
     views = views_of(model) if model is not None else tuple(booster.info["views"])
     bar = tqdm(total=len(paths), desc="Scoring", unit="photo", disable=None if progress is None else not progress)
@@ -90,7 +126,6 @@ def score_photos(
                 skipped += unusable
         finally:
             dask.cancel(futures)
-    batched_paths = [m["path"] for m in measured]
     if booster is None:
         scores = np.array([m["network"] for m in measured], dtype=float)
     else:
@@ -99,17 +134,33 @@ def score_photos(
                       else np.zeros((0, len(statistic_names(views))), np.float32))
         scores = booster.score(np.array([m["network"] for m in measured], dtype=float), statistics, shots)
     bar.close()
-    facts = {m["path"]: m["facts"] for m in measured}
-    scored = pd.DataFrame({"path": batched_paths, "score": scores})
-    scored["decision"] = np.where(scored["score"] >= threshold, "keep", "reject")
     classes = run.info["classes"]
-    scored = add_facts(scored, pd.DataFrame([facts[p] for p in batched_paths], columns=FACT_COLUMNS),
-                       threshold, classes["positive"], classes["negative"])
+    shots = pd.DataFrame([{"path": m["path"], "hash": m["hash"], **m["scene"], **m["exif"]} for m in measured],
+                         columns=["path", "hash", "taken", "look", "camera", *_EXIF_NUMBERS])
+    shots["score"] = scores
+    decided, lines = decide(shots, validation, classes["positive"], threshold, keep_recall, keep_precision,
+                            reject_recall, best, best_share, burst_seconds, weaker_in_burst)
+    facts = pd.DataFrame([m["facts"] for m in measured], columns=FACT_COLUMNS)
+    scored = add_facts(decided, facts, lines["keep"], classes["positive"], classes["negative"])
+    scored["pair"] = scored["path"].map(lambda p: pairs.get(p, ""))
     scored = scored.sort_values("score", ascending=False, kind="stable")
     rejected = pd.DataFrame(skipped, columns=["path", "reason"]).assign(score=np.nan, decision="skipped")
     parts = [scored] + ([rejected.reindex(columns=SCORE_COLUMNS)] if len(rejected) else [])
     table = pd.concat(parts, ignore_index=True)[SCORE_COLUMNS]
-    table.attrs["threshold"] = float(threshold)
+    table["pair"] = table["pair"].fillna("").where(table["decision"] != "skipped",
+                                                   table["path"].map(lambda p: pairs.get(p, "")))
+    table.attrs["threshold"] = float(lines["keep"])
+    table.attrs["reject_threshold"] = float(lines["reject"])
+    table.attrs["rule"] = lines["rule"]
+    table.attrs["drift"] = drift_text(
+        run, scored.assign(megapixels=scored["path"].map({m["path"]: m["scene"]["megapixels"] for m in measured})),
+        validation, photo_exif)
+    if xmp or dry_run:
+        from .xmp import plan_sidecars, write_sidecars
+
+        decisions = table.loc[table["decision"] != "skipped", ["path", "rating", "pick", "pair", "score", "rule"]]
+        decisions = decisions.astype({"rating": int})
+        table.attrs["sidecars"] = plan_sidecars(decisions) if dry_run else write_sidecars(decisions, photos=photos)
     return table
 
 
@@ -120,11 +171,22 @@ def measure_photo(path: str, specs: dict, views, statistics: bool = True, pixels
     is made from the source file and passed through its cached encoding by the function the
     cache uses, so a new photo is seen exactly as a cached one."""
     try:
-        views_pixels, scene = source_views(read_photo_bytes(path), specs, views)
+        data = read_photo_bytes(path)
+        views_pixels, scene = source_views(data, specs, views)
     except UnusablePhoto as err:
         return str(err)
     return {"path": path, "pixels": views_pixels if pixels else None, "facts": photo_facts(views_pixels[0]),
-            "scene": scene, "statistics": photo_statistics(views_pixels) if statistics else None}
+            "scene": scene, "statistics": photo_statistics(views_pixels) if statistics else None,
+            "hash": hashlib.sha256(data).hexdigest(), "exif": _exif_values(data)}
+
+
+def _exif_values(data: bytes) -> dict:
+    """The photo's camera model and exposure settings for the culling rules ('' or NaN when
+    absent)."""
+    exif = photo_exif(data)
+    values = {name: exif.get(name) for name in _EXIF_NUMBERS}
+    return {"camera": exif.get("model") or "",
+            **{name: float(value) if value is not None else np.nan for name, value in values.items()}}
 
 
 def _opened_chunks(paths, specs, views, statistics: bool, pixels: bool, workers):
@@ -210,9 +272,12 @@ def check_outputs(photos, out=None, keepers=None) -> None:
 
 
 def write_scores(table: pd.DataFrame, out) -> None:
-    """The scores table as CSV, written atomically; file names that are not valid UTF-8 are
-    written `%XX` (as in the cache's tables)."""
-    text = table.assign(path=table["path"].map(printable)).to_csv(index=False, lineterminator="\n")
+    """The scores table as CSV, written atomically; file names that are not valid UTF-8 (in the
+    path, and where a rule, a duplicate or a pair names a file) are written `%XX` (as in the
+    cache's tables)."""
+    named = {c: table[c].map(lambda v: printable(v) if isinstance(v, str) else v)
+             for c in ("path", "rule", "duplicate_of", "pair", "reason") if c in table}
+    text = table.assign(**named).to_csv(index=False, lineterminator="\n")
     write_atomic(Path(out).expanduser(), text)
 
 

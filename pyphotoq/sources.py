@@ -3,6 +3,9 @@
 Labels come from class subfolders (``good/`` and ``bad/`` at any depth below them), from a
 CSV of ``path,label``, or from the original workflow's labels table (columns original,
 resized, width, height, hash, label). Only files with an image extension are considered.
+
+A RAW file and a JPEG (or HEIC) of the same name in the same folder are one photo taken as
+RAW+JPEG: `camera_pairs` keeps the JPEG (the camera's full rendering, far quicker to decode).
 """
 
 from __future__ import annotations
@@ -12,8 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from .camera import RAW_EXTENSIONS
 from .errors import PhotoqError
 from .images import IMAGE_EXTENSIONS, is_image_name
+
+#: The renderings a camera writes beside a RAW, in the order one is preferred as the pair's photo.
+_PAIR_RENDERINGS = (".jpg", ".jpeg", ".jpe", ".heic", ".heif", ".hif")
 
 
 #: A folder holding one of these files (with photoq's format name in it) is a photoq cache or
@@ -85,15 +92,60 @@ def walk_images(folder, exclude=()) -> list[str]:
     return sorted(found)
 
 
+def camera_pairs(paths) -> tuple[list[str], dict[str, str]]:
+    """`paths` with each RAW+JPEG pair collapsed to its JPEG, and the pairs found.
+
+    A pair is a RAW file (camera.RAW_EXTENSIONS) and a JPEG, else a HEIC/HEIF, with the same name
+    before the extension (extensions compared without case) in the same folder: the camera wrote
+    both for one shot. The RAW is left out; every other path is kept, in the order given. Returns
+    (the kept paths, {the pair's kept path: its RAW}). A name with several RAWs (e.g. a .CR2 and a
+    .DNG made from it) pairs none of them.
+    """
+    paths = [str(path) for path in paths]
+    by_stem: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for path in paths:
+        folder, name = os.path.split(path)
+        stem, extension = os.path.splitext(name)
+        by_stem.setdefault((folder, stem), {}).setdefault(extension.lower(), []).append(path)
+    dropped: set[str] = set()
+    pairs: dict[str, str] = {}
+    for files in by_stem.values():
+        raws = [path for extension, found in files.items() if extension in RAW_EXTENSIONS for path in found]
+        if len(raws) != 1:
+            continue
+        rendering = next((files[ext][0] for ext in _PAIR_RENDERINGS if len(files.get(ext, ())) == 1), None)
+        if rendering is not None:
+            pairs[rendering] = raws[0]
+            dropped.add(raws[0])
+    return [path for path in paths if path not in dropped], pairs
+
+
+def _collapse_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` (path, label) with RAW+JPEG pairs of one label collapsed, and the pairs table
+    (columns used, other) in `frame.attrs["pairs"]`."""
+    used, other = [], []
+    dropped = pd.Series(False, index=frame.index)
+    for label, group in frame.groupby("label", sort=False):
+        _, pairs = camera_pairs(group["path"])
+        used += list(pairs)
+        other += list(pairs.values())
+        dropped |= (frame["label"] == label) & frame["path"].isin(set(pairs.values()))
+    result = frame[~dropped].reset_index(drop=True)
+    result.attrs["pairs"] = pd.DataFrame({"used": used, "other": other}, columns=["used", "other"])
+    return result
+
+
 def labelled_photos(photos, positive: str = "good", negative: str = "bad", exclude=()) -> pd.DataFrame:
     """A table of (path, label) for every photo to cache.
 
     `photos` is a folder with `positive` and `negative` subfolders, or a CSV file with columns
     path,label (or the original workflow's labels table with columns original,label).
+    RAW+JPEG pairs of one label are one photo, the JPEG (camera_pairs); the pairs found are in
+    `attrs["pairs"]`, a table with columns used (the JPEG) and other (its RAW).
     """
     source = Path(photos).expanduser()
     if source.is_file() and source.suffix.lower() in (".csv", ".tsv", ".txt"):
-        return _both_classes(_from_table(source, positive, negative), source, positive, negative)
+        return _both_classes(_collapse_pairs(_from_table(source, positive, negative)), source, positive, negative)
     if not source.exists():
         raise PhotoqError(
             f"Photo folder not found: {source} "
@@ -113,7 +165,7 @@ def labelled_photos(photos, positive: str = "good", negative: str = "bad", exclu
             f"No photos found in {source}: expected image files "
             f"({', '.join(sorted(IMAGE_EXTENSIONS))}) below '{positive}/' and '{negative}/'"
         )
-    return _both_classes(pd.DataFrame(rows, columns=["path", "label"]), source, positive, negative)
+    return _both_classes(_collapse_pairs(pd.DataFrame(rows, columns=["path", "label"])), source, positive, negative)
 
 
 def _both_classes(frame: pd.DataFrame, source, positive: str, negative: str) -> pd.DataFrame:

@@ -28,7 +28,7 @@ def test_cache_train_evaluate_score(demo_photos, tmp_path, capsys):
 
     scores, keepers = tmp_path / "scores.csv", tmp_path / "keepers"
     assert main(["score", str(run), str(demo_photos / "good"), "--out", str(scores),
-                 "--keepers", str(keepers), "--threshold", "0", "--no-progress"]) == 0
+                 "--keepers", str(keepers), "--threshold", "0", "--weaker-in-burst", "keep", "--no-progress"]) == 0
     table = pd.read_csv(scores)
     assert len(table) == len(list((demo_photos / "good").glob("*.jpg")))
     assert len(list(keepers.iterdir())) == (table["decision"] == "keep").sum() == len(table)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import pyphotoq
+from pyphotoq.scoring import SCORE_COLUMNS
 from pyphotoq.facts import FACT_COLUMNS
 from pyphotoq import interop
 
@@ -111,7 +112,8 @@ def test_evaluation_score_and_checkpoint_results(trained_run, demo_photos):
     scored = interop.score_result(scores)
     assert_plain(scored)
     assert scored["threshold"] == scores.attrs["threshold"]
-    assert scored["table"]["columns"] == ["path", "score", "decision", "margin", *FACT_COLUMNS, "reason"]
+    assert scored["table"]["columns"] == SCORE_COLUMNS
+    assert scored["reject_threshold"] == scores.attrs["reject_threshold"] and scored["drift"] == scores.attrs["drift"]
 
     table = interop.checkpoints_result(pyphotoq.evaluate_checkpoints(trained_run, splits=("test",)))
     assert_plain(table)

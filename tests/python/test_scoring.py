@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import pyphotoq
+from pyphotoq.scoring import SCORE_COLUMNS
 from pyphotoq.booster import batch_statistics, load_booster
 from pyphotoq.cache import cached_view_pixels
 from pyphotoq.runs import view_specs
@@ -39,7 +40,8 @@ def _digests(folder):
 def test_scores_a_folder_and_reports_the_broken_file(trained_run, new_trip):
     before = _digests(new_trip)
     table = pyphotoq.score_photos(trained_run, new_trip, progress=False)
-    assert list(table.columns) == ["path", "score", "decision", "margin", *FACT_COLUMNS, "reason"]
+    assert list(table.columns) == SCORE_COLUMNS
+    assert SCORE_COLUMNS[:7] == ["path", "score", "decision", "rule", "rating", "pick", "margin"]
     assert len(table) == 9  # 8 photos + the broken one; the sidecar is ignored
     broken = table[table["path"].str.endswith("broken.jpg")].iloc[0]
     assert broken["decision"] == "skipped"
@@ -47,8 +49,13 @@ def test_scores_a_folder_and_reports_the_broken_file(trained_run, new_trip):
     scored = table[table["decision"] != "skipped"]
     assert scored["score"].between(0, 1).all()
     assert list(scored["score"]) == sorted(scored["score"], reverse=True)
-    threshold = table.attrs["threshold"]
-    assert (scored["decision"] == np.where(scored["score"] >= threshold, "keep", "reject")).all()
+    keep, reject = table.attrs["threshold"], table.attrs["reject_threshold"]
+    assert reject <= keep
+    # the band (bursts and sequences aside: these demo photos are minutes apart, no EXIF bias)
+    expected = np.where(scored["score"] >= keep, "keep", np.where(scored["score"] < reject, "reject", "review"))
+    plain = scored["burst"].eq("") & scored["sequence"].eq("") & scored["duplicate_of"].eq("")
+    assert (scored["decision"][plain] == expected[plain.to_numpy()]).all()
+    assert all(rule.startswith(decision + ":") for rule, decision in zip(scored["rule"], scored["decision"]))
     assert _digests(new_trip) == before  # originals untouched
 
 

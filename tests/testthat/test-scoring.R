@@ -5,9 +5,10 @@ test_that("score_photos() scores a folder, best first, with the threshold used",
   writeLines("not a photo", file.path(new, "good", "broken.jpg"))
   scores <- score_photos(fixture$run, new, workers = 2)
   expect_s3_class(scores, "data.frame")
-  expect_named(scores, c("path", "score", "decision", "margin", "sharpness", "clipped_highlights",
-                         "clipped_shadows", "noise", "tilt_degrees", "brightness", "saturation",
-                         "colourfulness", "portrait", "aspect_ratio", "reason"))
+  expect_named(scores, c("path", "score", "decision", "rule", "rating", "pick", "margin", "sharpness",
+                         "clipped_highlights", "clipped_shadows", "noise", "tilt_degrees", "brightness",
+                         "saturation", "colourfulness", "portrait", "aspect_ratio", "reason", "taken",
+                         "camera", "burst", "best_in_burst", "duplicate_of", "sequence", "pair"))
   expect_equal(nrow(scores), 7)
   threshold <- attr(scores, "threshold")
   expect_type(threshold, "double")
@@ -16,13 +17,38 @@ test_that("score_photos() scores a folder, best first, with the threshold used",
   expect_match(scores$path[!ok], "broken.jpg$")
   expect_true(is.na(scores$score[!ok]))
   expect_true(nzchar(scores$reason[!ok]))
-  expect_equal(scores$decision[ok], ifelse(scores$score[ok] >= threshold, "keep", "reject"))
+  reject <- attr(scores, "reject_threshold")
+  expect_true(reject <= threshold)
+  plain <- ok & scores$burst == "" & scores$sequence == "" & scores$duplicate_of == ""
+  expect_equal(scores$decision[plain],
+               ifelse(scores$score[plain] >= threshold, "keep",
+                      ifelse(scores$score[plain] < reject, "reject", "review")))
+  expect_type(attr(scores, "drift"), "character")
   expect_false(is.unsorted(rev(scores$score[ok])))
-  # the same threshold as evaluate_model() chooses on validation
-  expect_equal(threshold, evaluate_model(fixture$run)$threshold)
   given <- score_photos(fixture$run$path, new, threshold = 0, checkpoint = "latest", batch_size = 2)
   expect_true(all(given$decision[given$decision != "skipped"] == "keep"))
   expect_equal(attr(given, "threshold"), 0)
   expect_error(score_photos(fixture$run, tempfile()), "Photo folder not found",
                class = "photoq_error")
+})
+
+test_that("score_photos(xmp = TRUE) writes sidecars that undo_sidecars() removes", {
+  skip_if_no_photoq()
+  fixture <- photoq_fixture()
+  new <- make_demo_photos(tempfile("xmp"), n_photos = 4, size = c(128, 96), seed = 9)
+  photos <- list.files(new, pattern = "[.]jpg$", recursive = TRUE, full.names = TRUE)
+  before <- unname(tools::md5sum(photos))
+  planned <- score_photos(fixture$run, new, dry_run = TRUE)
+  expect_true(all(attr(planned, "sidecars")$action == "create"))
+  expect_length(list.files(new, pattern = "[.]xmp$", recursive = TRUE), 0)
+  scores <- score_photos(fixture$run, new, xmp = TRUE)
+  sidecars <- paste0(scores$path, ".xmp")
+  expect_true(all(file.exists(sidecars)))
+  text <- readLines(sidecars[1], warn = FALSE)
+  expect_true(any(grepl(paste0('Rating="', scores$rating[1], '"'), text, fixed = TRUE)))
+  expect_identical(unname(tools::md5sum(photos)), before) # the photos are never written
+  undone <- undo_sidecars(new)
+  expect_setequal(undone$action, "removed")
+  expect_false(any(file.exists(sidecars)))
+  expect_error(score_photos(fixture$run, new, xmp = "yes"), "`xmp` must be TRUE or FALSE")
 })

@@ -1,0 +1,523 @@
+"""Camera files: RAW (through LibRaw, via rawpy) and HEIF/HEIC/AVIF (through Pillow and pillow-heif).
+
+Photographers shoot RAW, often as RAW+JPEG pairs, and phones write HEIC. This module knows
+those kinds by their content, turns a RAW file into the one image that stands for it, and reads
+the capture facts (time, camera, exposure) of every kind. `images.open_photo` (the overview) and
+`detail.decode_native` (the detail view) both take a RAW's pixels from `decode_raw`, so the cache
+and scoring see exactly the same image.
+
+**Which image stands for a RAW file** (one rule, from the file's bytes alone):
+
+* its embedded preview, when LibRaw finds one whose long side is at least `PREVIEW_MIN_SIDE`
+  (1,000 px) and whose header reads: the camera's own rendering (white balance, picture style,
+  lens corrections), as the photographer saw it on the camera, and far quicker than a demosaic.
+  Cameras embed a full-size JPEG (Canon, Nikon, Sony, most DNGs from cameras) or one of
+  1,600-3,200 px (Fujifilm, Panasonic, Olympus);
+* else a demosaic of the sensor data with fixed parameters (`demosaic_parameters`): AHD, the
+  camera's white balance, 8-bit sRGB (sRGB primaries and tone curve), the camera's black and white
+  levels, no automatic brightening nor white level taken from the photo's brightest pixels
+  (either would hide under- or over-exposure, part of what a photographer judges), clipped
+  highlights, never rotated by LibRaw. The same file always gives the same pixels.
+
+Either is stored as the sensor saw it and turned upright by the RAW's orientation (LibRaw's
+`sizes.flip`; when LibRaw has none, the preview's own EXIF orientation), exactly once. The
+sensor data of a RAW that its preview stands for is never unpacked (for compressed RAWs that
+costs as much as a demosaic), so a file cut short after a whole preview still opens through it.
+
+**HEIF/HEIC** opens through Pillow once pillow-heif's opener is registered (on first use).
+libheif turns the image upright by the file's `irot`/`imir` transforms and pillow-heif then
+resets the EXIF orientation to 1, so the orientation is applied once. AVIF opens through
+Pillow's own AVIF plugin (Pillow 11.3 or later), which keeps the orientation in EXIF.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: RAW file endings (case-insensitive): Adobe, Canon, Nikon, Sony, Fujifilm, Olympus/OM,
+#: Panasonic/Leica, Pentax/Ricoh, Samsung.
+RAW_EXTENSIONS = frozenset(
+    {".dng", ".cr2", ".cr3", ".nef", ".nrw", ".arw", ".raf", ".orf", ".rw2", ".rwl", ".pef", ".srw"}
+)
+#: HEIF-family endings: phones' HEIC, cameras' HEIF (.hif), and AVIF.
+HEIF_EXTENSIONS = frozenset({".heic", ".heif", ".hif", ".avif"})
+#: Kinds `container_kind` and `raw_kind` name; a damaged one is reported with its name.
+RAW_KINDS = frozenset({"DNG", "CR2", "CR3", "NEF", "ARW", "RAF", "ORF", "RW2", "PEF", "SRW", "RAW"})
+#: A RAW's embedded preview stands for it when its long side has at least this many pixels:
+#: over twice the 480-px overview (never enlarged) and enough for the detail view's patches.
+PREVIEW_MIN_SIDE = 1000
+
+
+def demosaic_parameters() -> dict:
+    """The fixed LibRaw parameters of the demosaic fallback (see the module text)."""
+    import rawpy
+
+    return {
+        "demosaic_algorithm": rawpy.DemosaicAlgorithm.AHD,
+        "use_camera_wb": True,
+        "use_auto_wb": False,
+        "output_color": rawpy.ColorSpace.sRGB,
+        "output_bps": 8,
+        "gamma": (2.4, 12.92),  # the sRGB tone curve
+        "no_auto_bright": True,
+        "adjust_maximum_thr": 0.0,  # the white level is the camera's, not the brightest pixel of this photo
+        "bright": 1.0,
+        "highlight_mode": rawpy.HighlightMode.Clip,
+        "user_flip": 0,  # the pixels as stored; the orientation is applied by the callers
+        "half_size": False,
+        "four_color_rgb": False,
+        "median_filter_passes": 0,
+    }
+
+
+#: LibRaw's `sizes.flip` (bits: 1 mirror columns, 2 mirror rows, 4 transpose) -> EXIF orientation.
+_FLIP_TO_ORIENTATION = {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7}
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"mif2", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+# The Make of a TIFF-based RAW -> the kind its files are known by (for messages).
+_MAKE_KINDS = (("NIKON", "NEF"), ("SONY", "ARW"), ("PENTAX", "PEF"), ("RICOH", "PEF"), ("ASAHI", "PEF"),
+               ("SAMSUNG", "SRW"), ("CANON", "CR2"))
+# TIFF tags read to tell a TIFF-based RAW from a plain TIFF
+_NEW_SUBFILE_TYPE, _COMPRESSION, _PHOTOMETRIC, _MAKE, _SUB_IFDS, _DNG_VERSION = 254, 259, 262, 271, 330, 50706
+# Compressions Pillow reads; a camera's own compression in IFD0 means IFD0 holds sensor data.
+_PLAIN_COMPRESSIONS = {1, 2, 3, 4, 5, 6, 7, 8, 32773, 32946, 34712, 50000, 50001}
+_CFA, _LINEAR_RAW = 32803, 34892
+# Canon CR3 metadata: TIFF streams in the moov box's uuid box with this UUID.
+_CANON_UUID = bytes.fromhex("85c0b687820f11e08111f4ce462b6a48")
+
+
+def _unusable(reason: str):
+    from .images import UnusablePhoto
+
+    return UnusablePhoto(reason)
+
+
+# ---- kinds ------------------------------------------------------------------------------------
+
+
+def container_kind(header: bytes) -> str | None:
+    """The camera kind that the first bytes (64 are enough) of a file show, or None: 'CR3',
+    'HEIF' or 'AVIF' (ISO-BMFF `ftyp` brands), 'RAF', 'ORF', 'RW2' (their own magic) or 'CR2'
+    (a TIFF with Canon's signature). Other TIFF-based RAWs need `raw_kind` (it reads IFD0)."""
+    if header[4:8] == b"ftyp":
+        size = int.from_bytes(header[0:4], "big")
+        brands = {header[8:12]} | {header[i : i + 4] for i in range(16, min(len(header), max(size, 16)) - 3, 4)}
+        if b"crx " in brands:
+            return "CR3"
+        if brands & _AVIF_BRANDS:
+            return "AVIF"
+        if brands & _HEIF_BRANDS:
+            return "HEIF"
+        return None
+    if header.startswith(b"FUJIFILMCCD-RAW"):
+        return "RAF"
+    if header[:4] in (b"IIRO", b"IIRS", b"MMOR"):
+        return "ORF"
+    if header[:4] == b"IIU\x00":
+        return "RW2"
+    if header[:4] in _TIFF_MAGIC and header[8:10] == b"CR":
+        return "CR2"
+    return None
+
+
+def raw_kind(data: bytes) -> str | None:
+    """The RAW kind of a file's bytes ('DNG', 'NEF', 'CR3', ...; 'RAW' for a camera not named
+    here), or None when it is no RAW (a JPEG, a plain TIFF, a HEIC...).
+
+    A TIFF is a RAW when its first IFD has DNGVersion (DNG), or names a camera maker (Make) and
+    holds no plain image: a reduced-resolution preview with the sensor data elsewhere (NEF, ARW),
+    SubIFDs, CFA or linear-raw pixels, or a camera's own compression (PEF, SRW).
+    """
+    kind = container_kind(data[:64])
+    if kind is not None:
+        return kind if kind in RAW_KINDS else None
+    if data[:4] not in _TIFF_MAGIC:
+        return None
+    ifd0 = _tiff_ifd0(data)
+    if ifd0 is None:
+        return None
+    if _DNG_VERSION in ifd0:
+        return "DNG"
+    make = _text(ifd0.get(_MAKE)).upper()
+    if not make:
+        return None
+    subfile = ifd0.get(_NEW_SUBFILE_TYPE, 0)
+    compression = ifd0.get(_COMPRESSION, 1)
+    raw_like = (
+        (isinstance(subfile, int) and subfile & 1)
+        or _SUB_IFDS in ifd0
+        or ifd0.get(_PHOTOMETRIC) in (_CFA, _LINEAR_RAW)
+        or compression not in _PLAIN_COMPRESSIONS
+    )
+    if not raw_like:
+        return None
+    return next((name for maker, name in _MAKE_KINDS if make.startswith(maker)), "RAW")
+
+
+def kind_name(kind: str) -> str:
+    """How a kind is named to a photographer ('HEIF' files are usually called HEIC)."""
+    return "HEIC" if kind == "HEIF" else kind
+
+
+def _tiff_ifd0(data: bytes):
+    """The first IFD of a TIFF stream (Pillow's ImageFileDirectory_v2), or None."""
+    from PIL import TiffImagePlugin
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ifd = TiffImagePlugin.ImageFileDirectory_v2(data[:8])
+            stream = io.BytesIO(data)
+            stream.seek(ifd.next)
+            ifd.load(stream)
+            return ifd
+    except Exception:  # noqa: BLE001 (any damage means: not a readable TIFF)
+        return None
+
+
+# ---- HEIF -------------------------------------------------------------------------------------
+
+_heif_lock = threading.Lock()
+_heif_registered = False
+
+
+def prepare_heif(kind: str) -> None:
+    """Make Pillow able to open a file of `kind` ('HEIF' or 'AVIF'): registers pillow-heif's
+    opener once, on first use; UnusablePhoto when this installation cannot decode the kind."""
+    global _heif_registered
+    if kind == "AVIF":
+        from PIL import features
+
+        if not features.check_module("avif"):
+            raise _unusable("cannot decode AVIF: this Pillow has no AVIF support (Pillow 11.3 or later has)")
+        return
+    if _heif_registered:
+        return
+    with _heif_lock:
+        if _heif_registered:
+            return
+        try:
+            import pillow_heif
+        except ImportError:
+            raise _unusable("cannot decode HEIC: pillow-heif is not installed (pip install pillow-heif)") from None
+        pillow_heif.register_heif_opener()
+        _heif_registered = True
+
+
+# ---- RAW --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class RawImage:
+    """The image that stands for a RAW file, as stored (not yet upright).
+
+    Exactly one of `jpeg` (the embedded preview's JPEG bytes) and `pixels` (a (height, width, 3)
+    uint8 array: a bitmap preview or the demosaic) is set. `orientation` is the EXIF orientation
+    (1-8) that turns it upright; `source` says which image it is: 'preview' or 'demosaic'.
+    """
+
+    kind: str
+    orientation: int
+    source: str
+    jpeg: bytes | None = None
+    pixels: np.ndarray | None = None
+    exif: dict = field(default_factory=dict)
+
+    @property
+    def taken(self) -> str:
+        return self.exif.get("taken", "")
+
+
+# The last RAW decoded by each thread, by the identity of its bytes: the overview and the detail
+# view of one photo are made one after the other from the same bytes object, and a demosaic
+# costs seconds. One entry per thread, replaced by the next RAW that thread decodes.
+_last = threading.local()
+
+
+def decode_raw(data: bytes, kind: str | None = None) -> RawImage:
+    """The image that stands for a RAW file (the rule in the module text).
+
+    Raises UnusablePhoto with a one-line reason when LibRaw cannot read the file.
+    """
+    if getattr(_last, "data", None) is data:
+        return _last.image
+    kind = kind or raw_kind(data) or "RAW"
+    try:
+        import rawpy
+    except ImportError:
+        raise _unusable(f"cannot decode {kind}: rawpy is not installed (pip install rawpy)") from None
+    try:
+        with rawpy.imread(io.BytesIO(data)) as raw:
+            flip = int(raw.sizes.flip)
+            jpeg, bitmap, preview_orientation, thumb = _usable_preview(raw, rawpy)
+            pixels = bitmap
+            if jpeg is None and bitmap is None:
+                pixels = np.ascontiguousarray(raw.postprocess(**demosaic_parameters()))
+    except rawpy.LibRawFileUnsupportedError:
+        raise _unusable(
+            f"unreadable {kind}: LibRaw {_libraw_version()} does not recognise it (damaged, or from a camera "
+            "newer than this rawpy: upgrade rawpy)"
+        ) from None
+    except MemoryError:
+        raise _unusable(f"{kind} too large to decode in memory") from None
+    except Exception as err:  # noqa: BLE001 (LibRaw's errors come in many classes)
+        raise _unusable(f"damaged {kind}: LibRaw could not read it ({_first_line(err)})") from None
+    orientation = _FLIP_TO_ORIENTATION.get(flip, 1) if flip else preview_orientation
+    exif = _raw_exif(data, kind, thumb if thumb is not None else b"")
+    source = "preview" if jpeg is not None or bitmap is not None else "demosaic"
+    image = RawImage(kind, orientation, source, jpeg=jpeg, pixels=pixels, exif=exif)
+    _last.data, _last.image = data, image
+    return image
+
+
+def _usable_preview(raw, rawpy) -> tuple[bytes | None, np.ndarray | None, int, bytes | None]:
+    """(JPEG bytes, bitmap array, the preview's own EXIF orientation) of the embedded preview
+    when it is usable (long side >= PREVIEW_MIN_SIDE, readable header), else (None, None, 1);
+    then the preview's JPEG bytes whatever its size (for its EXIF), or None."""
+    from PIL import Image
+
+    try:
+        thumb = raw.extract_thumb()
+    except rawpy.LibRawError:
+        return None, None, 1, None  # none, or a damaged one: the sensor data may still be whole
+    if thumb.format == rawpy.ThumbFormat.JPEG:
+        jpeg = bytes(thumb.data)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(io.BytesIO(jpeg)) as image:
+                    if image.format != "JPEG" or max(image.size) < PREVIEW_MIN_SIDE:
+                        return None, None, 1, jpeg
+                    orientation = int(image.getexif().get(0x0112, 1) or 1)
+        except Exception:  # noqa: BLE001 (an unreadable preview is not used)
+            return None, None, 1, jpeg
+        return jpeg, None, orientation if orientation in range(1, 9) else 1, jpeg
+    pixels = np.asarray(thumb.data)
+    if pixels.ndim != 3 or max(pixels.shape[:2]) < PREVIEW_MIN_SIDE:
+        return None, None, 1, None
+    if pixels.dtype != np.uint8:
+        pixels = (pixels.astype(np.uint32) >> 8).astype(np.uint8)
+    if pixels.shape[2] == 1:
+        pixels = np.repeat(pixels, 3, axis=2)
+    return None, np.ascontiguousarray(pixels[:, :, :3]), 1, None
+
+
+def _libraw_version() -> str:
+    import rawpy
+
+    return ".".join(map(str, rawpy.libraw_version))
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    reason = text[0] if text else type(err).__name__
+    if reason.startswith("b'") or reason.startswith('b"'):  # rawpy's messages are bytes
+        reason = reason[2:-1]
+    return reason[:160]
+
+
+# ---- EXIF -------------------------------------------------------------------------------------
+
+_EXIF_IFD = 0x8769
+#: photo_exif's keys and their EXIF tags (looked up in the EXIF IFD, then in IFD0 as TIFF/EP has them).
+_TAGS = {
+    "exposure_bias": 0x9204,  # ExposureBiasValue, EV
+    "focal_length": 0x920A,  # FocalLength, mm
+    "iso": 0x8827,  # ISOSpeedRatings / PhotographicSensitivity
+    "exposure_time": 0x829A,  # ExposureTime, s
+    "f_number": 0x829D,  # FNumber
+}
+
+
+def empty_exif() -> dict:
+    """photo_exif's answer for a file that says nothing."""
+    return {"taken": "", "make": "", "model": "", "exposure_bias": None, "focal_length": None,
+            "iso": None, "exposure_time": None, "f_number": None}
+
+
+def photo_exif(data: bytes) -> dict:
+    """What a photo's bytes say about its capture, for any kind photoq opens:
+
+    taken (EXIF DateTimeOriginal, else DateTime, as 'YYYY-MM-DD HH:MM:SS'), make and model
+    (EXIF Make and Model), exposure_bias (EV), focal_length (mm), iso, exposure_time (s) and
+    f_number. Missing or unreadable values are '' (text) or None (numbers); it never raises.
+
+    JPEG, TIFF, PNG, WebP, HEIC and AVIF are read with Pillow. A RAW is read from its own TIFF
+    structure (DNG, NEF, CR2, ARW, ORF, RW2, PEF, SRW) or CR3 metadata boxes; what these lack is
+    taken from its embedded JPEG preview's EXIF (RAF keeps its EXIF there).
+    """
+    try:
+        kind = raw_kind(data)
+        if kind is not None:
+            if getattr(_last, "data", None) is data:
+                return dict(_last.image.exif)
+            return _raw_exif(data, kind)
+        return _pillow_exif(data)
+    except Exception:  # noqa: BLE001 (a damaged file has no facts, never an error)
+        return empty_exif()
+
+
+def _pillow_exif(data: bytes) -> dict:
+    from PIL import Image
+
+    from .images import sniff_kind
+
+    result = empty_exif()
+    kind = sniff_kind(data[:64])
+    if kind in ("HEIF", "AVIF"):
+        prepare_heif(kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Image.open(io.BytesIO(data)) as image:
+            _fill(result, image.getexif())
+    return result
+
+
+def _raw_exif(data: bytes, kind: str, preview: bytes | None = None) -> dict:
+    """photo_exif of a RAW: its TIFF or CR3 metadata, then what that lacks from its embedded
+    preview's EXIF. `preview` is the preview's JPEG bytes (b"" for none) when the caller has
+    them; else LibRaw extracts it when needed. (LibRaw's own facts are not used: reading them
+    unpacks the whole sensor data.)"""
+    result = empty_exif()
+    for exif in _raw_metadata(data, kind):
+        _fill(result, exif)
+    if any(value in ("", None) for value in result.values()):
+        if preview is None:
+            preview = _preview_jpeg(data)
+        if preview:
+            from PIL import Image
+
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    with Image.open(io.BytesIO(preview)) as image:
+                        _fill(result, image.getexif())
+            except Exception:  # noqa: BLE001 (a preview without readable EXIF adds nothing)
+                pass
+    return result
+
+
+def _raw_metadata(data: bytes, kind: str) -> list:
+    """The EXIF structures a RAW carries as TIFF streams (Pillow Exif objects)."""
+    from PIL import Image
+
+    found = []
+    streams = []
+    if kind == "CR3":
+        streams = _cr3_tiff_streams(data)
+    elif kind in ("ORF", "RW2"):
+        # TIFF structures behind their own magic number: read them as a little- or big-endian TIFF
+        streams = [(b"MM\x00*" if data[:2] == b"MM" else b"II*\x00") + data[4:]]
+    elif kind != "RAF":
+        streams = [data]
+    for stream in streams:
+        exif = Image.Exif()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                exif.load(stream)
+                exif.get_ifd(_EXIF_IFD)  # read now, while the stream is at hand
+        except Exception:  # noqa: BLE001 (a damaged structure adds nothing)
+            continue
+        found.append(exif)
+    return found
+
+
+def _cr3_tiff_streams(data: bytes) -> list[bytes]:
+    """The CMT1 (IFD0) and CMT2 (EXIF IFD) TIFF streams of a Canon CR3 (ISO-BMFF) file."""
+    moov = _box(data, 0, len(data), b"moov")
+    if moov is None:
+        return []
+    start = moov[0]
+    while True:
+        uuid = _box(data, start, moov[1], b"uuid")
+        if uuid is None:
+            return []
+        if data[uuid[0] : uuid[0] + 16] == _CANON_UUID:
+            break
+        start = uuid[1]
+    streams = []
+    for name in (b"CMT1", b"CMT2"):
+        found = _box(data, uuid[0] + 16, uuid[1], name)
+        if found is not None:
+            streams.append(data[found[0] : found[1]])
+    return streams
+
+
+def _box(data: bytes, start: int, end: int, name: bytes) -> tuple[int, int] | None:
+    """(payload start, end) of the first ISO-BMFF box called `name` in data[start:end]."""
+    position = start
+    while position + 8 <= end:
+        size = int.from_bytes(data[position : position + 4], "big")
+        header = 8
+        if size == 1:
+            size = int.from_bytes(data[position + 8 : position + 16], "big")
+            header = 16
+        elif size == 0:
+            size = end - position
+        if size < header or position + size > end:
+            return None
+        if data[position + 4 : position + 8] == name:
+            return position + header, position + size
+        position += size
+    return None
+
+
+def _preview_jpeg(data: bytes) -> bytes:
+    """The JPEG bytes of a RAW's embedded preview, or b"" (none, a bitmap, or unreadable)."""
+    try:
+        import rawpy
+
+        with rawpy.imread(io.BytesIO(data)) as raw:
+            thumb = raw.extract_thumb()
+            return bytes(thumb.data) if thumb.format == rawpy.ThumbFormat.JPEG else b""
+    except Exception:  # noqa: BLE001 (no preview, or an unreadable file: nothing to add)
+        return b""
+
+
+def _fill(result: dict, exif) -> None:
+    """Set the keys of `result` still missing from a Pillow Exif."""
+    try:
+        sub = exif.get_ifd(_EXIF_IFD)
+    except Exception:  # noqa: BLE001
+        sub = {}
+
+    def look(tag):
+        value = sub.get(tag)
+        return exif.get(tag) if value is None else value
+
+    if not result["taken"]:
+        from .images import format_capture_time
+
+        result["taken"] = format_capture_time(look(36867) or exif.get(306))
+    for key, tag in (("make", 271), ("model", 272)):
+        if not result[key]:
+            result[key] = _text(exif.get(tag))
+    for key, tag in _TAGS.items():
+        if result[key] is None:
+            result[key] = _number(look(tag), whole=key == "iso")
+
+
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return str(value).strip().rstrip("\x00").strip() if value is not None else ""
+
+
+def _number(value, whole: bool = False):
+    if isinstance(value, (tuple, list)):
+        value = value[0] if value else None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not math.isfinite(number):
+        return None
+    return int(round(number)) if whole else number

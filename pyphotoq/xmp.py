@@ -1,0 +1,918 @@
+"""XMP sidecars that Lightroom, darktable and digiKam read: photoq's ratings and picks, merged, with undo.
+
+Photographers cull in Lightroom Classic, darktable or digiKam, which read star ratings and pick/reject
+marks from XMP sidecar files beside the photos. This module writes photoq's decisions into those
+sidecars without ever touching a photo, keeps everything else a sidecar holds, and can take it all back.
+
+Public functions (tables are pandas DataFrames):
+
+* `plan_sidecars(decisions)`: what a write would do, sidecar by sidecar; reads, writes nothing (`--dry-run`).
+* `write_sidecars(decisions, photos=None, journal=None)`: does it, after recording an undo journal.
+* `undo_sidecars(target)`: restores, byte for byte, every sidecar the latest write changed.
+* `sidecar_paths(photo)`: the sidecar names photoq writes for one photo.
+
+Sidecar names (checked against darktable's and digiKam's documentation and issue trackers):
+
+* darktable and digiKam read `<file name with extension>.xmp` (`IMG_0001.CR2.xmp`, `IMG_0001.JPG.xmp`);
+  digiKam's "keep image extension in XMP sidecar name" setting is on by default.
+* Lightroom Classic (and Bridge / Camera Raw) read `<stem>.xmp` (`IMG_0001.xmp`), for proprietary RAW
+  files only; for JPEG, TIFF, HEIC and (mostly) DNG they read the XMP embedded in the photo, which photoq
+  never writes because originals are never written.
+* Rule: a RAW file (DNG included, RAW_EXTENSIONS) gets both names, any other photo `<name.ext>.xmp`; the
+  `pair` of a RAW+JPEG pair gets its own sidecars with the same marks. An existing sidecar whose name
+  differs only in letter case (`IMG_0001.XMP`) is the one merged into. Two decisions that disagree about
+  one sidecar (`IMG_0001.xmp` of `IMG_0001.CR2` and `IMG_0001.NEF`) leave it alone.
+
+Tags:
+
+* `xmp:Rating` (http://ns.adobe.com/xap/1.0/): 1..5 stars, 0 no rating, -1 rejected (the XMP
+  specification's reject value, which darktable reads as rejected).
+* `digiKam:PickLabel` (http://www.digikam.org/ns/1.0/): 0 none, 1 rejected, 2 pending, 3 accepted
+  (digiKam's PickLabel enumeration).
+* photoq's own marks, namespace `PHOTOQ_NS` (prefix `photoq`): `photoq:Rating` and `photoq:PickLabel`
+  hold the values photoq last wrote into `xmp:Rating` and `digiKam:PickLabel` (a tag photoq did not set
+  has none), `photoq:Score`, `photoq:Rule` and `photoq:Photo` (the file the decision was made for). A
+  reader tells photoq's marks from the user's by comparing: where `xmp:Rating` differs from
+  `photoq:Rating`, someone changed it after photoq, and a later write keeps that change.
+
+Merging: an existing sidecar is edited in place as text: only the values of the tags above change or are
+added (as attributes of the first top-level `rdf:Description`, with namespace declarations where
+needed); every other byte (namespaces and their prefixes, comments, the xpacket wrapper, darktable's
+history, keywords, labels, layout) stays as it was. Tags are found both as attributes of a top-level
+`rdf:Description` and as its child elements. A sidecar that is not UTF-8, not well-formed XML, has a
+DOCTYPE, is not XMP, or holds one of these tags twice or in a nested form is refused with a one-line reason;
+every other sidecar proceeds. A new sidecar is a minimal XMP packet (`<?xpacket begin=...?>` wrapper,
+`x:xmpmeta` > `rdf:RDF` > `rdf:Description`).
+
+Safety: photos are never opened for writing, moved or deleted. Sidecars are written through
+`pyphotoq.files.write_atomic` (temporary name in the same folder, fsync, rename, fsync the folder); a
+sidecar path that is a symbolic link, a folder or anything but a regular file is refused, never written
+through. Before the first sidecar changes, the journal (by default the hidden folder `.photoq-undo` in
+the photos folder, which photoq's photo walker skips) gets one new entry holding each merged sidecar's
+old bytes, mode and checksum and each new sidecar's checksum. Every write that changes something adds
+an entry; a write that changes nothing adds none. `undo_sidecars` undoes the latest entry not yet undone
+and marks it undone, so calling it again undoes the write before (a stack); an entry folder can also be
+named to undo it explicitly. A sidecar edited since photoq wrote it (checksum differs) is not undone:
+it is reported, and its old bytes stay in the journal.
+
+Pitfalls in the applications:
+
+* darktable treats its library as the master copy: for photos already imported it only picks the
+  sidecars up with "look for updated XMP files on startup" (preferences > storage) and a choice to
+  reload them, and it rewrites sidecars from its library when it edits a photo.
+* Lightroom Classic reads sidecars on import; for photos already in a catalog use Metadata > "Read
+  Metadata from Files". Its pick/reject flags live only in the catalog, so photoq's reject reaches it
+  only as `xmp:Rating` -1. digiKam reads sidecars when its metadata settings allow reading them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import numbers
+import os
+import re
+import stat
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from xml.parsers import expat
+
+import numpy as np
+import pandas as pd
+
+from .errors import PhotoqError
+from .files import decode_path, encode_path, fsync_folder, printable, write_atomic
+
+XMP_NS = "http://ns.adobe.com/xap/1.0/"
+DIGIKAM_NS = "http://www.digikam.org/ns/1.0/"
+#: photoq's own XMP namespace: a stable identifier, never fetched.
+PHOTOQ_NS = "http://ns.photoq.example/1.0/"
+RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+META_NS = "adobe:ns:meta/"
+_XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+#: The journal's folder name inside the photos folder (hidden: photoq's photo walker skips it).
+JOURNAL_FOLDER = ".photoq-undo"
+
+#: Proprietary RAW formats (and DNG), whose sidecar Lightroom names `<stem>.xmp`.
+RAW_EXTENSIONS = frozenset({
+    ".3fr", ".ari", ".arw", ".bay", ".cap", ".cr2", ".cr3", ".crw", ".dcr", ".dcs", ".dng", ".drf",
+    ".eip", ".erf", ".fff", ".gpr", ".iiq", ".k25", ".kdc", ".mdc", ".mef", ".mos", ".mrw", ".nef",
+    ".nrw", ".orf", ".pef", ".ptx", ".raf", ".raw", ".rw2", ".rwl", ".sr2", ".srf", ".srw", ".x3f",
+})
+
+#: digiKam's pick labels by photoq's pick names.
+PICK_LABELS = {"": 0, "rejected": 1, "pending": 2, "accepted": 3}
+_PICK_NAMES = {number: name for name, number in PICK_LABELS.items()}
+
+PLAN_COLUMNS = ["sidecar", "photo", "action", "rating_before", "rating_after", "pick_before", "pick_after",
+                "reason"]
+WRITE_COLUMNS = [*PLAN_COLUMNS, "written", "journal"]
+UNDO_COLUMNS = ["sidecar", "action", "reason", "journal"]
+
+#: Larger files are not sidecars (darktable's longest histories stay far below this).
+MAX_SIDECAR_BYTES = 32 * 1024 * 1024
+
+_RATING = (XMP_NS, "Rating")
+_PICK = (DIGIKAM_NS, "PickLabel")
+_Q_RATING = (PHOTOQ_NS, "Rating")
+_Q_PICK = (PHOTOQ_NS, "PickLabel")
+_Q_SCORE = (PHOTOQ_NS, "Score")
+_Q_RULE = (PHOTOQ_NS, "Rule")
+_Q_PHOTO = (PHOTOQ_NS, "Photo")
+#: The tags photoq reads and writes, in the order it adds them.
+_KEYS = (_RATING, _PICK, _Q_RATING, _Q_PICK, _Q_SCORE, _Q_RULE, _Q_PHOTO)
+_PREFIXES = {XMP_NS: "xmp", DIGIKAM_NS: "digiKam", PHOTOQ_NS: "photoq"}
+_SHORT = {_RATING: "xmp:Rating", _PICK: "digiKam:PickLabel", _Q_RATING: "photoq:Rating",
+          _Q_PICK: "photoq:PickLabel", _Q_SCORE: "photoq:Score", _Q_RULE: "photoq:Rule", _Q_PHOTO: "photoq:Photo"}
+
+_NEW_PACKET = (
+    '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+    ' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+    '  <rdf:Description\n'
+    '    rdf:about=""/>\n'
+    ' </rdf:RDF>\n'
+    '</x:xmpmeta>\n'
+    '<?xpacket end="w"?>\n'
+).encode("utf-8")
+
+_JOURNAL_FORMAT = "photoq-xmp-journal"
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+class _Refused(Exception):
+    """A sidecar (or one decision) photoq leaves alone; the message is the reason, without the file name."""
+
+
+# ---- public API --------------------------------------------------------------------------------
+
+
+def sidecar_paths(photo) -> list[str]:
+    """The sidecars photoq writes for `photo`: `<name.ext>.xmp`, and `<stem>.xmp` too for a RAW file."""
+    folder, name = os.path.split(os.path.abspath(os.fspath(photo)))
+    names = [name + ".xmp"]
+    stem, extension = os.path.splitext(name)
+    if stem and extension.lower() in RAW_EXTENSIONS:
+        names.append(stem + ".xmp")
+    return [os.path.join(folder, each) for each in names]
+
+
+def plan_sidecars(decisions: pd.DataFrame) -> pd.DataFrame:
+    """What `write_sidecars` would do, one row per sidecar, without writing anything (the dry run).
+
+    `decisions` has one row per photo: `path` (the photo), `rating` (-1 reject, 0 none, 1..5 stars),
+    `pick` ("accepted", "pending", "rejected" or "" for none), and optionally `pair` (the other file of a
+    RAW+JPEG pair, or ""), `score` (a number) and `rule` (text: which rule decided), which are recorded in
+    photoq's namespace. The result has the columns of PLAN_COLUMNS: sidecar, photo (the file the sidecar
+    belongs to), action ("create", "merge", "unchanged" or "refused"), rating and pick before and after
+    (rating as a nullable integer, NA where the sidecar has none; pick as its name), and reason (one line
+    naming the file: why it is refused, or what was kept; "" otherwise). Existing sidecars are read,
+    never written; photos are not opened.
+    """
+    return _table(_plan(decisions))
+
+
+def write_sidecars(decisions: pd.DataFrame, photos=None, journal=None) -> pd.DataFrame:
+    """Write photoq's decisions into XMP sidecars, merged into existing ones; returns the plan's table.
+
+    The table has the columns of WRITE_COLUMNS: the plan's, plus `written` (True where the sidecar was
+    written) and `journal` (the undo entry's folder, "" when nothing changed). `journal` is the journal
+    folder, by default `.photoq-undo` in `photos`, which defaults to the folder holding all the photos.
+    The journal entry is complete before any sidecar changes; if it cannot be written, PhotoqError is
+    raised and nothing is written. A sidecar that cannot be written gets a one-line reason and the rest
+    proceed. Writing the same decisions again changes nothing (every action "unchanged", no new entry).
+    """
+    items = _plan(decisions)
+    changing = [item for item in items if item.action in ("create", "merge")]
+    entry = ""
+    if changing:
+        folder = _journal_folder([item for item in items if item.photo], photos, journal)
+        entry = str(_record(folder, changing))
+        for item in changing:
+            try:
+                _apply(item)
+                item.written = True
+            except _Refused as refusal:
+                item.reason = f"{printable(item.sidecar)}: {refusal}"
+            except OSError as error:
+                item.reason = f"{printable(item.sidecar)}: could not be written ({error.strerror or error})"
+    table = _table(items)
+    table["written"] = [item.written for item in items]
+    table["journal"] = entry
+    return table
+
+
+def undo_sidecars(target) -> pd.DataFrame:
+    """Undo the latest write recorded in a journal; returns one row per sidecar that write changed.
+
+    `target` is the photos folder (its `.photoq-undo` journal), a journal folder (its latest entry not yet
+    undone), or one entry folder (undone even if it was before). A sidecar photoq created is removed; one
+    it merged into gets its old bytes and mode back. A sidecar whose checksum is no longer the one photoq
+    wrote was edited since, and is left as it is with a one-line reason (its old bytes stay in the
+    journal). Columns (UNDO_COLUMNS): sidecar, action ("removed", "restored", "unchanged" or "refused"),
+    reason, journal (the entry). The entry is then marked undone, so the next call undoes the write before.
+    """
+    entry = _entry_to_undo(Path(os.fspath(target)).expanduser())
+    records = _read_journal(entry)
+    rows = []
+    for record in records:
+        sidecar = decode_path(str(record.get("sidecar", "")))
+        try:
+            action, reason = _undo_one(entry, record, sidecar)
+        except _Refused as refusal:
+            action, reason = "refused", f"{printable(sidecar)}: {refusal}"
+        except OSError as error:
+            action, reason = "refused", f"{printable(sidecar)}: could not be restored ({error.strerror or error})"
+        rows.append({"sidecar": sidecar, "action": action, "reason": reason, "journal": str(entry)})
+    summary = {"undone": _now(), "actions": {a: sum(r["action"] == a for r in rows) for a in
+                                             ("removed", "restored", "unchanged", "refused")}}
+    try:
+        write_atomic(entry / "undone.json", json.dumps(summary, indent=1) + "\n")
+    except OSError as error:
+        raise PhotoqError(f"Undid {printable(entry)} but could not mark it undone ({error.strerror or error}); "
+                          f"undoing again repeats it without harm") from None
+    return pd.DataFrame(rows, columns=UNDO_COLUMNS)
+
+
+# ---- planning ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Item:
+    """One sidecar to touch: what is there, what photoq wants there, and the bytes that result."""
+
+    sidecar: str
+    photo: str
+    rating: int = 0
+    pick: str = ""
+    score: str | None = None
+    rule: str | None = None
+    source: str = ""
+    action: str = "refused"
+    reason: str = ""
+    rating_before: int | None = None
+    rating_after: int | None = None
+    pick_before: str | None = None
+    pick_after: str | None = None
+    old: bytes | None = None
+    old_mode: int | None = None
+    new: bytes | None = None
+    written: bool = False
+
+
+def _plan(decisions) -> list[_Item]:
+    if not isinstance(decisions, pd.DataFrame):
+        raise PhotoqError(f"decisions must be a table (pandas DataFrame), got {type(decisions).__name__}")
+    missing = [column for column in ("path", "rating", "pick") if column not in decisions.columns]
+    if missing:
+        raise PhotoqError(f"decisions lacks the column(s) {', '.join(missing)} (needs path, rating, pick)")
+    items: dict[str, _Item] = {}
+    order: list[_Item] = []
+    photos = set()
+    listings: dict[str, dict[str, list[str]]] = {}
+    for row in decisions.to_dict("records"):
+        path = _text(row.get("path"))
+        if not path:
+            order.append(_Item(sidecar="", photo="", reason="a decision without a photo path: skipped"))
+            continue
+        path = os.path.abspath(path)
+        photos.add(path)
+        pair = _text(row.get("pair"))
+        files = [path] + ([os.path.abspath(pair)] if pair else [])
+        photos.update(files)
+        try:
+            wanted = _decision(row)
+            problem = ""
+        except _Refused as refusal:
+            wanted, problem = None, str(refusal)
+        for photo in files:
+            for sidecar in sidecar_paths(photo):
+                sidecar = _existing_spelling(sidecar, listings)
+                item = items.get(sidecar)
+                if item is not None:
+                    if item.action != "refused" and (wanted is None or (item.rating, item.pick) != wanted[:2]):
+                        item.reason = (f"{printable(sidecar)}: the decisions for {printable(item.source)} and "
+                                       f"{printable(path)} disagree; left as it is")
+                        item.action = "refused"
+                    continue
+                item = _Item(sidecar=sidecar, photo=photo, source=path)
+                items[sidecar] = item
+                order.append(item)
+                if wanted is None:
+                    item.reason = f"{printable(sidecar)}: {problem}"
+                    continue
+                item.rating, item.pick, item.score, item.rule = wanted
+                item.action = "pending"
+    for item in order:
+        if item.action != "pending":
+            continue
+        try:
+            if item.sidecar in photos:
+                raise _Refused("is one of the photos; photos are never written")
+            _check_photo(item.photo)
+            _prepare(item)
+        except _Refused as refusal:
+            item.action, item.reason = "refused", f"{printable(item.sidecar)}: {refusal}"
+        except OSError as error:
+            item.action = "refused"
+            item.reason = f"{printable(item.sidecar)}: could not be read ({error.strerror or error})"
+    return order
+
+
+def _decision(row) -> tuple[int, str, str | None, str | None]:
+    """(rating, pick, score text or None, rule or None) of one row, or _Refused naming what is wrong."""
+    rating = row.get("rating")
+    if _boolean(rating) or not isinstance(rating, numbers.Real) or not math.isfinite(float(rating)) \
+            or float(rating) != int(rating) or not -1 <= int(rating) <= 5:
+        raise _Refused(f"rating must be a whole number from -1 to 5, got {rating!r}")
+    pick = row.get("pick")
+    pick = "" if _missing(pick) else pick
+    if not isinstance(pick, str) or pick.strip().lower() not in PICK_LABELS:
+        raise _Refused(f"pick must be one of accepted, pending, rejected or empty, got {pick!r}")
+    score = row.get("score")
+    if _missing(score):
+        score_text = None
+    elif _boolean(score) or not isinstance(score, numbers.Real) or not math.isfinite(float(score)):
+        raise _Refused(f"score must be a finite number, got {score!r}")
+    else:
+        score_text = format(float(score), ".6g")
+    rule = _text(row.get("rule")) or None
+    return int(rating), pick.strip().lower(), score_text, rule
+
+
+def _prepare(item: _Item) -> None:
+    """Read the sidecar (if any) and work out its new bytes, action and before/after values."""
+    item.old, item.old_mode = _read_sidecar(item.sidecar)
+    packet = _scan(item.old if item.old is not None else _NEW_PACKET)
+    rating_now = _number(packet, _RATING)
+    pick_now = _number(packet, _PICK)
+    if pick_now is not None and pick_now not in _PICK_NAMES:
+        raise _Refused(f"has digiKam:PickLabel {pick_now}, which is not 0 to 3")
+    item.rating_before, item.pick_before = rating_now, _PICK_NAMES.get(pick_now or 0)
+    changes: dict[tuple[str, str], str | None] = {}
+    notes = []
+    for key, mark, now, wanted in ((_RATING, _Q_RATING, rating_now, item.rating),
+                                   (_PICK, _Q_PICK, pick_now, PICK_LABELS[item.pick])):
+        recorded = _number(packet, mark)
+        if recorded is not None and now != recorded:
+            notes.append(f"kept {_SHORT[key]} {'none' if now is None else now}, changed since photoq wrote {recorded}")
+            continue
+        if now != wanted:
+            changes[key] = str(wanted)
+        if recorded != wanted:
+            changes[mark] = str(wanted)
+    for key, wanted in ((_Q_SCORE, item.score), (_Q_RULE, item.rule), (_Q_PHOTO, os.path.basename(item.source))):
+        present = packet.props.get(key)
+        if (present.value if present is not None else None) != (None if wanted is None else _clean(wanted)):
+            changes[key] = wanted
+    new = _edit(packet, changes) if changes else packet.data
+    check = _scan(new)
+    for key, wanted in changes.items():
+        found = check.props.get(key)
+        if (found.value if found is not None else None) != (None if wanted is None else _clean(wanted)):
+            raise _Refused("could not be merged safely (photoq's check of its own edit failed); left as it is")
+    rating_after, pick_after = _number(check, _RATING), _number(check, _PICK)
+    item.rating_after, item.pick_after = rating_after, _PICK_NAMES.get(pick_after or 0)
+    item.new = new
+    if item.old is None:
+        item.action = "create"
+    elif new == item.old:
+        item.action = "unchanged"
+    else:
+        item.action = "merge"
+    if notes:
+        item.reason = f"{printable(item.sidecar)}: " + "; ".join(notes)
+
+
+def _table(items: list[_Item]) -> pd.DataFrame:
+    table = pd.DataFrame({
+        "sidecar": [item.sidecar for item in items],
+        "photo": [item.photo for item in items],
+        "action": [item.action for item in items],
+        "rating_before": pd.array([item.rating_before for item in items], dtype="Int64"),
+        "rating_after": pd.array([item.rating_after for item in items], dtype="Int64"),
+        "pick_before": [item.pick_before for item in items],
+        "pick_after": [item.pick_after for item in items],
+        "reason": [item.reason for item in items],
+    }, columns=PLAN_COLUMNS)
+    return table
+
+
+def _check_photo(photo: str) -> None:
+    try:
+        info = os.stat(photo)
+    except OSError:
+        raise _Refused(f"its photo {printable(photo)} was not found") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise _Refused(f"its photo {printable(photo)} is not a file")
+
+
+def _existing_spelling(path: str, listings: dict[str, dict[str, list[str]]]) -> str:
+    """`path`, or the one existing file in its folder whose name differs from it only in letter case."""
+    if os.path.lexists(path):
+        return path
+    folder, name = os.path.split(path)
+    if folder not in listings:
+        by_lower: dict[str, list[str]] = {}
+        try:
+            for each in os.listdir(folder):
+                by_lower.setdefault(each.lower(), []).append(each)
+        except OSError:
+            pass
+        listings[folder] = by_lower
+    same = listings[folder].get(name.lower(), [])
+    return os.path.join(folder, same[0]) if len(same) == 1 else path
+
+
+def _read_sidecar(path: str) -> tuple[bytes | None, int | None]:
+    """(bytes, mode) of an existing sidecar, (None, None) when there is none; _Refused when it is no file."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None, None
+    if stat.S_ISLNK(info.st_mode):
+        raise _Refused("is a symbolic link; photoq never writes through a link")
+    if stat.S_ISDIR(info.st_mode):
+        raise _Refused("is a folder, not a sidecar file")
+    if not stat.S_ISREG(info.st_mode):
+        raise _Refused("is not a regular file")
+    if info.st_size > MAX_SIDECAR_BYTES:
+        raise _Refused(f"is {info.st_size} bytes, too large to be an XMP sidecar")
+    handle = os.open(path, _READ_FLAGS)
+    with os.fdopen(handle, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise _Refused("is not a regular file")
+        return stream.read(MAX_SIDECAR_BYTES + 1), stat.S_IMODE(info.st_mode)
+
+
+# ---- reading and editing an XMP packet as text ---------------------------------------------------
+
+
+@dataclass
+class _Property:
+    """Where one of photoq's tags sits in the bytes (attribute of rdf:Description, or child element)."""
+
+    value: str
+    replace: tuple[int, int]  # the span whose bytes are the value (attribute value or element text)
+    remove: tuple[int, int]  # the span to delete, leading whitespace included
+    element: bytes | None = None  # the element's qualified name; None for an attribute
+    empty_tag: tuple[int, int] | None = None  # a self-closing element's whole tag
+
+
+@dataclass
+class _Description:
+    """A top-level rdf:Description's start tag: where attributes go and which prefixes are in scope."""
+
+    insert_at: int
+    separator: bytes
+    bindings: dict[str, str]
+
+
+@dataclass
+class _Packet:
+    data: bytes
+    props: dict[tuple[str, str], _Property] = field(default_factory=dict)
+    descriptions: list[_Description] = field(default_factory=list)
+    rdf_close: int | None = None
+    rdf_empty: bool = False
+    rdf_prefix: str = ""
+    rdf_bindings: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Tracked:
+    """One of photoq's tags held as an element, while the parser is inside it."""
+
+    key: tuple[str, str]
+    name: bytes
+    start: int
+    tag_end: int
+    empty: bool
+
+
+_TAG = re.compile(rb'<(?:[^"\'>]|"[^"]*"|\'[^\']*\')*>')
+_ATTRIBUTE = re.compile(rb'(\s+)([^\s=/>]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+_NAME_END = re.compile(rb'[\s/>]')
+
+
+def _scan(data: bytes) -> _Packet:
+    """Parse an XMP packet and find photoq's tags in it; _Refused (with the reason) when it is not XMP.
+
+    expat runs without namespace processing, so prefixes are resolved here as written, and byte offsets
+    of the tags are kept for editing the text in place.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")):
+        raise _Refused("is UTF-16 or UTF-32 text; photoq merges UTF-8 sidecars only")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Refused("is not UTF-8 text, so not an XMP sidecar photoq can merge") from None
+    packet = _Packet(data=data)
+    parser = expat.ParserCreate()
+    parser.ordered_attributes = True
+    stack: list[tuple[str, dict[str, str], _Property | None, list[str] | None]] = []  # role, bindings, ...
+
+    def refuse_doctype(*_):
+        raise _Refused("has a DOCTYPE declaration, which XMP never has")
+
+    def start(name, attributes):
+        offset = parser.CurrentByteIndex
+        parent_role, parent_bindings = (stack[-1][0], stack[-1][1]) if stack else (None, {"xml": _XML_NS})
+        pairs = list(zip(attributes[::2], attributes[1::2]))
+        bindings = dict(parent_bindings)
+        for key, value in pairs:
+            if key == "xmlns":
+                bindings[""] = value
+            elif key.startswith("xmlns:"):
+                bindings[key[6:]] = value
+        uri, local = _resolve(name, bindings, element=True)
+        role = "other"
+        if parent_role is None:
+            if (uri, local) in ((META_NS, "xmpmeta"), (META_NS, "xapmeta")):
+                role = "root"
+            elif (uri, local) == (RDF_NS, "RDF"):
+                role = "rdf"
+            else:
+                raise _Refused(f"is not XMP (its outermost element is <{name}>)")
+        elif parent_role == "root" and (uri, local) == (RDF_NS, "RDF"):
+            role = "rdf"
+        elif parent_role == "rdf" and (uri, local) == (RDF_NS, "Description"):
+            role = "desc"
+        elif parent_role == "desc":
+            role = "prop"
+        elif parent_role == "tracked":
+            raise _Refused(f"holds {_SHORT[stack[-1][2].key]} in a nested form photoq does not edit")
+        if role == "rdf":
+            if packet.rdf_close is not None or any(frame[0] == "rdf" for frame in stack):
+                raise _Refused("has more than one rdf:RDF element")
+            packet.rdf_close = -1
+            packet.rdf_empty = data[_tag_end(data, offset) - 2:_tag_end(data, offset)] == b"/>"
+            packet.rdf_prefix = name.rpartition(":")[0]
+            packet.rdf_bindings = bindings
+        if role == "desc":
+            _description(packet, offset, name, pairs, bindings)
+        if role == "prop" and (uri, local) in _KEYS:
+            if (uri, local) in packet.props:
+                raise _Refused(f"has {_SHORT[(uri, local)]} twice")
+            end = _tag_end(data, offset)
+            empty = data[end - 2:end] == b"/>"
+            tracked = _Tracked(key=(uri, local), name=name.encode("utf-8"), start=offset, tag_end=end, empty=empty)
+            stack.append(("tracked", bindings, tracked, []))
+            return
+        stack.append((role, bindings, None, None))
+
+    def end(name):
+        role, _, tracked, text = stack.pop()
+        if role == "rdf":
+            packet.rdf_close = parser.CurrentByteIndex
+        if role == "tracked":
+            if tracked.empty:
+                close_end = tracked.tag_end
+                span = (tracked.tag_end, tracked.tag_end)
+            else:
+                close = parser.CurrentByteIndex
+                close_end = _tag_end(data, close)
+                span = (tracked.tag_end, close)
+            packet.props[tracked.key] = _Property(
+                value="".join(text).strip(), replace=span, remove=(_cut_start(data, tracked.start), close_end),
+                element=tracked.name, empty_tag=(tracked.start, tracked.tag_end) if tracked.empty else None)
+
+    def characters(content):
+        if stack and stack[-1][0] == "tracked":
+            stack[-1][3].append(content)
+
+    parser.StartDoctypeDeclHandler = refuse_doctype
+    parser.EntityDeclHandler = refuse_doctype
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = characters
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as error:
+        raise _Refused(f"is not valid XML (line {error.lineno}: {expat.ErrorString(error.code)})") from None
+    if packet.rdf_close is None:
+        raise _Refused("is not XMP (it has no rdf:RDF element)")
+    if not packet.descriptions and packet.rdf_empty:
+        raise _Refused("has an empty rdf:RDF element photoq cannot add to")
+    return packet
+
+
+def _description(packet: _Packet, offset: int, name: str, pairs, bindings) -> None:
+    """Record a top-level rdf:Description: its photoq tags held as attributes, and where to add more."""
+    data = packet.data
+    end = _tag_end(data, offset)
+    name_end = _NAME_END.search(data, offset + 1).start()
+    spans = {}
+    insert_at, separator = name_end, b" "
+    for match in _ATTRIBUTE.finditer(data, name_end, end):
+        quote_group = 3 if match.group(3) is not None else 4
+        spans[match.group(2).decode("utf-8")] = (match.start(), match.end(), match.start(quote_group),
+                                                 match.end(quote_group))
+        insert_at = match.end()
+        separator = match.group(1) if b"\n" in match.group(1) else b" "
+    for key, value in pairs:
+        if key == "xmlns" or key.startswith("xmlns:"):
+            continue
+        uri_local = _resolve(key, bindings, element=False)
+        if uri_local in _KEYS:
+            if uri_local in packet.props:
+                raise _Refused(f"has {_SHORT[uri_local]} twice")
+            if key not in spans:
+                raise _Refused(f"has an attribute {key} photoq cannot locate in the text; left as it is")
+            cut, attribute_end, value_start, value_end = spans[key]
+            packet.props[uri_local] = _Property(value=value.strip(), replace=(value_start, value_end),
+                                                remove=(cut, attribute_end))
+    packet.descriptions.append(_Description(insert_at=insert_at, separator=separator, bindings=bindings))
+
+
+def _resolve(name: str, bindings: dict[str, str], element: bool) -> tuple[str | None, str]:
+    prefix, colon, local = name.rpartition(":")
+    if not colon:
+        return (bindings.get("") if element else None), local
+    return bindings.get(prefix), local
+
+
+def _tag_end(data: bytes, start: int) -> int:
+    """Offset just after the tag that starts at `start` ('>' inside quoted values does not end it)."""
+    match = _TAG.match(data, start)
+    if match is None:
+        raise _Refused("is not valid XML (a tag does not end)")
+    return match.end()
+
+
+def _cut_start(data: bytes, start: int) -> int:
+    """Where deleting an element starting at `start` begins: its indentation and one line break before it."""
+    position = start
+    while position > 0 and data[position - 1] in b" \t":
+        position -= 1
+    if position > 0 and data[position - 1] == 0x0A:
+        position -= 1
+        if position > 0 and data[position - 1] == 0x0D:
+            position -= 1
+    return position
+
+
+def _number(packet: _Packet, key) -> int | None:
+    prop = packet.props.get(key)
+    if prop is None or prop.value == "":
+        return None
+    try:
+        number = float(prop.value)
+    except ValueError:
+        raise _Refused(f"has {_SHORT[key]} {prop.value!r}, which is not a number") from None
+    if not math.isfinite(number) or number != int(number):
+        raise _Refused(f"has {_SHORT[key]} {prop.value!r}, which is not a whole number")
+    return int(number)
+
+
+def _edit(packet: _Packet, changes: dict) -> bytes:
+    """The packet's bytes with each tag in `changes` set to its text (None: removed), all else unchanged."""
+    data = packet.data
+    edits: list[tuple[int, int, bytes]] = []
+    additions = []
+    for key, value in changes.items():
+        prop = packet.props.get(key)
+        if value is None:
+            if prop is not None:
+                edits.append((*prop.remove, b""))
+        elif prop is None:
+            additions.append((key, value))
+        elif prop.empty_tag is not None:
+            start, end = prop.empty_tag
+            head = data[start:end - 2].rstrip()
+            edits.append((start, end, head + b">" + _escape(value) + b"</" + prop.element + b">"))
+        else:
+            edits.append((*prop.replace, _escape(value)))
+    additions.sort(key=lambda addition: _KEYS.index(addition[0]))
+    if additions:
+        if packet.descriptions:
+            target = packet.descriptions[0]
+            text = _attributes(additions, target.bindings, target.separator)
+            edits.append((target.insert_at, target.insert_at, text))
+        else:
+            if not packet.rdf_prefix:
+                raise _Refused("has an rdf:RDF without a prefix and no rdf:Description; photoq cannot add to it")
+            rdf = packet.rdf_prefix.encode("utf-8")
+            text = (b"  <" + rdf + b":Description " + rdf + b':about=""'
+                    + _attributes(additions, packet.rdf_bindings, b" ") + b"/>\n ")
+            edits.append((packet.rdf_close, packet.rdf_close, text))
+    result = bytearray(data)
+    last = len(data) + 1
+    for start, end, text in sorted(edits, key=lambda edit: (edit[0], edit[1]), reverse=True):
+        if end > last:
+            raise _Refused("could not be merged safely (overlapping edits); left as it is")
+        result[start:end] = text
+        last = start
+    return bytes(result)
+
+
+def _attributes(additions, bindings: dict[str, str], separator: bytes) -> bytes:
+    """Attribute text for new tags, with the namespace declarations they need in this scope."""
+    declared = dict(bindings)
+    declarations, values = [], []
+    for (uri, local), value in additions:
+        prefix = next((p for p, u in declared.items() if u == uri and p == _PREFIXES[uri]), None) \
+            or next((p for p, u in declared.items() if u == uri and p not in ("", "xml")), None)
+        if prefix is None:
+            prefix, number = _PREFIXES[uri], 1
+            while prefix in declared:
+                number += 1
+                prefix = f"{_PREFIXES[uri]}{number}"
+            declared[prefix] = uri
+            declarations.append(separator + f'xmlns:{prefix}="{uri}"'.encode("utf-8"))
+        values.append(separator + f"{prefix}:{local}=\"".encode("utf-8") + _escape(value) + b'"')
+    return b"".join(declarations + values)
+
+
+def _clean(text: str) -> str:
+    """`text` without the characters XML 1.0 cannot hold, and trimmed as readers trim it."""
+    return "".join(c for c in text if c in "\t\n\r" or ord(c) >= 0x20 and not 0xD800 <= ord(c) <= 0xDFFF
+                   and c not in "\ufffe\uffff").strip()
+
+
+def _escape(text: str) -> bytes:
+    escaped = (_clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+               .replace('"', "&quot;").replace("'", "&apos;")
+               .replace("\t", "&#9;").replace("\n", "&#10;").replace("\r", "&#13;"))
+    return escaped.encode("utf-8")
+
+
+# ---- writing, the journal, undo --------------------------------------------------------------
+
+
+def _journal_folder(items: list[_Item], photos, journal) -> Path:
+    if journal is not None:
+        return Path(os.fspath(journal)).expanduser().absolute()
+    if photos is not None:
+        root = Path(os.fspath(photos)).expanduser().absolute()
+        if not root.is_dir():
+            raise PhotoqError(f"Photo folder not found: {root}")
+        return root / JOURNAL_FOLDER
+    try:
+        return Path(os.path.commonpath([os.path.dirname(item.photo) for item in items])) / JOURNAL_FOLDER
+    except ValueError:
+        raise PhotoqError("The photos have no common folder for the undo journal; give photos= or journal=") from None
+
+
+def _record(folder: Path, items: list[_Item]) -> Path:
+    """Write a complete journal entry for `items` (old bytes, modes, checksums) and return its folder."""
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        info = None
+    if info is not None and stat.S_ISLNK(info.st_mode):
+        raise PhotoqError(f"Refused undo journal {printable(folder)}: it is a symbolic link")
+    if info is not None and not stat.S_ISDIR(info.st_mode):
+        raise PhotoqError(f"Refused undo journal {printable(folder)}: it is not a folder")
+    name = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S.%fZ')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging = folder / f".{name}.partial"
+    try:
+        if info is None:
+            os.mkdir(folder)
+            fsync_folder(folder.parent)
+        os.mkdir(staging)
+        records = []
+        for number, item in enumerate(items, 1):
+            record = {"sidecar": encode_path(item.sidecar), "photo": encode_path(item.photo),
+                      "action": item.action, "new_sha256": _sha(item.new)}
+            if item.action == "merge":
+                copy = f"{number:06d}.xmp.old"
+                write_atomic(staging / copy, item.old)
+                record.update(old_sha256=_sha(item.old), old_copy=copy, old_mode=item.old_mode)
+            records.append(record)
+        journal = {"format": _JOURNAL_FORMAT, "version": 1, "created": _now(), "sidecars": records}
+        write_atomic(staging / "journal.json", json.dumps(journal, indent=1) + "\n")
+        os.rename(staging, folder / name)
+        fsync_folder(folder)
+    except OSError as error:
+        _remove_staging(staging)
+        raise PhotoqError(f"Refused to write sidecars: the undo journal {printable(folder)} could not be "
+                          f"written ({error.strerror or error}); nothing was changed") from None
+    return folder / name
+
+
+def _remove_staging(staging: Path) -> None:
+    try:
+        for child in staging.iterdir():
+            child.unlink()
+        staging.rmdir()
+    except OSError:
+        pass
+
+
+def _apply(item: _Item) -> None:
+    """Write one sidecar, after checking that it is still what the plan read."""
+    old, _ = _read_sidecar(item.sidecar)
+    if item.action == "create" and old is not None:
+        raise _Refused("appeared while photoq was writing; left as it is")
+    if item.action == "merge" and (old is None or _sha(old) != _sha(item.old)):
+        raise _Refused("changed while photoq was writing; left as it is")
+    write_atomic(item.sidecar, item.new)
+    if item.old_mode is not None:
+        _set_mode(item.sidecar, item.old_mode)
+
+
+def _set_mode(path: str, mode: int) -> None:
+    info = os.lstat(path)
+    if stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) != mode:
+        os.chmod(path, mode)
+
+
+def _entry_to_undo(target: Path) -> Path:
+    if not target.exists():
+        raise PhotoqError(f"Nothing to undo: {printable(target)} not found")
+    if (target / "journal.json").is_file():
+        return target
+    folder = target / JOURNAL_FOLDER if (target / JOURNAL_FOLDER).is_dir() else target
+    if folder.is_symlink():
+        raise PhotoqError(f"Refused undo journal {printable(folder)}: it is a symbolic link")
+    entries = sorted(child for child in folder.iterdir() if not child.name.startswith(".")
+                     and child.is_dir() and not child.is_symlink() and (child / "journal.json").is_file())
+    if not entries:
+        raise PhotoqError(f"No photoq undo journal in {printable(target)} (expected {JOURNAL_FOLDER}/ there)")
+    pending = [entry for entry in entries if not (entry / "undone.json").exists()]
+    if not pending:
+        raise PhotoqError(f"Nothing to undo in {printable(folder)}: every write recorded there was undone")
+    return pending[-1]
+
+
+def _read_journal(entry: Path) -> list[dict]:
+    path = entry / "journal.json"
+    try:
+        journal = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise PhotoqError(f"Damaged undo journal {printable(path)}: {error}") from None
+    if not isinstance(journal, dict) or journal.get("format") != _JOURNAL_FORMAT \
+            or not isinstance(journal.get("sidecars"), list):
+        raise PhotoqError(f"Damaged undo journal {printable(path)}: not a photoq sidecar journal")
+    return [record for record in journal["sidecars"] if isinstance(record, dict)]
+
+
+def _undo_one(entry: Path, record: dict, sidecar: str) -> tuple[str, str]:
+    """Undo one sidecar; returns (action, reason)."""
+    action = record.get("action")
+    if not sidecar.lower().endswith(".xmp"):
+        raise _Refused("is not an XMP sidecar name; photoq only ever restores or removes sidecars")
+    copy = entry / os.path.basename(str(record.get("old_copy", "")))
+    kept = f"; the copy from before photoq is {printable(copy)}" if action == "merge" else ""
+    try:
+        current, _ = _read_sidecar(sidecar)
+    except _Refused as refusal:
+        raise _Refused(f"{refusal}; left as it is{kept}") from None
+    if current is None:
+        if action == "create":
+            return "unchanged", ""
+        raise _Refused(f"was removed since photoq wrote it; nothing restored{kept}")
+    digest = _sha(current)
+    if action == "merge" and digest == record.get("old_sha256"):
+        return "unchanged", ""
+    if digest != record.get("new_sha256"):
+        raise _Refused(f"was edited since photoq wrote it (its checksum differs); left as it is{kept}")
+    if action == "create":
+        os.unlink(sidecar)
+        fsync_folder(os.path.dirname(sidecar))
+        return "removed", ""
+    if action != "merge":
+        raise _Refused(f"has an unknown action {action!r} in the journal; left as it is")
+    try:
+        old = copy.read_bytes()
+    except OSError as error:
+        raise _Refused(f"its copy in the journal cannot be read ({error.strerror or error}); left as it is") from None
+    if _sha(old) != record.get("old_sha256"):
+        raise _Refused(f"its copy {printable(copy)} in the journal is damaged; left as it is")
+    write_atomic(sidecar, old)
+    if isinstance(record.get("old_mode"), int):
+        _set_mode(sidecar, record["old_mode"])
+    return "restored", ""
+
+
+# ---- small helpers --------------------------------------------------------------------------------
+
+
+def _sha(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, numbers.Real) and not _boolean(value) and math.isnan(float(value))
+
+
+def _boolean(value) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
+def _text(value) -> str:
+    """A table cell as text: "" for a missing value."""
+    if _missing(value):
+        return ""
+    return os.fspath(value) if isinstance(value, os.PathLike) else str(value).strip()
