@@ -41,60 +41,16 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# the DNG writer the tests use (one definition of a camera-like DNG)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "python"))
 import common
 from bench_cache import _base_image
+from camera_files import dng_bytes
 
 CAMERA_SIZE = (6000, 4000)  # 24 MP
 QUICK_SIZE = (3000, 2000)  # 6 MP
 WIDTH = 480
 BASES = 2
-# XYZ -> linear sRGB (D65) as the DNG's ColorMatrix1: the sensor's RGB is linear sRGB
-_SRGB_FROM_XYZ = (32406, -15372, -4986, -9689, 18758, 415, 557, -2040, 10570)
-
-
-# --------------------------------------------------------------------------- photos
-
-
-def dng_bytes(pixels: np.ndarray, index: int) -> bytes:
-    """A DNG of `pixels` as a camera writes one: 12-bit RGGB Bayer data in a SubIFD and a
-    full-size JPEG preview in IFD0, with a capture time of its own."""
-    import tifffile
-
-    height, width, _ = pixels.shape
-    linear = (pixels.astype(np.float32) * (1 / 255)) ** 2.2
-    cfa = np.empty((height, width), np.float32)
-    cfa[0::2, 0::2], cfa[0::2, 1::2] = linear[0::2, 0::2, 0], linear[0::2, 1::2, 1]
-    cfa[1::2, 0::2], cfa[1::2, 1::2] = linear[1::2, 0::2, 1], linear[1::2, 1::2, 2]
-    del linear
-    cfa = (256 + cfa * (4095 - 256)).astype(np.uint16)
-    taken = f"2026:07:01 10:{index // 60 % 60:02d}:{index % 60:02d}"
-    described = [
-        (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
-        (50708, "s", 0, "BenchCam DNG 1", True),  # UniqueCameraModel
-        (271, "s", 0, "BenchCam", True),
-        (272, "s", 0, "DNG 1", True),
-        (274, "H", 1, 1, True),
-        (306, "s", 0, taken, True),
-        (36867, "s", 0, taken, True),
-        (50721, "2i", 9, tuple(v for m in _SRGB_FROM_XYZ for v in (m, 10000)), True),  # ColorMatrix1
-        (50778, "H", 1, 21, True),  # CalibrationIlluminant1: D65
-        (50728, "2I", 3, (1, 1, 1, 1, 1, 1), True),  # AsShotNeutral
-    ]
-    sensor = [
-        (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
-        (33422, "B", 4, (0, 1, 1, 2), True),  # CFAPattern: RGGB
-        (50714, "H", 1, 256, True),  # BlackLevel
-        (50717, "H", 1, 4095, True),  # WhiteLevel
-    ]
-    preview = io.BytesIO()
-    Image.fromarray(pixels).save(preview, "JPEG", quality=92)
-    buffer = io.BytesIO()
-    with tifffile.TiffWriter(buffer) as tif:
-        tif.write(iter([preview.getvalue()]), shape=(height, width, 3), dtype="uint8", photometric="ycbcr",
-                  compression=7, rowsperstrip=height, subfiletype=1, subifds=1, extratags=described,
-                  metadata=None)
-        tif.write(cfa, photometric="cfa", subfiletype=0, extratags=sensor, metadata=None)
-    return buffer.getvalue()
 
 
 def make_dngs(folder: Path, count: int, size: tuple[int, int]) -> list[Path]:
@@ -107,7 +63,9 @@ def make_dngs(folder: Path, count: int, size: tuple[int, int]) -> list[Path]:
     def write(index: int) -> Path:
         pixels = np.roll(bases[index % len(bases)], (index * 37, index * 53), axis=(0, 1))
         path = folder / ("good" if index % 2 == 0 else "bad") / f"DSC_{index:04d}.dng"
-        path.write_bytes(dng_bytes(pixels, index))
+        taken = f"2026:07:01 10:{index // 60 % 60:02d}:{index % 60:02d}"
+        height, width, _ = pixels.shape
+        path.write_bytes(dng_bytes(pixels, preview=(width, height), taken=taken, model="DNG 1", maker="BenchCam"))
         return path
 
     with ThreadPoolExecutor(min(2, os.cpu_count() or 1)) as pool:  # 24 MP float buffers: few at once
