@@ -121,3 +121,32 @@ check_share <- function(x, name, zero_ok, call = sys.call(-1)) {
   }
   x
 }
+
+#' Propose the photos whose label would teach the model most
+#'
+#' Scores the photos below `photos` and returns the `n` scored closest to the
+#' keep line (on the logit scale), at most one per scene (shots within 30 s of
+#' each other) until every scene has given one: label these first (put them in
+#' good/ or bad/).
+#'
+#' @inheritParams score_photos
+#' @param n How many photos.
+#' @param ... Passed to [score_photos()] (e.g. `keep_precision`, `client`).
+#' @return A data frame of path, score, decision, margin (score minus the keep
+#'   line), scene and why, the most uncertain first.
+#' @export
+ask_photos <- function(run, photos, n = 20, checkpoint = "best", progress = NULL, ...) {
+  extra <- list(...)
+  if (length(extra) && (is.null(names(extra)) || any(names(extra) == ""))) {
+    photoq_stop("The arguments passed on to score_photos() must be named")
+  }
+  table <- do.call(call_photoq, c(list(
+    "ask_photos",
+    run = check_path(run, "run"),
+    photos = check_path(photos, "photos"),
+    n = check_whole(n, "n", min = 1),
+    checkpoint = check_checkpoint(checkpoint),
+    progress = check_flag(progress, "progress", null_ok = TRUE)
+  ), extra))
+  columns_to_df(from_python("table_columns", table))
+}

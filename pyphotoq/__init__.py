@@ -32,6 +32,7 @@ _LAZY = {
     "ordered_batches": "batches",
     "sweep": "cluster",
     "undo_sidecars": "xmp",
+    "ask_photos": "culling",
 }
 
 __all__ = [

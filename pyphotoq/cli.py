@@ -174,6 +174,13 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--dry-run", action="store_true", help="with --xmp: show what would change, write nothing")
     _scheduler_flag(score)
 
+    ask = _command(commands, "ask", _ask, "propose the photos whose label would teach the model most")
+    ask.add_argument("run", help="run folder")
+    ask.add_argument("photos", help="folder of photos (any depth)")
+    ask.add_argument("--n", type=_whole(1), default=20, help="how many photos (default 20)")
+    ask.add_argument("--out", help="also write the list as CSV")
+    _progress_flag(ask)
+
     undo = _command(commands, "undo", _undo, "restore the XMP sidecars of the last score --xmp")
     undo.add_argument("photos", help="the folder that was scored (or its .photoq-undo journal)")
     _progress_flag(score)
@@ -378,6 +385,18 @@ def _print_sidecars(plan, dry_run: bool) -> None:
                   f"pick {row.pick_before or '-'} -> {row.pick_after or '-'}")
     for row in plan[plan["action"] == "refused"].itertuples():
         print(f"  refused {row.reason}")
+
+
+def _ask(args):
+    from .culling import ask_photos
+    from .scoring import write_scores
+
+    table = ask_photos(args.run, args.photos, n=args.n, progress=args.progress)
+    if args.out:
+        write_scores(table, args.out)
+    print(f"{len(table)} photos to label, the most uncertain first (put each in good/ or bad/):")
+    for row in table.itertuples():
+        print(f"  {_printable(row.path)}: {row.score:.3f}, {row.why}")
 
 
 def _undo(args):

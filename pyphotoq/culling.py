@@ -314,3 +314,53 @@ def _training_reference(cache, exif_of) -> tuple[float, float, set]:
         known.discard("")
         _REFERENCES[key] = (pixels, float(brightness.median()) if len(brightness) else float("nan"), known)
     return _REFERENCES[key]
+
+
+ASK_COLUMNS = ["path", "score", "decision", "margin", "scene", "why"]
+
+
+def ask_photos(run, photos, n: int = 20, checkpoint="best", progress: bool | None = None, **score_args) -> pd.DataFrame:
+    """The `n` photos below `photos` whose label would teach the model most: those scored
+    closest to the keep line (on the logit scale, where a step means the same everywhere), at
+    most one per scene (shots within 30 s of each other, `splits.scene_groups`) until every
+    scene has given one, so that the answers are not twenty frames of one burst. Returns a table
+    of path, score, decision, margin (score minus the keep line), scene and why, the most
+    uncertain first. `score_args` go to score_photos (e.g. keep_precision, client)."""
+    from .errors import check_whole
+    from .scoring import score_photos
+    from .splits import DEFAULT_SECONDS, scene_groups
+
+    n = check_whole(n, "n", 1)
+    table = score_photos(run, photos, checkpoint=checkpoint, progress=progress, **score_args)
+    line = float(table.attrs["threshold"])
+    scored = table[table["decision"] != "skipped"].reset_index(drop=True)
+    if scored.empty:
+        raise PhotoqError(f"No usable photos to ask about in {photos}")
+    scenes = scene_groups(pd.DataFrame({"hash": scored["path"], "taken": scored["taken"].fillna("")}),
+                          DEFAULT_SECONDS["scene"])
+    scored["scene"] = pd.factorize(scenes)[0] + 1
+
+    def logit(p):
+        p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+        return np.log(p / (1 - p))
+
+    distance = np.abs(logit(scored["score"]) - logit(line))
+    order = np.argsort(distance, kind="stable")
+    chosen, seen = [], set()
+    for i in order:  # one per scene first ...
+        if scored.loc[i, "scene"] not in seen:
+            chosen.append(i)
+            seen.add(scored.loc[i, "scene"])
+        if len(chosen) == n:
+            break
+    for i in order:  # ... then the next most uncertain
+        if len(chosen) == n:
+            break
+        if i not in chosen:
+            chosen.append(i)
+    chosen.sort(key=lambda i: distance[i])
+    asked = scored.loc[chosen].copy()
+    asked["margin"] = asked["score"] - line
+    asked["why"] = [f"{'above' if m >= 0 else 'below'} the keep line by {abs(m):.3f}; scene {s}"
+                    for m, s in zip(asked["margin"], asked["scene"])]
+    return asked[ASK_COLUMNS].reset_index(drop=True)

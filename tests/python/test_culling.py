@@ -188,3 +188,32 @@ def test_score_photos_culls_a_shoot_and_writes_xmp_sidecars_that_undo_restores(t
     assert undone.returncode == 0, undone.stderr
     assert f"{len(table)} removed" in undone.stdout
     assert not list(shoot.glob("*.xmp"))
+
+
+def test_ask_proposes_the_most_uncertain_photo_of_each_scene_first(trained_run, tmp_path):
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    import pyphotoq
+
+    folder = tmp_path / "trip"
+    sources = sorted(Path(trained_run.open_cache().manifest["original"].iloc[0]).parent.parent.rglob("*.jpg"))
+    for k, source in enumerate(sources[:12]):  # 4 scenes of 3 shots, 10 s apart within, an hour between
+        second = (k // 3) * 900 + (k % 3) * 10
+        write_shot(folder / f"shot_{k:02d}.jpg", Image.open(source).convert("RGB"), second % 3600)
+    asked = pyphotoq.ask_photos(trained_run, folder, n=5, progress=False)
+    assert list(asked.columns) == ["path", "score", "decision", "margin", "scene", "why"]
+    assert len(asked) == 5 and asked["path"].is_unique
+    # the four scenes each give one photo before any gives a second
+    assert asked["scene"].nunique() == 4
+    scored = pyphotoq.score_photos(trained_run, folder, progress=False)
+    line = scored.attrs["threshold"]
+    assert np.allclose(asked["margin"], asked["score"] - line)
+    logit = np.log(asked["score"].clip(1e-6, 1 - 1e-6) / (1 - asked["score"].clip(1e-6, 1 - 1e-6)))
+    assert list(np.argsort(np.abs(logit - np.log(line / (1 - line))), kind="stable")) == list(range(5))
+    out = subprocess.run([sys.executable, "-m", "pyphotoq", "ask", str(trained_run.path), str(folder), "--n", "3",
+                          "--no-progress"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "3 photos to label" in out.stdout

@@ -52,3 +52,14 @@ test_that("score_photos(xmp = TRUE) writes sidecars that undo_sidecars() removes
   expect_false(any(file.exists(sidecars)))
   expect_error(score_photos(fixture$run, new, xmp = "yes"), "`xmp` must be TRUE or FALSE")
 })
+
+test_that("ask_photos() proposes photos closest to the keep line", {
+  skip_if_no_photoq()
+  fixture <- photoq_fixture()
+  asked <- ask_photos(fixture$run, fixture$photos, n = 3)
+  expect_named(asked, c("path", "score", "decision", "margin", "scene", "why"))
+  expect_equal(nrow(asked), 3)
+  expect_false(is.unsorted(abs(qlogis(pmin(pmax(asked$score, 1e-6), 1 - 1e-6)) -
+                                 qlogis(asked$score[1] - asked$margin[1]))))
+  expect_error(ask_photos(fixture$run, fixture$photos, n = 0), "`n` must be")
+})
