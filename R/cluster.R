@@ -9,7 +9,7 @@
 #'
 #' @param cache A `photoq_cache` or a cache folder.
 #' @param runs Folder for the runs.
-#' @param recipes Recipe names (see [recipes()]).
+#' @param recipes Recipe names ("two-view", "two-branch", "original"; see [train_model()]).
 #' @param seeds Whole numbers: one run per recipe and seed.
 #' @param client `NULL` (train here), `"local:N"`, a scheduler address or a
 #'   Python `distributed.Client` (see [build_cache()]).
