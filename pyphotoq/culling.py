@@ -267,12 +267,9 @@ def drift_text(run, scored: pd.DataFrame, validation: pd.DataFrame, exif_of=None
             here, there = float(np.median(scores)), float(validation["score"].median())
             notes.append(f"scores sit {'lower' if here < there else 'higher'} than on validation "
                          f"(median {here:.2f} against {there:.2f})")
-    try:
-        cache = run.open_cache()
-    except PhotoqError:
-        cache = None
-    if cache is not None and len(scored):
-        pixels, reference, known = _training_reference(cache, exif_of)
+    reference_values = _training_reference(run, exif_of) if len(scored) else None
+    if reference_values is not None:
+        pixels, reference, known = reference_values
         here = float(scored["megapixels"].median())
         if pixels > 0 and not 0.5 <= here / pixels <= 2:
             notes.append(f"photos of {here:.2g} MP against {pixels:.2g} MP in training")
@@ -292,13 +289,25 @@ def drift_text(run, scored: pd.DataFrame, validation: pd.DataFrame, exif_of=None
 _REFERENCES: dict = {}
 
 
-def _training_reference(cache, exif_of) -> tuple[float, float, set]:
+def _training_reference(run, exif_of) -> tuple[float, float, set] | None:
     """(median megapixels, median brightness of a sample of cached overviews, the cameras of
-    that sample's originals) of the cache's training photos; computed once per cache and
-    process (about a second)."""
-    key = (str(cache.path), cache.id, len(cache.manifest))
+    that sample's originals) of the training photos of the run's cache, or None when the cache
+    cannot be opened; computed once per process and state of the cache's manifest (about a
+    second), so that scoring again costs nothing."""
+    from pathlib import Path
+
+    try:
+        manifest = (Path(run.info["cache"]["path"]) / "manifest.csv").stat()
+    except (OSError, KeyError, TypeError):
+        return None
+    key = (str(run.info["cache"]["path"]), run.info["cache"].get("id"), manifest.st_mtime_ns, manifest.st_size)
     if key not in _REFERENCES:
         from .facts import facts_table
+
+        try:
+            cache = run.open_cache()
+        except PhotoqError:
+            return None
 
         train = cache.split("train")
         sample = train.sample(min(DRIFT_SAMPLE, len(train)), random_state=0) if len(train) else train

@@ -217,3 +217,30 @@ def test_ask_proposes_the_most_uncertain_photo_of_each_scene_first(trained_run, 
                           "--no-progress"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "3 photos to label" in out.stdout
+
+
+def test_drift_names_what_differs_from_the_training_photos(trained_run):
+    from pyphotoq.camera import photo_exif
+    from pyphotoq.culling import drift_text
+
+    validation = pd.DataFrame({"label": ["good", "bad"] * 20, "score": np.linspace(0.2, 0.8, 40)})
+    cache = trained_run.open_cache()
+    train = cache.split("train")
+    same = pd.DataFrame({
+        "score": np.linspace(0.2, 0.8, 30), "camera": "",
+        "megapixels": float((train["source_width"] * train["source_height"]).median() / 1e6),
+        "brightness": pyphotoq_brightness(cache, train),
+    })
+    assert drift_text(trained_run, same, validation, photo_exif) == ""
+    other = same.assign(score=np.linspace(0.0, 0.05, 30), megapixels=same["megapixels"] * 40,
+                        brightness=same["brightness"] + 0.4, camera="Unseen X100")
+    text = drift_text(trained_run, other, validation, photo_exif)
+    assert text.startswith("the photos differ from the training photos: ")
+    assert "scores sit lower than on validation" in text and "MP in training" in text and "brighter" in text
+
+
+def pyphotoq_brightness(cache, train):
+    from pyphotoq.facts import facts_table
+
+    sample = train.sample(min(100, len(train)), random_state=0)
+    return float(facts_table([cache.view_path(h) for h in sample["hash"]], progress=False)["brightness"].median())
