@@ -52,7 +52,7 @@ VIEW_EXTENSIONS <- c(jpeg = "jpg", png = "png")
 #'   `distributed.Client`; `NULL` (the default) builds here. The workers make the
 #'   cached files, which they must see at the cache's path; the manifest is the
 #'   one a local build makes. Needs the Dask extra (`pip install
-#'   "pyphotoq[dask]"`). See [sweep()].
+#'   "pyphotoq[dask]"`). See [sweep_runs()].
 #' @return A `photoq_cache` (see [open_cache()]) whose `build` element says what
 #'   this build did.
 #' @export

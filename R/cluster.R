@@ -5,7 +5,8 @@
 #' the test split and returns a table comparing them. With `client` the runs
 #' train side by side on the workers of a Dask cluster, one per worker;
 #' without, one after the other in this session. A run that fails says why in
-#' `error`; the others still finish.
+#' `error`; the others still finish. (Named `sweep_runs`, in Python too, so as
+#' not to mask base R's [base::sweep()].)
 #'
 #' @param cache A `photoq_cache` or a cache folder.
 #' @param runs Folder for the runs.
@@ -26,11 +27,11 @@
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
 #'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
-#'   sweep(cache, tempfile("runs"), recipes = "two-branch", seeds = 1:2,
+#'   sweep_runs(cache, tempfile("runs"), recipes = "two-branch", seeds = 1:2,
 #'         batches = 4, validate_every = 4)
 #' }
 #' }
-sweep <- function(cache, runs, recipes = "two-view", seeds = 1, client = NULL, progress = NULL, ...) {
+sweep_runs <- function(cache, runs, recipes = "two-view", seeds = 1, client = NULL, progress = NULL, ...) {
   if (!is.character(recipes) || !length(recipes) || anyNA(recipes)) {
     photoq_stop("`recipes` must be recipe names, got ", deparse_short(recipes))
   }
@@ -46,7 +47,7 @@ sweep <- function(cache, runs, recipes = "two-view", seeds = 1, client = NULL, p
     if (is.numeric(v) && length(v) == 1 && !is.na(v) && v == round(v)) as.integer(v) else v
   })
   table <- do.call(call_photoq, c(list(
-    "sweep",
+    "sweep_runs",
     cache = check_path(cache, "cache"),
     runs = check_path(runs, "runs"),
     recipes = as.list(recipes),

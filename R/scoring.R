@@ -104,12 +104,13 @@ score_photos <- function(run, photos, threshold = NULL, keep_recall = NULL, chec
 #' is left as it is, with the reason. Each call undoes one more write, latest
 #' first.
 #'
-#' @param photos The folder that was scored (or its `.photoq-undo` journal).
+#' @param target The folder that was scored (or its `.photoq-undo` journal, or
+#'   one entry of it).
 #' @return A data frame of sidecar, action (`"removed"`, `"restored"`,
 #'   `"unchanged"` or `"refused"`), reason and journal.
 #' @export
-undo_sidecars <- function(photos) {
-  table <- call_photoq("undo_sidecars", check_path(photos, "photos"))
+undo_sidecars <- function(target) {
+  table <- call_photoq("undo_sidecars", check_path(target, "target"))
   columns_to_df(from_python("undo_result", table))
 }
 

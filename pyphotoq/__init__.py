@@ -30,7 +30,7 @@ _LAZY = {
     "report": "html_report",
     "training_batches": "batches",
     "ordered_batches": "batches",
-    "sweep": "cluster",
+    "sweep_runs": "cluster",
     "undo_sidecars": "xmp",
     "ask_photos": "culling",
 }

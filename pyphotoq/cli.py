@@ -270,10 +270,10 @@ def _cache(args):
 
 
 def _sweep(args):
-    from .cluster import sweep
+    from .cluster import sweep_runs
 
     train_args = {} if args.batches is None else {"batches": args.batches}
-    table = sweep(args.cache, args.runs, recipes=args.recipes, seeds=args.seeds, client=args.scheduler,
+    table = sweep_runs(args.cache, args.runs, recipes=args.recipes, seeds=args.seeds, client=args.scheduler,
                   progress=args.progress, **train_args)
     out = Path(args.out) if args.out else Path(args.runs) / "sweep.csv"
     from .files import write_atomic

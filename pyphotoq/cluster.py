@@ -1,6 +1,6 @@
 """Past one machine: cache building, scoring and recipe sweeps on a Dask cluster (optional).
 
-`build_cache(..., client=)`, `score_photos(..., client=)` and `sweep(..., client=)` take a
+`build_cache(..., client=)`, `score_photos(..., client=)` and `sweep_runs(..., client=)` take a
 `distributed.Client`, a scheduler address ("tcp://host:8786") or "local:N" (a LocalCluster of
 N worker processes on this machine, loopback only). Without one nothing changes and Dask is not
 imported. Install it with `pip install "pyphotoq[dask]"`.
@@ -220,7 +220,7 @@ def score_chunk_task(run_path: str, checkpoint, network: bool, specs: dict, view
 SWEEP_COLUMNS = ["recipe", "seed", "run", "batches", "validation_auc", "test_auc", "seconds", "error"]
 
 
-def sweep(cache, runs, recipes=("two-view",), seeds=(1,), client=None, progress: bool | None = None,
+def sweep_runs(cache, runs, recipes=("two-view",), seeds=(1,), client=None, progress: bool | None = None,
           **train_args) -> pd.DataFrame:
     """Train one run per (recipe, seed), each in its own folder `runs/<recipe>-seed<seed>`, and
     compare them: a table of recipe, seed, run, batches, validation_auc (the best checkpoint's),

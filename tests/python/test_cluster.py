@@ -133,7 +133,7 @@ def test_a_build_whose_client_is_killed_resumes_to_the_same_manifest(photos, tmp
 
 
 def test_a_sweep_of_two_tiny_runs_on_the_cluster(cluster, small_cache, tmp_path):
-    table = pyphotoq.sweep(small_cache, tmp_path / "runs", recipes=["two-branch"], seeds=[1, 2], client=cluster,
+    table = pyphotoq.sweep_runs(small_cache, tmp_path / "runs", recipes=["two-branch"], seeds=[1, 2], client=cluster,
                            batches=4, validate_every=4, progress=False)
     assert list(table["seed"]) == [1, 2] and (table["error"] == "").all(), table.to_string()
     assert list(table["batches"]) == [4, 4]
@@ -149,7 +149,7 @@ def test_a_sweep_reports_a_failed_run_and_finishes_the_others(small_cache, tmp_p
     """Here, without a cluster: the same table; a run that cannot train says why in `error`."""
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs" / "two-branch-seed2").write_text("a file where the run folder should be")
-    table = pyphotoq.sweep(small_cache, tmp_path / "runs", recipes="two-branch", seeds=[1, 2], batches=2,
+    table = pyphotoq.sweep_runs(small_cache, tmp_path / "runs", recipes="two-branch", seeds=[1, 2], batches=2,
                            validate_every=2, progress=False)
     assert table.loc[0, "error"] == "" and table.loc[0, "batches"] == 2
     assert table.loc[1, "error"] and pd.isna(table.loc[1, "test_auc"])
@@ -161,7 +161,7 @@ def test_cluster_arguments_are_checked():
         with pytest.raises(PhotoqError, match="local:N|client must be"):
             dask_client(bad)
     with pytest.raises(PhotoqError, match="Unknown recipe"):
-        pyphotoq.sweep(Path(__file__).parent, "unused", recipes=["no-such-recipe"])
+        pyphotoq.sweep_runs(Path(__file__).parent, "unused", recipes=["no-such-recipe"])
 
 
 def test_the_core_does_not_import_dask():

@@ -20,7 +20,7 @@ test_that("sweep trains and compares runs, and says which one failed", {
   runs <- tempfile("cluster-")
   dir.create(runs)
   writeLines("not a run", file.path(runs, "two-branch-seed2"))
-  table <- sweep(fx$cache, runs, recipes = "two-branch", seeds = 1:2, batches = 2, validate_every = 2)
+  table <- sweep_runs(fx$cache, runs, recipes = "two-branch", seeds = 1:2, batches = 2, validate_every = 2)
   expect_s3_class(table, "data.frame")
   expect_identical(table$seed, c(1L, 2L))
   expect_identical(table$error[1], "")
@@ -32,6 +32,6 @@ test_that("sweep trains and compares runs, and says which one failed", {
 
 test_that("cluster arguments are checked before Python is asked", {
   expect_error(build_cache("a", "b", client = 3), "`client` must be NULL")
-  expect_error(sweep("a", "b", seeds = 1.5), "`seeds` must be whole numbers")
-  expect_error(sweep("a", "b", recipes = character()), "`recipes` must be recipe names")
+  expect_error(sweep_runs("a", "b", seeds = 1.5), "`seeds` must be whole numbers")
+  expect_error(sweep_runs("a", "b", recipes = character()), "`recipes` must be recipe names")
 })
