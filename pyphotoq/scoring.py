@@ -67,7 +67,8 @@ def score_photos(
     high are `keep_precision` good) are kept, photos below the reject line (which keeps
     `reject_recall` of the good validation photos) are rejected, the rest go to review; `best`
     or `best_share` keep that many best photos instead of the keep line. A `threshold`, or
-    `keep_recall` alone, makes one cut (keep or reject) instead. The lines come from the
+    `keep_recall` alone, makes one cut (keep or reject) instead; the burst and sequence rules
+    still apply. The lines come from the
     validation scores stored in the run folder (the cache is not needed). Bursts keep their
     best shot (the others that would be kept go to `weaker_in_burst`), exact duplicates are
     rejected, brackets and panoramas are kept together or reviewed together.
