@@ -124,7 +124,8 @@ def scene_features(frame: pd.DataFrame, statistics: np.ndarray) -> tuple[np.ndar
     return np.hstack([statistics, compared]).astype(np.float64), in_scene
 
 
-def _logit(p):
+def logit(p):
+    """log(p / (1 - p)), p clipped to [1e-6, 1 - 1e-6]."""
     p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
 
@@ -134,7 +135,7 @@ def _blend(network, boosted, weight):
         return np.asarray(boosted, dtype=float)
     if weight == 1:  # the network alone
         return np.asarray(network, dtype=float)
-    z = weight * _logit(network) + (1 - weight) * _logit(boosted)
+    z = weight * logit(network) + (1 - weight) * logit(boosted)
     return 1 / (1 + np.exp(-z))
 
 

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import PhotoqError
+from .splits import look_distance
 
 #: Shots closer in time than this (seconds) and alike in look form a burst.
 BURST_SECONDS = 2.0
@@ -164,14 +165,6 @@ def decide(frame: pd.DataFrame, validation: pd.DataFrame, positive: str, thresho
     table["duplicate_of"] = duplicate_of
     table["sequence"] = sequence
     return table, lines
-
-
-def look_distance(a, b) -> int:
-    """Bits that differ between two look hashes (16 hex digits); 64 when one is missing."""
-    try:
-        return bin(int(a, 16) ^ int(b, 16)).count("1") if len(a) == 16 and len(b) == 16 else 64
-    except (TypeError, ValueError):
-        return 64
 
 
 def _groups(labels: np.ndarray) -> list[list[int]]:
@@ -335,6 +328,7 @@ def ask_photos(run, photos, n: int = 20, checkpoint="best", progress: bool | Non
     scene has given one, so that the answers are not twenty frames of one burst. Returns a table
     of path, score, decision, margin (score minus the keep line), scene and why, the most
     uncertain first. `score_args` go to score_photos (e.g. keep_precision, client)."""
+    from .booster import logit
     from .errors import check_whole
     from .scoring import score_photos
     from .splits import DEFAULT_SECONDS, scene_groups
@@ -348,10 +342,6 @@ def ask_photos(run, photos, n: int = 20, checkpoint="best", progress: bool | Non
     scenes = scene_groups(pd.DataFrame({"hash": scored["path"], "taken": scored["taken"].fillna("")}),
                           DEFAULT_SECONDS["scene"])
     scored["scene"] = pd.factorize(scenes)[0] + 1
-
-    def logit(p):
-        p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
-        return np.log(p / (1 - p))
 
     distance = np.abs(logit(scored["score"]) - logit(line))
     order = np.argsort(distance, kind="stable")

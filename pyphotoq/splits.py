@@ -77,6 +77,14 @@ def look_hash(image) -> str:
     return f"{int(''.join('1' if b else '0' for b in bits), 2):016x}"
 
 
+def look_distance(a, b) -> int:
+    """Bits that differ between two look hashes (16 hex digits); 64 when one is missing."""
+    try:
+        return bin(int(a, 16) ^ int(b, 16)).count("1") if len(a) == 16 and len(b) == 16 else 64
+    except (TypeError, ValueError):
+        return 64
+
+
 def scene_groups(frame: pd.DataFrame, seconds: float, distance: int = LOOK_DISTANCE) -> pd.Series:
     """A scene id for every row (columns hash, taken and, if present, look): the hash of the
     group's first photo by capture time (then hash). Groups join photos taken within `seconds`
