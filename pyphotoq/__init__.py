@@ -33,6 +33,7 @@ _LAZY = {
     "sweep_runs": "cluster",
     "undo_sidecars": "xmp",
     "ask_photos": "culling",
+    "learn_corrections": "learning",
 }
 
 __all__ = [

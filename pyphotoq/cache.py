@@ -8,6 +8,8 @@ The cache is a documented format (version 2, see the README), readable without P
     skipped.csv    files that could not be used, with the reason
     conflicts.csv  the same content found twice (under two labels, or twice under one)
     sources.csv    every source file seen, with size and mtime, so rebuilds skip known files
+    corrections.csv  (optional) photos a user sorted after culling (learn_corrections): added to
+                   every build's listing, their labels win, and they learn in the training split
     views/<view>/<first two hash digits>/<hash>.<extension>   one file per photo and view
 
 Every reader finds a photo's file for any view by that one rule (`view_file`), from the view's
@@ -75,7 +77,9 @@ SOURCES_COLUMNS = [
 ]
 SKIPPED_COLUMNS = ["path", "label", "reason"]
 CONFLICT_COLUMNS = ["hash", "kind", "kept_label", "kept_path", "other_label", "other_path"]
-_PATH_COLUMNS = ["original", "path", "kept_path", "other_path"]
+#: corrections.csv: a photo, the label the user gave it, and the folder or table it came from.
+CORRECTIONS_COLUMNS = ["path", "label", "source"]
+_PATH_COLUMNS = ["original", "path", "kept_path", "other_path", "source"]
 _INTEGER_COLUMNS = ["width", "height", "source_width", "source_height", "size", "mtime_ns"]
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _VIEW_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -490,13 +494,7 @@ def build_cache(
     started = time.monotonic()
     # photoq cache and run folders below the photos are never read as photos (sources.py)
     listing = labelled_photos(photos, positive, negative)
-    prefix = str(folder) + os.sep
-    held = [p for p in listing["path"] if str(p).startswith(prefix)]
-    if held:
-        raise PhotoqError(
-            f"The cache folder {folder} holds photos to cache (e.g. {printable(held[0])}): "
-            "choose a new or empty folder for the cache"
-        )
+    _check_outside(folder, listing)
     folder.mkdir(parents=True, exist_ok=True)
     with _locked(folder, wait):
         _remove_stale_temporaries(folder)
@@ -506,17 +504,97 @@ def build_cache(
         )
         if detail and DETAIL not in info["views"]:
             info["views"][DETAIL] = dict(DETAIL_SPEC)  # written with the rest at the end
-        builder = _Builder(folder, info, workers, progress, verify)
-        if client is not None:
-            from .cluster import dask_client
-
-            builder.client = dask_client(client)
-        sources = builder.update_sources(listing)
-        sources.attrs["pairs"] = listing.attrs.get("pairs", pd.DataFrame(columns=["used", "other"]))
-        cache_handle = _finish(folder, info, sources, started, photos, builder)
+        cache_handle = _update(folder, info, _with_corrections(listing, folder), photos, started,
+                               workers, progress, verify, client)
     if verbose:
         print(cache_handle.summary)
     return cache_handle
+
+
+def _check_outside(folder: Path, listing: pd.DataFrame) -> None:
+    prefix = str(folder) + os.sep
+    held = [p for p in listing["path"] if str(p).startswith(prefix)]
+    if held:
+        raise PhotoqError(
+            f"The cache folder {folder} holds photos to cache (e.g. {printable(held[0])}): "
+            "choose a new or empty folder for the cache"
+        )
+
+
+def _update(folder: Path, info: dict, listing: pd.DataFrame, photos, started: float, workers, progress,
+            verify: str, client=None) -> Cache:
+    """Bring the cache (locked by the caller) to `listing`: cache what is new, write the tables."""
+    builder = _Builder(folder, info, workers, progress, verify)
+    if client is not None:
+        from .cluster import dask_client
+
+        builder.client = dask_client(client)
+    sources = builder.update_sources(listing)
+    sources.attrs["pairs"] = listing.attrs.get("pairs", pd.DataFrame(columns=["used", "other"]))
+    return _finish(folder, info, sources, started, photos, builder)
+
+
+# ---- corrections: photos a user sorted after culling -----------------------------------------
+
+
+def read_corrections(folder) -> pd.DataFrame:
+    """corrections.csv of a cache folder (path, label, source); empty when there is none."""
+    return _read_table(Path(folder) / "corrections.csv", CORRECTIONS_COLUMNS, FORMAT_VERSION)
+
+
+def _with_corrections(listing: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    """`listing` with the cache's corrections: their labels win for the same path, and the
+    corrected photos not in `listing` are added while their files exist."""
+    corrections = read_corrections(folder)
+    if corrections.empty:
+        return listing
+    present = corrections[np.array([os.path.lexists(p) for p in corrections["path"]], dtype=bool)]
+    merged = pd.concat(
+        [listing[~listing["path"].isin(set(corrections["path"]))], present[["path", "label"]]],
+        ignore_index=True,
+    )
+    merged.attrs = listing.attrs
+    return merged
+
+
+def add_corrections(cache, listing: pd.DataFrame, source, wait: float = 0, progress: bool | None = None,
+                    workers: int | None = None) -> Cache:
+    """Record the photos of `listing` (path, label), sorted by the user from `source` (a folder or
+    a table), as corrections of the cache, and cache them.
+
+    What was learned from the same `source` before is replaced (a photo moved again, or out of the
+    folder, is taken as it is now). Corrected photos new to the cache join the training split; a
+    photo already cached keeps its split and takes the corrected label. Every later build_cache
+    keeps the corrections (corrections.csv). Returns the updated cache, with its build summary.
+    """
+    handle = cache if isinstance(cache, Cache) else open_cache(cache)
+    folder = handle.path
+    source = str(Path(source).expanduser().resolve())
+    labels = {handle.positive, handle.info["classes"]["negative"]}
+    unknown = sorted(set(listing["label"]) - labels)
+    if unknown:
+        raise PhotoqError(f"Corrections with labels the cache {folder} does not have: {', '.join(unknown[:5])}")
+    _check_outside(folder, listing)
+    started = time.monotonic()
+    with _locked(folder, wait):
+        _remove_stale_temporaries(folder)
+        info = read_info(folder)
+        old = read_corrections(folder)
+        kept = old[old["source"] != source]
+        fresh = listing[["path", "label"]].drop_duplicates("path", keep="last").assign(source=source)
+        corrections = pd.concat([kept[~kept["path"].isin(set(fresh["path"]))], fresh], ignore_index=True)
+        corrections = corrections[CORRECTIONS_COLUMNS].sort_values(["source", "path"]).reset_index(drop=True)
+        _write_table(folder / "corrections.csv", corrections, FORMAT_VERSION)
+        # The cache's own listing: its sources index (with every cached photo, should the index be
+        # damaged), less the photos corrected before and the files gone since.
+        known = _read_table(folder / "sources.csv", SOURCES_COLUMNS, int(info["stored_version"]), tolerant=True)
+        cached = handle.manifest.rename(columns={"original": "path"})
+        known = pd.concat([known[["path", "label"]], cached.loc[~cached["path"].isin(set(known["path"])),
+                                                                 ["path", "label"]]], ignore_index=True)
+        exists = np.array([os.path.lexists(p) for p in known["path"]], dtype=bool)
+        base = known[~known["path"].isin(set(old["path"])).to_numpy() & exists].reset_index(drop=True)
+        updated = _update(folder, info, _with_corrections(base, folder), source, started, workers, progress, "quick")
+    return updated
 
 
 class _Builder:
@@ -811,8 +889,13 @@ def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float, pho
     conflicts_table.loc[conflicts_table["kept_label"] != conflicts_table["other_label"], "kind"] = "label conflict"
     conflicts_table = conflicts_table.sort_values(["hash", "other_path"]).reset_index(drop=True)
     split = info["split"]
+    assigned = dict(zip(previous["hash"], previous["split"]))
+    corrected = set(read_corrections(folder)["path"])
+    for path, digest in zip(usable["path"], usable["hash"]):
+        if path in corrected:
+            assigned.setdefault(digest, "train")  # a correction new to the cache teaches
     manifest = assign_splits(
-        manifest, dict(zip(previous["hash"], previous["split"])),
+        manifest, assigned,
         split["method"], split["fractions"], split["burst_seconds"],
     )
     manifest = manifest[MANIFEST_COLUMNS].sort_values("original").reset_index(drop=True)

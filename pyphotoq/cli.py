@@ -1,4 +1,5 @@
-"""The command line: pyphotoq cache | train | evaluate | score | report | explain | demo.
+"""The command line: pyphotoq cache | train | evaluate | score | ask | learn | undo | sweep |
+report | explain | demo.
 
 A thin face over the public functions. User mistakes print a one-line message (no traceback)
 and exit with status 2.
@@ -18,6 +19,7 @@ from .errors import PhotoqError
 _CLI_WORDS = {
     "build_cache": "pyphotoq cache", "train_model": "pyphotoq train",
     "evaluate_model": "pyphotoq evaluate", "score_photos": "pyphotoq score",
+    "learn_corrections": "pyphotoq learn",
     "pass wait= seconds to wait for it": "pass --wait SECONDS to wait for it",
     "pass continue_on_new_data=True": "pass --continue-on-new-data",
 }
@@ -180,6 +182,14 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--n", type=_whole(1), default=20, help="how many photos (default 20)")
     ask.add_argument("--out", help="also write the list as CSV")
     _progress_flag(ask)
+
+    learn = _command(commands, "learn", _learn, "learn from the photos you sorted after culling")
+    learn.add_argument("run", help="run folder (trained on; its cache gets the photos)")
+    learn.add_argument("photos", help="the culled shoot with photos sorted into good/ and bad/, a CSV of "
+                                      "path,label, or the scores CSV with its decision column edited")
+    learn.add_argument("--batches", type=_whole(1), default=None,
+                       help="batches to train from the best checkpoint (default: two validation intervals)")
+    _progress_flag(learn)
 
     undo = _command(commands, "undo", _undo, "restore the XMP sidecars of the last score --xmp")
     undo.add_argument("photos", help="the folder that was scored (or its .photoq-undo journal)")
@@ -397,6 +407,12 @@ def _ask(args):
     print(f"{len(table)} photos to label, the most uncertain first (put each in good/ or bad/):")
     for row in table.itertuples():
         print(f"  {_printable(row.path)}: {row.score:.3f}, {row.why}")
+
+
+def _learn(args):
+    from .learning import learn_corrections
+
+    learn_corrections(args.run, args.photos, batches=args.batches, progress=args.progress)
 
 
 def _undo(args):

@@ -81,17 +81,11 @@ def evaluate_model(
     if split not in SPLITS:
         raise PhotoqError(f"Unknown split {split!r}: use one of {', '.join(SPLITS)}")
     cache = run.open_cache(cache)
-    model = run.load_model(checkpoint)
     frame = cache.split(split)
     if frame.empty:
         raise PhotoqError(f"The {split} split of {cache.path} is empty")
     labels = _is_positive(frame, cache)
-    booster = load_booster(run, checkpoint)
-    if booster is None:
-        scores = predict_scores(model, cache, frame)
-    else:
-        network, statistics = predict_scores(model, cache, frame, statistics=True, network=booster.needs_network)
-        scores = booster.score(network, statistics, frame)
+    scores = run_scores(run, cache, frame, checkpoint)
     if threshold is not None:
         threshold, rule = float(threshold), "given"
     elif split == "validation":
@@ -127,6 +121,23 @@ def evaluate_model(
         run_path=run.path,
         **{k: metrics[k] for k in ("auc", "accuracy", "f1", "share_positive")},
     )
+
+
+def run_scores(run: Run, cache: Cache, frame: pd.DataFrame, checkpoint="best") -> np.ndarray:
+    """The run's scores of the cached photos of `frame`: its booster blended with the best
+    checkpoint when it has one, else the checkpoint's network alone."""
+    model = run.load_model(checkpoint)
+    booster = load_booster(run, checkpoint)
+    if booster is None:
+        return predict_scores(model, cache, frame)
+    network, statistics = predict_scores(model, cache, frame, statistics=True, network=booster.needs_network)
+    return booster.score(network, statistics, frame)
+
+
+def validation_auc(run: Run, cache: Cache) -> float:
+    """The run's validation AUC as it scores now (run_scores on the validation split)."""
+    frame = cache.split("validation")
+    return float(binary_metrics(_is_positive(frame, cache), run_scores(run, cache, frame))["auc"])
 
 
 def validation_threshold(run: Run, checkpoint="best", keep_recall: float | None = None):

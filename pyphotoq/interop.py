@@ -32,6 +32,7 @@ __all__ = [
     "checkpoints_result",
     "evaluation_result",
     "failure_info",
+    "learn_result",
     "model_result",
     "run_result",
     "score_result",
@@ -172,6 +173,11 @@ def table_columns(frame: pd.DataFrame) -> dict:
         types.append(kind)
         data[name] = [_cell(v, kind) for v in series.tolist()]
     return {"columns": columns, "types": types, "data": data}
+
+
+def learn_result(frame: pd.DataFrame) -> dict:
+    """learn_corrections' one-row table, and its summary line."""
+    return {"table": table_columns(frame), "summary": frame.attrs.get("summary", "")}
 
 
 def cache_result(cache) -> dict:

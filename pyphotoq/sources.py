@@ -143,6 +143,9 @@ def labelled_photos(photos, positive: str = "good", negative: str = "bad", exclu
     RAW+JPEG pairs of one label are one photo, the JPEG (camera_pairs); the pairs found are in
     `attrs["pairs"]`, a table with columns used (the JPEG) and other (its RAW).
     """
+    if isinstance(photos, pd.DataFrame):
+        return _both_classes(_collapse_pairs(_from_frame(photos, positive, negative)), "the table given",
+                             positive, negative)
     source = Path(photos).expanduser()
     if source.is_file() and source.suffix.lower() in (".csv", ".tsv", ".txt"):
         return _both_classes(_collapse_pairs(_from_table(source, positive, negative)), source, positive, negative)
@@ -166,6 +169,70 @@ def labelled_photos(photos, positive: str = "good", negative: str = "bad", exclu
             f"({', '.join(sorted(IMAGE_EXTENSIONS))}) below '{positive}/' and '{negative}/'"
         )
     return _both_classes(_collapse_pairs(pd.DataFrame(rows, columns=["path", "label"])), source, positive, negative)
+
+
+#: How a decision in score_photos' table becomes a label when it is learned from.
+DECISION_LABELS = {"keep": "positive", "reject": "negative"}
+
+
+def corrected_photos(photos, positive: str = "good", negative: str = "bad") -> pd.DataFrame:
+    """A table of (path, label) of the photos a user sorted after culling, for learn_corrections.
+
+    `photos` is a folder with `positive` and/or `negative` subfolders (one of them is enough:
+    corrections may all go one way), a CSV of path,label, or the table that score_photos wrote
+    (a CSV with columns path and decision, edited by the user): its 'keep' rows are `positive`,
+    its 'reject' rows `negative`, and the rest (review, skipped) are left out. RAW+JPEG pairs are
+    one photo, as in labelled_photos.
+    """
+    source = Path(photos).expanduser()
+    if source.is_file() and source.suffix.lower() in (".csv", ".tsv", ".txt"):
+        sep = "\t" if source.suffix.lower() == ".tsv" else ","
+        try:
+            columns = pd.read_csv(source, sep=sep, nrows=0).columns
+        except (OSError, ValueError) as err:
+            raise PhotoqError(f"Cannot read the table {source}: {err}") from None
+        if "label" not in columns and {"path", "decision"} <= set(columns):
+            frame = _from_decisions(source, sep, positive, negative)
+        else:
+            frame = _from_table(source, positive, negative)
+    elif not source.is_dir():
+        raise PhotoqError(
+            f"Corrections not found: {source} (expected a folder with '{positive}/' and/or "
+            f"'{negative}/' subfolders, or a CSV of path,label or of path,decision)"
+            if not source.exists() else
+            f"Expected a folder with '{positive}/' and/or '{negative}/' subfolders, or a CSV, got: {source}"
+        )
+    else:
+        by_name = {child.name.lower(): child for child in source.iterdir() if child.is_dir()}
+        classes = {label: by_name[label.lower()] for label in (positive, negative) if label.lower() in by_name}
+        if not classes:
+            raise PhotoqError(
+                f"No class folders in {source}: move the photos you sorted into '{positive}/' and "
+                f"'{negative}/' subfolders of it"
+            )
+        frame = pd.DataFrame(
+            [(path, label) for label, folder in classes.items() for path in walk_images(folder)],
+            columns=["path", "label"],
+        )
+    if frame.empty:
+        raise PhotoqError(f"No sorted photos in {source}: nothing to learn from")
+    return _collapse_pairs(frame)
+
+
+def _from_decisions(table: Path, sep: str, positive: str, negative: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(table, sep=sep, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as err:
+        raise PhotoqError(f"Cannot read the decisions table {table}: {err}") from None
+    names = {"positive": positive, "negative": negative}
+    decided = frame[frame["decision"].str.strip().isin(list(DECISION_LABELS))]
+    paths = [
+        str((table.parent / p).resolve()) if not os.path.isabs(p) else p
+        for p in decided["path"].map(os.path.expanduser)
+    ]
+    labels = [names[DECISION_LABELS[d.strip()]] for d in decided["decision"]]
+    result = pd.DataFrame({"path": paths, "label": labels}, columns=["path", "label"])
+    return result[result["path"].map(is_image_name)].reset_index(drop=True)
 
 
 def _both_classes(frame: pd.DataFrame, source, positive: str, negative: str) -> pd.DataFrame:
@@ -195,6 +262,20 @@ def _class_folders(source: Path, positive: str, negative: str) -> dict[str, Path
             f"in '{positive}/' and '{negative}/'"
         )
     return {label: folder for label, folder in classes.items() if folder is not None}
+
+
+def _from_frame(frame: pd.DataFrame, positive: str, negative: str) -> pd.DataFrame:
+    """A data frame of path,label given directly (absolute paths), checked as a labels table."""
+    missing = [c for c in ("path", "label") if c not in frame.columns]
+    if missing:
+        raise PhotoqError(f"The table of photos needs columns 'path' and 'label'; it lacks {', '.join(missing)}")
+    result = pd.DataFrame({"path": frame["path"].astype(str).map(os.path.expanduser),
+                           "label": frame["label"].astype(str).str.strip()})
+    unknown = sorted(set(result["label"]) - {positive, negative})
+    if unknown:
+        raise PhotoqError(f"The table of photos has labels other than '{positive}' and '{negative}': "
+                          f"{', '.join(unknown[:5])}")
+    return result[result["path"].map(is_image_name)].reset_index(drop=True)
 
 
 def _from_table(table: Path, positive: str, negative: str) -> pd.DataFrame:

@@ -99,7 +99,6 @@ def train_model(
             )
         run_handle = create_run(folder, cache, settings)
     batches = int(settings["batches"])
-    validate_every = int(settings["validate_every"])
     done = run_handle.batches_done
     if done >= batches:
         return _with_booster(run_handle, cache, settings, progress)
@@ -109,6 +108,44 @@ def train_model(
         _clear_checkpoints(run_handle)
         model = network_for(settings, settings["seed"])
         adapt_statistics(model, cache, settings["seed"])
+    _train(run_handle, cache, settings, model, done, plot, progress, deterministic)
+    return _with_booster(run_handle, cache, settings, progress)
+
+
+@with_run_lock  # the run folder is locked while it trains
+def continue_training(cache, run, batches: int, plot: bool = True, progress: bool | None = None,
+                      deterministic: bool = True) -> Run:
+    """Train `batches` more batches from the run's best checkpoint, on `cache` as it is now.
+
+    For learning from corrections: the training split may have grown or changed labels since
+    the run trained. The new checkpoints are numbered on from the run's last one, and every
+    checkpoint is kept: the best is the one with the highest validation AUC over all of them
+    (so a continuation that does not help leaves the best as it was). A validation split that
+    changed is adopted, as with train_model(..., continue_on_new_data=True). The booster is
+    fitted again on the training photos as they are now.
+    """
+    from .errors import check_whole
+
+    batches = check_whole(batches, "batches", 1)
+    cache = cache if isinstance(cache, Cache) else open_cache(cache)
+    run_handle = open_run(run.path if isinstance(run, Run) else run)
+    run_handle.open_cache(cache)  # checks the cache id
+    check_validation_set(run_handle, cache, continue_on_new_data=True)
+    settings = run_settings(run_handle)
+    model = run_handle.load_model("best")
+    done = run_handle.batches_done
+    settings["batches"] = done + batches
+    run_handle.info["settings"]["batches"] = settings["batches"]
+    write_atomic(run_handle.path / "run.json", json.dumps(run_handle.info, indent=2) + "\n")
+    _train(run_handle, cache, settings, model, done, plot, progress, deterministic)
+    return _with_booster(run_handle, cache, settings, progress)
+
+
+def _train(run_handle: Run, cache: Cache, settings: dict, model, done: int, plot, progress, deterministic) -> None:
+    """Train `model` from batch `done` to the run's last batch, validating and checkpointing."""
+    batches = int(settings["batches"])
+    validate_every = int(settings["validate_every"])
+    validation = cache.split("validation")
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     if settings.get("booster") and not trees_fitted(run_handle, cache):
@@ -131,7 +168,6 @@ def train_model(
                 callbacks=[recorder],
             )
     recorder.close()
-    return _with_booster(run_handle, cache, settings, progress)
 
 
 def _with_booster(run: Run, cache: Cache, settings: dict, progress) -> Run:

@@ -15,7 +15,8 @@ test_that("every R function has the same arguments and defaults as its Python tw
               "open_run", "evaluate_model", "evaluate_checkpoints", "score_photos", "plot_roc",
               "plot_history", "contact_sheet", "write_conda_env", "roc_plot_data",
               "history_plot_data", "contact_sheet_data", "bias_report", "plot_bias",
-              "explain_photos", "report", "sweep_runs", "ask_photos", "undo_sidecars")
+              "explain_photos", "report", "sweep_runs", "ask_photos", "undo_sidecars",
+              "learn_corrections")
   for (name in shared) {
     python <- reticulate::py_to_r(signatures$signature(name))
     r_formals <- formals(getExportedValue("photoq", name))
