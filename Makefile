@@ -11,7 +11,7 @@ R_PACKAGES := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-pr
 # headless Chromium: the browser test of the HTML report; exiftool: the XMP sidecars read back
 BROWSER_PACKAGES := chromium libimage-exiftool-perl
 
-.PHONY: demo test test-python test-r check-r examples install-python install-r r-python-source docs bench bench-quality clean
+.PHONY: demo test test-python test-r check-r examples install-python install-r r-python-source docs bench bench-quality bench-learn clean
 
 ## demo: make demo photos, build the cache, train, evaluate, draw the pictures
 demo: install-python
@@ -72,12 +72,17 @@ docs:
 bench-quality:
 	$(PYTHON) benchmarks/bench_quality.py --parallel --keep
 
+## bench-learn: learning from 20 corrections on realistic photographs (makes the set too; about 45 minutes)
+bench-learn:
+	$(PYTHON) benchmarks/bench_learn.py
+
 bench:
 	$(PYTHON) benchmarks/bench_cache.py
 	$(PYTHON) benchmarks/bench_detail.py
 	$(PYTHON) benchmarks/bench_batches.py
 	$(PYTHON) benchmarks/bench_training.py
 	$(PYTHON) benchmarks/bench_r_face.py
+	$(PYTHON) benchmarks/bench_raw.py
 
 clean:
 	rm -rf $(DEMO) photoq.Rcheck photoq_*.tar.gz .pytest_cache

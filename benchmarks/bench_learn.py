@@ -13,7 +13,7 @@ scene, in the order the scenes were shot, into three trips:
     those 20 move to the other folder (the corrections);
   * trip 3 (the last 20%): never learned from; scored before and after, against the truth.
 
-From one trained run, three runs are compared on the same validation photos (trip 1's
+From one trained run, four runs are compared on the same validation photos (trip 1's
 validation split), on trip 1's test split and on trip 3:
 
   (a) before: the run as trained on trip 1 (the baseline);
@@ -21,10 +21,13 @@ validation split), on trip 1's test split and on trip 3:
       training photos and the run trains on from its best checkpoint (the default: two
       validation intervals), fitting its booster again;
   (c) the same without the corrections (trip 2 as the run sorted it): what learning the shoot
-      gives by itself, so that (b) against (c) is what the 20 corrections add.
+      gives by itself, so that (b) against (c) is what the 20 corrections add;
+  (d) the 20 corrected photos alone, without the rest of their shoot: few shots per scene, so
+      the booster learns them without comparing them with their scene.
 
     python benchmarks/realistic_photos.py DATA --shots 2000          # once, about 20 minutes
-    python benchmarks/bench_learn.py --data DATA                    # about 30 minutes on 2 cores
+    python benchmarks/bench_learn.py --data DATA --keep             # about 25 minutes on 2 cores
+    python benchmarks/bench_learn.py --data DATA --trained KEPT     # again, on the run trained then
     python benchmarks/bench_learn.py --quick                        # 300 shots, short runs (smoke test)
 """
 
@@ -99,6 +102,8 @@ def main() -> None:
     args_parser = common.parser(__doc__.split("\n\n")[0])
     args_parser.add_argument("--data", help="a folder made by realistic_photos.py (default: make one)")
     args_parser.add_argument("--batches", type=int, default=None, help="training batches of the run (default: the recipe's)")
+    args_parser.add_argument("--trained", help="a folder kept (--keep) by an earlier run of this benchmark on the "
+                                               "same data: its trip 1 cache and run are used instead of training again")
     args = args_parser.parse_args()
     common.header("Learning from 20 corrections (realistic photographs)", args, devices=True)
     import numpy as np
@@ -129,6 +134,8 @@ def main() -> None:
 
         started = time.perf_counter()
         trip1 = trip_folder(work / "trip1", trips[0], trips[0]["label"])
+        if args.trained:
+            copy_run(Path(args.trained) / "cache", Path(args.trained) / "run", work)
         cache = pyphotoq.build_cache(trip1, work / "cache", split_fractions=(0.7, 0.2, 0.1), progress=False,
                                      verbose=False)
         counts = cache.manifest.groupby("split").agg(photos=("hash", "size"), scenes=("group", "nunique"))
@@ -163,11 +170,13 @@ def main() -> None:
         trip3 = flat_folder(work / "trip3", trips[2])
         results = {"before": measure(run.path, trip3, trips[2])}
         learned = {}
-        for name, labels in (("with the 20 corrections", user), ("without them", sorted_by_run)):
+        alone = rows[rows["name"].isin(corrected)]
+        for name, labels, shown in (("with the 20 corrections", user, rows), ("without them", sorted_by_run, rows),
+                                    ("the 20 corrections alone", user, alone)):
             into = work / name.replace(" ", "-")
             into.mkdir()
             cache_copy, run_copy = copy_run(cache.path, run.path, into)
-            shoot = trip_folder(into / "trip2", rows, list(labels[rows["name"]]))
+            shoot = trip_folder(into / "trip2", shown, list(labels[shown["name"]]))
             began = time.perf_counter()
             table = pyphotoq.learn_corrections(run_copy, shoot, batches=40 if args.quick else None,
                                                progress=False, verbose=False)
