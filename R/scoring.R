@@ -128,7 +128,7 @@ check_share <- function(x, name, zero_ok, call = sys.call(-1)) {
 #' Scores the photos below `photos` and returns the `n` scored closest to the
 #' keep line (on the logit scale), at most one per scene (shots within 30 s of
 #' each other) until every scene has given one: label these first (put them in
-#' good/ or bad/).
+#' good/ or bad/), then learn from the sorted shoot with [learn_corrections()].
 #'
 #' @inheritParams score_photos
 #' @param n How many photos.

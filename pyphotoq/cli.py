@@ -404,7 +404,8 @@ def _ask(args):
     table = ask_photos(args.run, args.photos, n=args.n, progress=args.progress)
     if args.out:
         write_scores(table, args.out)
-    print(f"{len(table)} photos to label, the most uncertain first (put each in good/ or bad/):")
+    print(f"{len(table)} photos to label, the most uncertain first (sort the shoot into good/ and bad/, "
+          f"then: pyphotoq learn RUN PHOTOS):")
     for row in table.itertuples():
         print(f"  {_printable(row.path)}: {row.score:.3f}, {row.why}")
 

@@ -327,7 +327,8 @@ def ask_photos(run, photos, n: int = 20, checkpoint="best", progress: bool | Non
     most one per scene (shots within 30 s of each other, `splits.scene_groups`) until every
     scene has given one, so that the answers are not twenty frames of one burst. Returns a table
     of path, score, decision, margin (score minus the keep line), scene and why, the most
-    uncertain first. `score_args` go to score_photos (e.g. keep_precision, client)."""
+    uncertain first. `score_args` go to score_photos (e.g. keep_precision, client). Label them by
+    sorting the shoot into good/ and bad/, then learn from it: learning.learn_corrections."""
     from .booster import logit
     from .errors import check_whole
     from .scoring import score_photos

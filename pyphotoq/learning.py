@@ -24,7 +24,7 @@ import pandas as pd
 from .cache import add_corrections
 from .errors import PhotoqError, check_whole
 from .evaluation import validation_auc
-from .runs import Run, open_run
+from .runs import Run, lock_run, open_run
 from .sources import corrected_photos
 
 #: The columns of learn_corrections' table (one row).
@@ -49,13 +49,22 @@ def learn_corrections(run, photos, batches: int | None = None, progress: bool | 
     intervals) and the booster is fitted again. Returns a one-row table: photos read, added to
     the cache, relabelled (cached photos whose label changed), training photos now, the batches
     trained (from_batch to to_batch), the best checkpoint's batch and the validation AUC of the
-    run's scores before and after.
+    run's scores before and after. The run folder is locked meanwhile.
     """
-    from .training import continue_training, run_settings
-
     run = run if isinstance(run, Run) else open_run(run)
     if run.batches_done == 0:
         raise PhotoqError(f"The run {run.path} has no checkpoint yet: train it before learning from corrections")
+    lock = lock_run(run.path)  # no training may use the run (or change its cache) meanwhile
+    try:
+        run = open_run(run.path)  # as it is now that it is ours
+        return _learn(run, photos, batches, progress, verbose)
+    finally:
+        lock.close()
+
+
+def _learn(run: Run, photos, batches, progress, verbose: bool) -> pd.DataFrame:
+    from .training import continue_training, run_settings
+
     settings = run_settings(run)
     batches = 2 * int(settings["validate_every"]) if batches is None else check_whole(batches, "batches", 1)
     cache = run.open_cache()

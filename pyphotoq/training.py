@@ -112,10 +112,11 @@ def train_model(
     return _with_booster(run_handle, cache, settings, progress)
 
 
-@with_run_lock  # the run folder is locked while it trains
 def continue_training(cache, run, batches: int, plot: bool = True, progress: bool | None = None,
                       deterministic: bool = True) -> Run:
     """Train `batches` more batches from the run's best checkpoint, on `cache` as it is now.
+
+    The caller holds the run's lock (runs.lock_run), as learn_corrections does around all it does.
 
     For learning from corrections: the training split may have grown or changed labels since
     the run trained. The new checkpoints are numbered on from the run's last one, and every

@@ -122,8 +122,21 @@ def test_corrections_come_from_class_folders_tables_and_edited_decisions(tmp_pat
         corrected_photos(tmp_path / "undecided.csv")
 
 
-def test_learning_refuses_an_untrained_run(own_run, shoot):
+def test_learning_refuses_a_run_in_training_and_an_untrained_run(own_run, shoot):
+    from pyphotoq.errors import RunBusy
+    from pyphotoq.runs import lock_run
+
     cache_folder, run_folder = own_run
+    held = lock_run(run_folder)  # another training holds the run
+    try:
+        with pytest.raises(RunBusy, match="Another training is writing to the run"):
+            pyphotoq.learn_corrections(run_folder, shoot, progress=False, verbose=False)
+    finally:
+        held.close()
+    assert not (cache_folder / "corrections.csv").exists()
+    with pytest.raises(PhotoqError, match="No photoq run at .*no-run: run.json not found"):
+        pyphotoq.learn_corrections(run_folder.parent / "no-run", shoot, progress=False, verbose=False)
+    assert not (run_folder.parent / "no-run").exists()
     (run_folder / "state.json").write_text('{"batches_done": 0}\n')
     with pytest.raises(PhotoqError, match="has no checkpoint yet: train it before learning"):
         pyphotoq.learn_corrections(run_folder, shoot, progress=False, verbose=False)
