@@ -7,14 +7,20 @@
 #' `batches` more batches from the run's best checkpoint, fits its booster again,
 #' and says the validation AUC of the run's scores before and after. Every
 #' checkpoint is kept and the best is chosen over all of them, so a continuation
-#' that does not help leaves the best checkpoint as it was. Learning again from
-#' the same folder replaces what was learned from it before.
+#' that does not help leaves the best checkpoint as it was. The booster is fitted
+#' again, so validation AUC can go down (the summary says so); deleting the
+#' cache's `corrections.csv`, then [build_cache()] and [train_model()] again,
+#' takes learning back. Learning again from the same folder replaces what was
+#' learned from it before.
 #'
 #' @param run A `photoq_run` or a run folder (trained).
 #' @param photos The culled shoot with the photos sorted into `good/` and `bad/`
 #'   (the run's class names; one of them is enough), a CSV of path,label, or the
 #'   scores table written from [score_photos()] with its `decision` column edited
-#'   (`"keep"` rows learn as good, `"reject"` rows as bad, the rest are left out).
+#'   (every `"keep"` row learns as good and every `"reject"` row as bad, in any
+#'   case, the class names too; `"review"` and `"skipped"` rows are left out).
+#'   Files not there, unreadable photos and unknown decisions are each said in
+#'   one line and left out.
 #' @param batches Batches to train from the best checkpoint (`NULL`: two of the
 #'   recipe's validation intervals).
 #' @param progress Show progress bars: `TRUE`, `FALSE`, or `NULL` (only on a

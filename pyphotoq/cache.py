@@ -563,7 +563,7 @@ def add_corrections(cache, listing: pd.DataFrame, source, wait: float = 0, progr
     a table), as corrections of the cache, and cache them.
 
     What was learned from the same `source` before is replaced (a photo moved again, or out of the
-    folder, is taken as it is now). Corrected photos new to the cache join the training split; a
+    folder, is taken as it is now), and corrections whose files are gone are dropped. Corrected photos new to the cache join the training split; a
     photo already cached keeps its split and takes the corrected label. Every later build_cache
     keeps the corrections (corrections.csv). Returns the updated cache, with its build summary.
     """
@@ -582,6 +582,7 @@ def add_corrections(cache, listing: pd.DataFrame, source, wait: float = 0, progr
         old = read_corrections(folder)
         kept = old[old["source"] != source]
         fresh = listing[["path", "label"]].drop_duplicates("path", keep="last").assign(source=source)
+        kept = kept[np.array([os.path.lexists(p) for p in kept["path"]], dtype=bool)]  # files gone since
         corrections = pd.concat([kept[~kept["path"].isin(set(fresh["path"]))], fresh], ignore_index=True)
         corrections = corrections[CORRECTIONS_COLUMNS].sort_values(["source", "path"]).reset_index(drop=True)
         _write_table(folder / "corrections.csv", corrections, FORMAT_VERSION)

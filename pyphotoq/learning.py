@@ -40,16 +40,20 @@ def learn_corrections(run, photos, batches: int | None = None, progress: bool | 
 
     `photos` is the culled shoot with the photos sorted into `good/` and `bad/` subfolders (the
     run's class names; one of them is enough), a CSV of path,label, or the scores table that
-    score_photos wrote with its `decision` column edited ('keep' rows learn as good, 'reject'
-    rows as bad, the rest are left out). Learning again from the same folder or table replaces
-    what was learned from it before.
+    score_photos wrote with its `decision` column edited (every 'keep' row learns as good and
+    every 'reject' row as bad, in any case, the class names too; 'review' and 'skipped' rows are
+    left out). What cannot be learned (files not there, unreadable photos, unknown decisions) is
+    said on stderr, one line each, and left out. Learning again from the same folder or table
+    replaces what was learned from it before.
 
     The photos are added to the run's cache (new ones to its training split), then `batches`
     more batches are trained from the best checkpoint (None: two of the recipe's validation
     intervals) and the booster is fitted again. Returns a one-row table: photos read, added to
     the cache, relabelled (cached photos whose label changed), training photos now, the batches
     trained (from_batch to to_batch), the best checkpoint's batch and the validation AUC of the
-    run's scores before and after. The run folder is locked meanwhile.
+    run's scores before and after. The run folder is locked meanwhile. The booster is fitted again,
+    so validation AUC can go down (the line says so); deleting the cache's corrections.csv, then
+    build_cache and train_model again, takes learning back.
     """
     run = run if isinstance(run, Run) else open_run(run)
     if run.batches_done == 0:
@@ -71,12 +75,17 @@ def _learn(run: Run, photos, batches, progress, verbose: bool) -> pd.DataFrame:
     negative = cache.info["classes"]["negative"]
     listing = corrected_photos(photos, cache.positive, negative)
     before_manifest = cache.manifest.set_index("hash")["label"]
+    for line in listing.attrs.get("left_out", []):
+        print(line, file=sys.stderr)
     cache = add_corrections(cache, listing, photos, progress=progress)
     skipped = cache.summary.skipped if cache.summary is not None else pd.DataFrame()
     listed = set(listing["path"])
     bad = skipped[skipped["path"].isin(listed)] if len(skipped) else skipped
     for row in bad.itertuples():
         print(f"Skipped {row.path}: {row.reason}", file=sys.stderr)
+    if len(bad) == len(listing):
+        raise PhotoqError(f"None of the {len(listing)} sorted photos in {photos} could be read "
+                          f"(first: {bad.iloc[0]['path']}: {bad.iloc[0]['reason']})")
     after_manifest = cache.manifest.set_index("hash")["label"]
     added = int((~after_manifest.index.isin(before_manifest.index)).sum())
     common = after_manifest.index.intersection(before_manifest.index)
@@ -87,7 +96,7 @@ def _learn(run: Run, photos, batches, progress, verbose: bool) -> pd.DataFrame:
     run = continue_training(cache, run, batches, progress=progress)
     after = validation_auc(run, cache)
     table = pd.DataFrame([{
-        "photos": len(listing), "added": added, "relabelled": relabelled,
+        "photos": len(listing) - len(bad), "added": added, "relabelled": relabelled,
         "training_photos": int((cache.manifest["split"] == "train").sum()),
         "from_batch": done, "to_batch": run.batches_done,
         "best_batch_before": best_before, "best_batch_after": int(run.state.get("best_batch", 0)),
@@ -101,12 +110,19 @@ def _learn(run: Run, photos, batches, progress, verbose: bool) -> pd.DataFrame:
 
 def learn_text(row: dict, run) -> str:
     """The one line that says what learning did (`row`: learn_corrections' row as a dict)."""
+    photos = row["photos"]
     best = ("the best checkpoint is now batch {0}".format(row["best_batch_after"])
             if row["best_batch_after"] != row["best_batch_before"]
             else "the best checkpoint is still batch {0}".format(row["best_batch_before"]))
+    before, after = row["validation_auc_before"], row["validation_auc_after"]
+    change = ("" if after >= before else
+              ": lower. The sorted photos disagree with the validation photos, or are too few to "
+              "outweigh chance; check their labels. Learning is taken back by deleting the cache's "
+              "corrections.csv, then build_cache and train_model again")
     return (
-        f"Learned from {row['photos']} sorted photos ({row['added']} new to the cache, "
-        f"{row['relabelled']} relabelled; {row['training_photos']} training photos now): batches "
-        f"{row['from_batch']} to {row['to_batch']} from the best checkpoint, {best}. Validation AUC "
-        f"{row['validation_auc_before']:.3f} before, {row['validation_auc_after']:.3f} after ({run.path})"
+        f"Learned from {photos} sorted photo{'s' if photos != 1 else ''} ({row['added']} new to the cache, "
+        f"{row['relabelled']} relabelled; {row['training_photos']} training photos now): trained "
+        f"{row['to_batch'] - row['from_batch']} batches (batches {row['from_batch']} to {row['to_batch']}) "
+        f"from the best checkpoint (batch {row['best_batch_before']}), {best}, and fitted the booster "
+        f"again. Validation AUC {before:.3f} before, {after:.3f} after{change} ({run.path})"
     )

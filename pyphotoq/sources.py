@@ -180,21 +180,37 @@ def corrected_photos(photos, positive: str = "good", negative: str = "bad") -> p
 
     `photos` is a folder with `positive` and/or `negative` subfolders (one of them is enough:
     corrections may all go one way), a CSV of path,label, or the table that score_photos wrote
-    (a CSV with columns path and decision, edited by the user): its 'keep' rows are `positive`,
-    its 'reject' rows `negative`, and the rest (review, skipped) are left out. RAW+JPEG pairs are
-    one photo, as in labelled_photos.
+    (a CSV with columns path and decision, edited by the user): its 'keep' rows (or `positive`)
+    are `positive`, its 'reject' rows (or `negative`) `negative`, in any case; 'review' and
+    'skipped' rows are left out. RAW+JPEG pairs are one photo, as in labelled_photos.
+
+    What a table names but cannot be learned is left out and said in `attrs["left_out"]`, one
+    line each: files that are not there, and decisions that are none of those.
     """
     source = Path(photos).expanduser()
+    left_out: list[str] = []
     if source.is_file() and source.suffix.lower() in (".csv", ".tsv", ".txt"):
         sep = "\t" if source.suffix.lower() == ".tsv" else ","
         try:
             columns = pd.read_csv(source, sep=sep, nrows=0).columns
         except (OSError, ValueError) as err:
             raise PhotoqError(f"Cannot read the table {source}: {err}") from None
-        if "label" not in columns and {"path", "decision"} <= set(columns):
-            frame = _from_decisions(source, sep, positive, negative)
-        else:
+        if "label" in columns:
             frame = _from_table(source, positive, negative)
+        elif {"path", "decision"} <= set(columns):
+            frame = _from_decisions(source, sep, positive, negative, left_out)
+        else:
+            raise PhotoqError(
+                f"The table {source} needs columns path and label, or path and decision (the scores "
+                f"table with its decisions edited); it has: {', '.join(map(str, columns))}"
+            )
+        there = frame["path"].map(os.path.lexists).to_numpy(dtype=bool)
+        if not there.all():
+            gone = frame.loc[~there, "path"].tolist()
+            left_out.append(f"{len(gone)} photo{'s' if len(gone) > 1 else ''} named in {source} "
+                            f"{'are' if len(gone) > 1 else 'is'} not there (first: {gone[0]}): left out")
+            frame = frame[there].reset_index(drop=True)
+        empty = f"No photos to learn from in {source}" + (f" ({left_out[-1]})" if left_out else "")
     elif not source.is_dir():
         raise PhotoqError(
             f"Corrections not found: {source} (expected a folder with '{positive}/' and/or "
@@ -214,25 +230,38 @@ def corrected_photos(photos, positive: str = "good", negative: str = "bad") -> p
             [(path, label) for label, folder in classes.items() for path in walk_images(folder)],
             columns=["path", "label"],
         )
+        empty = f"No photos in {' or '.join(str(f) for f in classes.values())}: nothing to learn from"
     if frame.empty:
-        raise PhotoqError(f"No sorted photos in {source}: nothing to learn from")
-    return _collapse_pairs(frame)
+        raise PhotoqError(empty)
+    result = _collapse_pairs(frame)
+    result.attrs["left_out"] = left_out
+    return result
 
 
-def _from_decisions(table: Path, sep: str, positive: str, negative: str) -> pd.DataFrame:
+def _from_decisions(table: Path, sep: str, positive: str, negative: str, left_out: list) -> pd.DataFrame:
     try:
         frame = pd.read_csv(table, sep=sep, dtype=str, keep_default_na=False)
     except (OSError, ValueError) as err:
         raise PhotoqError(f"Cannot read the decisions table {table}: {err}") from None
     names = {"positive": positive, "negative": negative}
-    decided = frame[frame["decision"].str.strip().isin(list(DECISION_LABELS))]
+    labels = {**{d: names[side] for d, side in DECISION_LABELS.items()},
+              positive.lower(): positive, negative.lower(): negative}
+    decision = frame["decision"].str.strip().str.lower()
+    unknown = sorted(set(decision) - set(labels) - {"review", "skipped", ""})
+    if unknown:
+        rows = int(decision.isin(unknown).sum())
+        left_out.append(
+            f"{rows} row{'s' if rows > 1 else ''} of {table} with a decision that is not keep, reject, "
+            f"{positive} or {negative} ({', '.join(repr(u) for u in unknown[:5])}): left out"
+        )
+    decided = frame[decision.isin(list(labels))]
     paths = [
         str((table.parent / p).resolve()) if not os.path.isabs(p) else p
         for p in decided["path"].map(os.path.expanduser)
     ]
-    labels = [names[DECISION_LABELS[d.strip()]] for d in decided["decision"]]
-    result = pd.DataFrame({"path": paths, "label": labels}, columns=["path", "label"])
-    return result[result["path"].map(is_image_name)].reset_index(drop=True)
+    result = pd.DataFrame({"path": paths, "label": [labels[d] for d in decision[decision.isin(list(labels))]]},
+                          columns=["path", "label"])
+    return result[result["path"].map(is_image_name).to_numpy(dtype=bool)].reset_index(drop=True)
 
 
 def _both_classes(frame: pd.DataFrame, source, positive: str, negative: str) -> pd.DataFrame:
@@ -275,7 +304,7 @@ def _from_frame(frame: pd.DataFrame, positive: str, negative: str) -> pd.DataFra
     if unknown:
         raise PhotoqError(f"The table of photos has labels other than '{positive}' and '{negative}': "
                           f"{', '.join(unknown[:5])}")
-    return result[result["path"].map(is_image_name)].reset_index(drop=True)
+    return result[result["path"].map(is_image_name).to_numpy(dtype=bool)].reset_index(drop=True)
 
 
 def _from_table(table: Path, positive: str, negative: str) -> pd.DataFrame:
@@ -302,4 +331,4 @@ def _from_table(table: Path, positive: str, negative: str) -> pd.DataFrame:
             f"{', '.join(unknown[:5])}"
         )
     result = pd.DataFrame({"path": paths, "label": labels})
-    return result[result["path"].map(is_image_name)].reset_index(drop=True)
+    return result[result["path"].map(is_image_name).to_numpy(dtype=bool)].reset_index(drop=True)

@@ -34,7 +34,8 @@ def shoot(tmp_path):
     return pyphotoq.make_demo_photos(tmp_path / "shoot", n_photos=24, size=(128, 96), seed=7)
 
 
-def test_learning_adds_the_sorted_photos_trains_on_from_the_best_and_relearns(own_run, shoot, demo_photos):
+def test_learning_adds_the_sorted_photos_trains_on_from_the_best_and_relearns(own_run, shoot, demo_photos,
+                                                                             trained_run):
     cache_folder, run_folder = own_run
     run = pyphotoq.open_run(run_folder)
     done, best = run.batches_done, run.state["best_batch"]
@@ -84,7 +85,7 @@ def test_learning_adds_the_sorted_photos_trains_on_from_the_best_and_relearns(ow
     )
     assert result.returncode == 0, result.stderr
     assert "broken.jpg: not an image" in result.stderr
-    assert "Learned from 24 sorted photos (0 new to the cache, 1 relabelled" in result.stdout
+    assert "Learned from 23 sorted photos (0 new to the cache, 1 relabelled" in result.stdout  # broken.jpg not counted
     assert f"batches {done + 20} to {done + 40}" in result.stdout
     corrections = read_corrections(cache_folder)
     assert len(corrections) == 24 and str(moved) not in set(corrections["path"])
@@ -94,10 +95,14 @@ def test_learning_adds_the_sorted_photos_trains_on_from_the_best_and_relearns(ow
     assert str(gone) not in set(cache.manifest["original"])
     assert list(cache.skipped["path"]) == [str(shoot / "good" / "broken.jpg")]
 
-    # removing corrections.csv is how a user takes the corrections back
+    # Learning is taken back by deleting corrections.csv, then building and training again: the
+    # booster is fitted again on the photos as they were, to the same trees.
     (cache_folder / "corrections.csv").unlink()
     rebuilt = pyphotoq.build_cache(demo_photos, cache_folder, width=96, progress=False, verbose=False)
     assert rebuilt.summary.removed == 23 and rebuilt.skipped.empty
+    pd.testing.assert_frame_equal(rebuilt.manifest.drop(columns="cached"), before.drop(columns="cached"))
+    pyphotoq.train_model(cache_folder, run_folder, progress=False, plot=False)
+    assert (run_folder / "booster" / "boosted.csv").read_bytes() == (trained_run.path / "booster" / "boosted.csv").read_bytes()
 
 
 def test_corrections_come_from_class_folders_tables_and_edited_decisions(tmp_path, shoot):
@@ -118,8 +123,24 @@ def test_corrections_come_from_class_folders_tables_and_edited_decisions(tmp_pat
     with pytest.raises(PhotoqError, match="Corrections not found"):
         corrected_photos(tmp_path / "missing")
     pd.DataFrame({"path": photos[:1], "decision": ["review"]}).to_csv(tmp_path / "undecided.csv", index=False)
-    with pytest.raises(PhotoqError, match="No sorted photos in .*undecided.csv"):
+    with pytest.raises(PhotoqError, match="No photos to learn from in .*undecided.csv"):
         corrected_photos(tmp_path / "undecided.csv")
+    # decisions in any case, the class names too; others are left out and said, as are files not there
+    edited = pd.DataFrame({"path": photos + [str(tmp_path / "gone.jpg"), photos[0]],
+                           "decision": ["Keep ", "BAD", "maybe", "reject", "skipped"]})
+    edited.to_csv(tmp_path / "edited.csv", index=False)
+    frame = corrected_photos(tmp_path / "edited.csv")
+    assert list(frame["label"]) == ["good", "bad"]
+    assert frame.attrs["left_out"] == [
+        f"1 row of {tmp_path / 'edited.csv'} with a decision that is not keep, reject, good or bad ('maybe'): left out",
+        f"1 photo named in {tmp_path / 'edited.csv'} is not there (first: {tmp_path / 'gone.jpg'}): left out",
+    ]
+    pd.DataFrame({"file": photos, "verdict": "good"}).to_csv(tmp_path / "other.csv", index=False)
+    with pytest.raises(PhotoqError, match="needs columns path and label, or path and decision .*: file, verdict"):
+        corrected_photos(tmp_path / "other.csv")
+    (tmp_path / "empty" / "good").mkdir(parents=True)
+    with pytest.raises(PhotoqError, match="No photos in .*empty/good: nothing to learn from"):
+        corrected_photos(tmp_path / "empty")
 
 
 def test_learning_refuses_a_run_in_training_and_an_untrained_run(own_run, shoot):
