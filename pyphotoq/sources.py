@@ -143,9 +143,6 @@ def labelled_photos(photos, positive: str = "good", negative: str = "bad", exclu
     RAW+JPEG pairs of one label are one photo, the JPEG (camera_pairs); the pairs found are in
     `attrs["pairs"]`, a table with columns used (the JPEG) and other (its RAW).
     """
-    if isinstance(photos, pd.DataFrame):
-        return _both_classes(_collapse_pairs(_from_frame(photos, positive, negative)), "the table given",
-                             positive, negative)
     source = Path(photos).expanduser()
     if source.is_file() and source.suffix.lower() in (".csv", ".tsv", ".txt"):
         return _both_classes(_collapse_pairs(_from_table(source, positive, negative)), source, positive, negative)
@@ -291,20 +288,6 @@ def _class_folders(source: Path, positive: str, negative: str) -> dict[str, Path
             f"in '{positive}/' and '{negative}/'"
         )
     return {label: folder for label, folder in classes.items() if folder is not None}
-
-
-def _from_frame(frame: pd.DataFrame, positive: str, negative: str) -> pd.DataFrame:
-    """A data frame of path,label given directly (absolute paths), checked as a labels table."""
-    missing = [c for c in ("path", "label") if c not in frame.columns]
-    if missing:
-        raise PhotoqError(f"The table of photos needs columns 'path' and 'label'; it lacks {', '.join(missing)}")
-    result = pd.DataFrame({"path": frame["path"].astype(str).map(os.path.expanduser),
-                           "label": frame["label"].astype(str).str.strip()})
-    unknown = sorted(set(result["label"]) - {positive, negative})
-    if unknown:
-        raise PhotoqError(f"The table of photos has labels other than '{positive}' and '{negative}': "
-                          f"{', '.join(unknown[:5])}")
-    return result[result["path"].map(is_image_name).to_numpy(dtype=bool)].reset_index(drop=True)
 
 
 def _from_table(table: Path, positive: str, negative: str) -> pd.DataFrame:
