@@ -252,10 +252,7 @@ def _from_decisions(table: Path, sep: str, positive: str, negative: str, left_ou
             f"{positive} or {negative} ({', '.join(repr(u) for u in unknown[:5])}): left out"
         )
     decided = frame[decision.isin(list(labels))]
-    paths = [
-        str((table.parent / p).resolve()) if not os.path.isabs(p) else p
-        for p in decided["path"].map(os.path.expanduser)
-    ]
+    paths = _table_paths(table, decided["path"])
     result = pd.DataFrame({"path": paths, "label": [labels[d] for d in decision[decision.isin(list(labels))]]},
                           columns=["path", "label"])
     return result[result["path"].map(is_image_name).to_numpy(dtype=bool)].reset_index(drop=True)
@@ -290,6 +287,11 @@ def _class_folders(source: Path, positive: str, negative: str) -> dict[str, Path
     return {label: folder for label, folder in classes.items() if folder is not None}
 
 
+def _table_paths(table: Path, column: pd.Series) -> list[str]:
+    """The paths of a table's column, `~` expanded and relative ones taken from the table's folder."""
+    return [str((table.parent / p).resolve()) if not os.path.isabs(p) else p for p in column.map(os.path.expanduser)]
+
+
 def _from_table(table: Path, positive: str, negative: str) -> pd.DataFrame:
     sep = "\t" if table.suffix.lower() == ".tsv" else ","
     try:
@@ -302,10 +304,7 @@ def _from_table(table: Path, positive: str, negative: str) -> pd.DataFrame:
             f"The labels table {table} needs columns 'path' (or 'original') and 'label'; "
             f"it has: {', '.join(frame.columns)}"
         )
-    paths = [
-        str((table.parent / p).resolve()) if not os.path.isabs(p) else p
-        for p in frame[path_column].map(os.path.expanduser)
-    ]
+    paths = _table_paths(table, frame[path_column])
     labels = frame["label"].str.strip()
     unknown = sorted(set(labels) - {positive, negative})
     if unknown:
