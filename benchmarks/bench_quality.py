@@ -16,6 +16,9 @@ cache with its own defaults, in its own child process (its own wall time and pea
     the original's whole wall time (target <= 1/3);
   * a plot of validation and test AUC over wall time of every recipe, the boosters as stars
     (time_to_quality.png), and every figure in results.json;
+  * the fresh-shoot variants (variants.py): the same run's test scenes scored from their files as
+    the archive holds them and straight from the camera, together, alone and by label folder,
+    with shallow-depth-of-field keepers apart: AUC, best shot of each scene, AUC per defect;
   * a yardstick on the same splits: the 41 image statistics of pyphotoq.statistics with
     scikit-learn's gradient boosting (the issue's own yardstick, 37 statistics, reached 0.906 on
     its set): it says how hard this set is.
@@ -38,6 +41,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 BASELINE = "original"
+#: Variants of photoq's recipes measured here only: (recipe, settings changed). "two-view-unedited"
+#: is the default as it was before the booster learned from edited copies (edit_copies 0).
+BENCH_RECIPES = {"two-view-unedited": ("two-view", {"edit_copies": 0})}
+
+
+def _register_bench_recipes() -> None:
+    from pyphotoq import recipes
+
+    for name, (base, changes) in BENCH_RECIPES.items():
+        recipes.RECIPES[name] = {**recipes.RECIPES[base], **changes}
+        recipes.FIXED[name] = recipes.FIXED[base]
 
 
 def phase_cache(photos: str, cache: str) -> dict:
@@ -56,6 +70,7 @@ def phase_cache(photos: str, cache: str) -> dict:
 def phase_train(cache: str, run: str, recipe: str, batches: int | None, validate_every: int | None) -> dict:
     import pyphotoq
 
+    _register_bench_recipes()
     started = time.time()
     handle = pyphotoq.train_model(cache, run, recipe=recipe, batches=batches,
                                   validate_every=validate_every, plot=False, progress=False)
@@ -91,7 +106,7 @@ def phase_evaluate(run: str, truth: str) -> dict:
     per_checkpoint = pyphotoq.evaluate_checkpoints(handle, splits=("test",), progress=False)
     history = handle.history
     validation_auc = history[(history["set"] == "validation") & (history["metric"] == "auc")]
-    truth_table = pd.read_csv(truth)[["path", "defects"]].rename(columns={"path": "original"})
+    truth_table = _truth_by_original(truth)
     predictions = result.predictions.merge(truth_table, on="original", how="left")
     per_defect = {}
     good = predictions["label"] == "good"
@@ -115,6 +130,23 @@ def phase_evaluate(run: str, truth: str) -> dict:
     }
 
 
+def _truth_by_original(truth: str):
+    """original, defects of every shot, under both of its files (the archive's and the fresh one)."""
+    import pandas as pd
+
+    table = pd.read_csv(truth)
+    paths = [table[["path", "defects"]].rename(columns={"path": "original"})]
+    if "fresh" in table:
+        paths.append(table[["fresh", "defects"]].rename(columns={"fresh": "original"}))
+    return pd.concat(paths, ignore_index=True)
+
+
+def phase_variants(run: str, truth: str) -> dict:
+    from variants import variant_figures
+
+    return variant_figures(run, truth)
+
+
 def phase_reference(cache: str, truth: str) -> dict:
     """A yardstick, not a recipe: pyphotoq's 41 image statistics of every cached overview with
     scikit-learn's gradient boosting, on the same splits (what the issue's 37 statistics reached
@@ -135,7 +167,7 @@ def phase_reference(cache: str, truth: str) -> dict:
     model = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, random_state=0)
     model.fit(features[split == "train"], good[split == "train"])
     scores = model.predict_proba(features)[:, 1]
-    truth_table = pd.read_csv(truth)[["path", "defects"]].rename(columns={"path": "original"})
+    truth_table = _truth_by_original(truth)
     defects = manifest[["original"]].merge(truth_table, on="original", how="left")["defects"].fillna("")
     test = split == "test"
     per_defect = {}
@@ -185,6 +217,9 @@ def main() -> int:
     parser.add_argument("--shots", type=int, default=2000, help="shots to make (default 2000)")
     parser.add_argument("--recipes", nargs="+", default=None,
                         help=f"recipes to compare (default: {BASELINE}, the overview-only default and the default)")
+    parser.add_argument("--archive", choices=["photos", "fresh"], default="photos",
+                        help="what the runs learn from: the archive with edited keepers (photos, default) or the "
+                             "same shots unedited (fresh: a photographer who sorts before editing)")
     parser.add_argument("--parallel", action="store_true",
                         help="train the recipes at the same time (each gets a share of the cores)")
     args = parser.parse_args()
@@ -203,7 +238,7 @@ def main() -> int:
             realistic_photos.make_realistic_set(data, shots, progress=False)
             print(f"made {shots} shots in {time.perf_counter() - started:.0f} s ({data})")
         cache = work / "cache"
-        built = common.run_child(__file__, "cache", photos=str(data / "photos"), cache=str(cache))
+        built = common.run_child(__file__, "cache", photos=str(data / args.archive), cache=str(cache))
         print(f"cache: {built['photos']} photos in {built['seconds']:.0f} s; photos per split "
               f"{built['split_photos']}, scenes per split {built['split_groups']}; bytes per photo "
               + ", ".join(f"{v} {b / 1024:,.0f} KiB" for v, b in built["bytes_per_photo"].items()) + "\n")
@@ -225,6 +260,9 @@ def main() -> int:
             evaluate = common.run_child(__file__, "evaluate", run=str(work / f"run-{name}"),
                                         truth=str(data / "truth.csv"))
             results[name] = {"train": trained[name], "evaluate": evaluate}
+            if "fresh" in __import__("pandas").read_csv(data / "truth.csv", nrows=1).columns:
+                results[name]["variants"] = common.run_child(__file__, "variants", run=str(work / f"run-{name}"),
+                                                             truth=str(data / "truth.csv"))
 
         reference = common.run_child(__file__, "reference", cache=str(cache), truth=str(data / "truth.csv"))
         rows = []
@@ -241,6 +279,11 @@ def main() -> int:
                      "yardstick"]],
             title=f"Test split ({results[recipes[0]]['evaluate']['n_test']} photos of unseen scenes), "
                   "threshold max F1 on validation:")
+        from variants import print_variants
+
+        for name, r in results.items():
+            if "variants" in r:
+                print_variants(name, r["variants"], r["evaluate"]["auc"], common.print_table)
         defects = sorted({d for r in results.values() for d in r["evaluate"]["per_defect"]})
         common.print_table(
             ["defect (bad photos in test)", *recipes, "statistics + boosting"],
@@ -291,5 +334,5 @@ def main() -> int:
 
 if __name__ == "__main__":
     if not common.child_main({"cache": phase_cache, "train": phase_train, "evaluate": phase_evaluate,
-                              "reference": phase_reference}):
+                              "variants": phase_variants, "reference": phase_reference}):
         raise SystemExit(main())

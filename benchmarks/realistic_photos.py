@@ -9,12 +9,24 @@ sizes (1,600-2,400 px on the long side, JPEG quality 92, EXIF capture time and c
 
 Labels, per shot:
 
-* good (30%): clean, with a global edit that varies between shots (contrast curve, white
-  balance, saturation, a little sharpening), as a photographer's keeper would be;
+* good (30%): clean, as a photographer's keeper would be;
 * bad (70%): one or two capture defects of varied strength, from obvious to subtle: defocus,
   camera shake, sensor noise, under- or over-exposure, tilted horizon, awkward crop, heavy JPEG
-  compression, colour cast (half of them also edited, so "edited" alone does not mean good);
-  or technically fine but dull (no edit at all), so that "sharp" alone does not mean good.
+  compression, colour cast, or flat light (a dull scene: hazy, low contrast; dull in the scene
+  itself, not for want of an edit), so that "sharp" alone does not mean good.
+
+Each shot is written twice, as a photographer's archive holds it and as the camera made it:
+
+* `photos/{good,bad}`: the archive. 75% of the keepers carry a photographer's global edit, and
+  half of the rejects do (so "edited" alone does not mean good, but leans that way, as in real
+  archives); an edit is a random mix of auto-levels, a contrast curve, white balance, vibrance,
+  clarity and output sharpening, of varied strength;
+* `fresh/{good,bad}`: the same shots straight from the camera, nothing edited: the next shoot
+  that photoq must cull.
+
+A quarter of the scenes are shot with a shallow depth of field: in every shot of such a scene a
+subject region is sharp and the rest strongly blurred (portraits, macro and wildlife are shot
+that way), keepers and rejects alike; `truth.csv` marks them (`shallow`).
 
 Shots of one scene are taken seconds apart and scenes hours apart, so a split that keeps scenes
 together (photoq's default) never shows a test scene in training. `truth.csv` holds every
@@ -89,7 +101,11 @@ SOURCES = [
 #: by a fifth), so 37 photographs give 45 scenes.
 SPLIT_WIDTH = 3000
 DEFECTS = ("defocus", "shake", "noise", "underexposed", "overexposed", "tilt", "crop",
-           "compression", "colour cast")
+           "compression", "colour cast", "flat light")
+#: Shares of edited keepers and edited rejects in the archive (photos/).
+EDITED_GOOD, EDITED_BAD = 0.75, 0.5
+#: Share of scenes shot with a shallow depth of field.
+SHALLOW_SCENES = 0.25
 CAMERAS = ("Camera A", "Camera B")
 
 
@@ -139,16 +155,57 @@ def _from_linear(a):
     return np.clip(np.power(np.clip(a, 0, 1), 1 / 2.2) * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
+EDITS = ("levels", "curve", "white balance", "vibrance", "clarity", "sharpening")
+
+
 def global_edit(img: Image.Image, rng) -> Image.Image:
-    """A photographer's global edit: contrast curve, white balance, saturation, sharpening."""
+    """A photographer's global edit: two to five of auto-levels, a contrast curve, white balance,
+    vibrance, clarity and output sharpening, each of varied strength (photographers differ)."""
+    chosen = set(rng.choice(EDITS, size=int(rng.integers(2, 6)), replace=False))
     a = np.asarray(img, dtype=np.float32) / 255.0
-    strength = rng.uniform(0.25, 0.6)
-    curved = a + strength * (a - 0.5) * (1 - np.abs(2 * a - 1))  # a soft S-curve
-    gains = 1 + rng.uniform(-0.04, 0.04, size=3)
-    curved = np.clip(curved * gains, 0, 1)
-    out = Image.fromarray((curved * 255 + 0.5).astype(np.uint8))
-    out = ImageEnhance.Color(out).enhance(rng.uniform(1.15, 1.4))
-    return out.filter(ImageFilter.UnsharpMask(radius=rng.uniform(1.0, 2.0), percent=int(rng.uniform(40, 90)), threshold=2))
+    if "levels" in chosen:  # stretch the luma to both ends (auto-levels)
+        luma = a @ np.array([0.299, 0.587, 0.114], np.float32)
+        low, high = np.quantile(luma[::4, ::4], [rng.uniform(0.002, 0.02), 1 - rng.uniform(0.002, 0.02)])
+        a = np.clip((a - low) / max(high - low, 0.05), 0, 1)
+    if "curve" in chosen:  # a soft S-curve
+        a = a + rng.uniform(0.2, 0.6) * (a - 0.5) * (1 - np.abs(2 * a - 1))
+    if "white balance" in chosen:
+        a = a * (1 + rng.uniform(-0.05, 0.05, size=3))
+    out = Image.fromarray((np.clip(a, 0, 1) * 255 + 0.5).astype(np.uint8))
+    if "vibrance" in chosen:
+        out = ImageEnhance.Color(out).enhance(rng.uniform(1.1, 1.45))
+    if "clarity" in chosen:  # local contrast: a wide, gentle unsharp mask
+        out = out.filter(ImageFilter.UnsharpMask(radius=max(out.size) / rng.uniform(60, 120),
+                                                 percent=int(rng.uniform(15, 40)), threshold=0))
+    if "sharpening" in chosen:  # output sharpening
+        out = out.filter(ImageFilter.UnsharpMask(radius=rng.uniform(0.8, 2.0), percent=int(rng.uniform(40, 120)),
+                                                 threshold=2))
+    return out
+
+
+def shallow_depth(img: Image.Image, rng) -> Image.Image:
+    """A sharp subject on a strongly blurred background: an elliptic region around a point near
+    the centre stays sharp, the rest is blurred with a soft edge between (as a wide aperture)."""
+    w, h = img.size
+    rx, ry = w * rng.uniform(0.14, 0.24), h * rng.uniform(0.18, 0.3)
+    # the subject: where the detail is, near the middle (a sharp patch of sky is no subject)
+    small = np.asarray(img.convert("L").resize((64, max(1, round(64 * h / w)))), np.float32)
+    energy = np.abs(np.diff(small, axis=0))[:, :-1] + np.abs(np.diff(small, axis=1))[:-1, :]
+    box = np.ones((max(1, int(64 * ry / w)), max(1, int(64 * rx / w))), np.float32)
+    from scipy.signal import fftconvolve
+
+    local = fftconvolve(energy, box, mode="same")
+    rows, cols = local.shape
+    middle = np.zeros_like(local, bool)
+    middle[int(rows * 0.25): int(rows * 0.75) + 1, int(cols * 0.25): int(cols * 0.75) + 1] = True
+    y, x = np.unravel_index(int(np.argmax(np.where(middle, local, -1))), local.shape)
+    cx, cy = (x + 1) / cols * w, (y + 1) / rows * h
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    distance = np.sqrt(((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2)
+    sharp = np.clip(1.6 - distance, 0, 1)[..., None]  # 1 inside, fading over a band outside
+    blurred = np.asarray(img.filter(ImageFilter.GaussianBlur(max(w, h) / rng.uniform(150, 300))), np.float32)
+    mixed = sharp * np.asarray(img, np.float32) + (1 - sharp) * blurred
+    return Image.fromarray(np.clip(mixed + 0.5, 0, 255).astype(np.uint8))
 
 
 def apply_defect(img: Image.Image, defect: str, s: float, rng) -> Image.Image:
@@ -198,6 +255,12 @@ def apply_defect(img: Image.Image, defect: str, s: float, rng) -> Image.Image:
         buffer = io.BytesIO()
         img.save(buffer, "JPEG", quality=int(22 - 17 * s))
         return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    if defect == "flat light":  # haze: contrast pressed toward a lifted grey, colour muted
+        a = np.asarray(img, dtype=np.float32)
+        mean = a.mean()
+        flat = (0.55 * mean + 0.45 * 150) + (0.55 - 0.25 * s) * (a - mean)
+        flat = 0.8 * flat + 0.2 * flat.mean(axis=2, keepdims=True)
+        return Image.fromarray(np.clip(flat + 0.5, 0, 255).astype(np.uint8))
     if defect == "colour cast":
         gains = np.ones(3)
         gains[rng.integers(3)] += (0.12 + 0.3 * s) * rng.choice([-1, 1])
@@ -239,37 +302,47 @@ def _scene_shots(job) -> list[dict]:
     rng = np.random.default_rng([seed, index])
     taken = datetime(2026, 6, 1, 7, 0, 0) + timedelta(hours=3 * index)
     camera = CAMERAS[index % 2]
+    shallow = bool(rng.random() < SHALLOW_SCENES)
+    fresh = Path(photos).parent / "fresh"
     rows = []
     for number in range(first, first + count):
         taken += timedelta(seconds=int(rng.integers(2, 12)))
         portrait = bool(rng.random() < 0.2)
         shot = make_shot(scene, rng, portrait, int(rng.integers(1600, 2401)))
+        if shallow:
+            shot = shallow_depth(shot, rng)
         good = rng.random() < 0.3
-        defects, strength, edited = [], float("nan"), True
+        defects, strength = [], float("nan")
         if not good:
-            if rng.random() < 0.15:
-                defects, edited = ["dull"], False
-            else:
-                k = 2 if rng.random() < 0.25 else 1
-                defects = [str(d) for d in rng.choice(DEFECTS, size=k, replace=False)]
-                edited = bool(rng.random() < 0.5)
-                strength = float(rng.uniform(0, 1))
-        if edited:
-            shot = global_edit(shot, rng)
-        for defect in defects:
-            if defect != "dull":
-                shot = apply_defect(shot, defect, strength, rng)
+            k = 2 if rng.random() < 0.25 else 1
+            defects = [str(d) for d in rng.choice(DEFECTS, size=k, replace=False)]
+            strength = float(rng.uniform(0, 1))
+        edited = bool(rng.random() < (EDITED_GOOD if good else EDITED_BAD))
+        capture = shot
+        for defect in defects:  # the capture as the camera made it (a heavy compression is how
+            if defect != "compression":  # the file was saved: last, after any edit)
+                capture = apply_defect(capture, defect, strength, rng)
+        archive = global_edit(capture, rng) if edited else capture  # the archive's copy
+
+        def saved(image):
+            return apply_defect(image, "compression", strength, rng) if "compression" in defects else image
+
+        camera_shot, archive = saved(capture), saved(archive)
         orientation = 1
         if rng.random() < 0.15:  # stored sideways, as cameras do, with the tag to undo it
             orientation = int(rng.choice([6, 8]))
-            shot = shot.transpose(Image.Transpose.ROTATE_90 if orientation == 6 else Image.Transpose.ROTATE_270)
         label = "good" if good else "bad"
-        path = Path(photos) / label / f"IMG_{number:05d}.jpg"
-        shot.save(path, "JPEG", quality=92, exif=_exif(taken, camera, orientation))
+        for folder, image in ((Path(photos), archive), (fresh, camera_shot)):
+            if orientation != 1:
+                image = image.transpose(Image.Transpose.ROTATE_90 if orientation == 6 else Image.Transpose.ROTATE_270)
+            image.save(folder / label / f"IMG_{number:05d}.jpg", "JPEG", quality=92,
+                       exif=_exif(taken, camera, orientation))
         rows.append({
-            "path": str(path), "scene": name, "label": label,
+            "path": str(Path(photos) / label / f"IMG_{number:05d}.jpg"),
+            "fresh": str(fresh / label / f"IMG_{number:05d}.jpg"), "scene": name, "label": label,
             "defects": "+".join(defects) if defects else "none",
-            "strength": strength, "edited": edited, "portrait": portrait, "orientation": orientation,
+            "strength": strength, "edited": edited, "shallow": shallow, "portrait": portrait,
+            "orientation": orientation,
         })
     return rows
 
@@ -284,6 +357,7 @@ def make_realistic_set(out, shots: int = 2000, seed: int = 0, workers: int | Non
     photos = out / "photos"
     for label in ("good", "bad"):
         (photos / label).mkdir(parents=True, exist_ok=True)
+        (out / "fresh" / label).mkdir(parents=True, exist_ok=True)
     per_scene = np.full(len(scene_list), shots // len(scene_list))
     per_scene[: shots - per_scene.sum()] += 1
     firsts = np.concatenate([[0], np.cumsum(per_scene)[:-1]])

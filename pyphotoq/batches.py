@@ -19,6 +19,7 @@ photos (batch, patches, size, size, 3); which photos a batch holds does not chan
 from __future__ import annotations
 
 import itertools
+import os
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,16 @@ def check_views(cache: Cache, views) -> tuple[str, ...]:
 def patches_spec(cache: Cache) -> tf.TensorSpec:
     spec = cache.info["views"][DETAIL]
     return tf.TensorSpec([None, int(spec["patches"]), int(spec["size"]), int(spec["size"]), 3], tf.uint8)
+
+
+def _present(cache: Cache, paths: np.ndarray) -> np.ndarray:
+    """`paths` when every file is there; else PhotoqError naming the first one missing (found
+    before TensorFlow would fail on it in the middle of training)."""
+    for path in paths.ravel():
+        if not os.path.isfile(path):
+            raise PhotoqError(f"The cache {cache.path} lacks {path} (deleted since it was built): run build_cache on "
+                              "the cache again to make it")
+    return paths
 
 
 def _paths(cache: Cache, frame: pd.DataFrame, views) -> np.ndarray:
@@ -123,7 +134,7 @@ def training_batches(
     views = check_views(cache, views)
     frame = cache.split(split)
     sampler = TrainingSampler(frame, cache.positive, batch_size, seed)
-    paths = _paths(cache, frame, views)
+    paths = _present(cache, _paths(cache, frame, views))
     targets = one_hot(frame["label"], cache.positive)
 
     def batch_files():
@@ -153,7 +164,7 @@ def ordered_batches(cache: Cache, frame: pd.DataFrame, batch_size: int = 16, vie
     views = check_views(cache, views)
     frame = frame.reset_index(drop=True)
     batches = ordered_rows(frame, batch_size)
-    paths = _paths(cache, frame, views)
+    paths = _present(cache, _paths(cache, frame, views))
     targets = one_hot(frame["label"], cache.positive)
 
     def batch_files():

@@ -40,6 +40,7 @@ import tensorflow as tf
 from .cache import DETAIL, OVERVIEW, Cache
 from .errors import PhotoqError
 from .files import inside, write_atomic
+from .outputs import own_folder
 from .metrics import binary_metrics
 from .splits import DEFAULT_SECONDS, scene_groups
 from .statistics import NAMES, image_statistics
@@ -170,7 +171,19 @@ class Booster:
         return _blend(network_scores, self.boosted(statistics, frame), self.network_weight)
 
     def validation_scores(self) -> pd.DataFrame:
-        return pd.read_csv(self.folder / "validation.csv", dtype={"hash": str, "label": str})
+        """hash, label, score of the validation photos (the lines are drawn from them); PhotoqError
+        naming the file when it is damaged."""
+        path = self.folder / "validation.csv"
+        try:
+            table = pd.read_csv(path, dtype={"hash": str, "label": str})
+            scores = pd.to_numeric(table["score"], errors="coerce")
+        except (OSError, ValueError, KeyError) as err:
+            raise PhotoqError(f"The booster file {path} is damaged ({str(err).strip()[:80]}): run train_model on the "
+                              "run again to refit it") from None
+        if scores.isna().any() or not scores.between(0, 1).all() or table["hash"].isna().any():
+            raise PhotoqError(f"The booster file {path} is damaged (scores must be numbers from 0 to 1): run "
+                              "train_model on the run again to refit it")
+        return table.assign(score=scores)
 
 
 def booster_path(run) -> Path:
@@ -188,14 +201,16 @@ def load_booster(run, checkpoint="best", note: bool = True) -> Booster | None:
         return None
     if Path(run.checkpoint_path(checkpoint)).name != Path(run.checkpoint_path("best")).name:
         return None
+    from .booster_files import check_info, checked_model_text
+
     try:
-        info = json.loads((folder / "booster.json").read_text(encoding="utf-8"))
-        if info.get("format") != FORMAT:
-            raise ValueError(f"format {info.get('format')!r}, expected {FORMAT}")
-        # only files inside the run folder are read (a link out of it is refused)
-        models = {name: lightgbm.Booster(model_file=str(inside(run.path, folder / f"{name}.txt", what="booster file")))
+        inside(run.path, folder, what="booster folder")  # only files inside the run folder are read
+        info = check_info(json.loads(_small_text(folder / "booster.json")), folder / "booster.json", (OVERVIEW, DETAIL))
+        # LightGBM's native parser sees only text photoq's own parser checked (booster_files)
+        models = {name: lightgbm.Booster(model_str=checked_model_text(
+                      inside(run.path, folder / f"{name}.txt", what="booster file"), _inputs(name, info)))
                   for name in ("scene", "alone")}
-    except (OSError, ValueError, KeyError, lightgbm.basic.LightGBMError) as err:
+    except (OSError, ValueError, KeyError, RecursionError, lightgbm.basic.LightGBMError) as err:
         raise PhotoqError(f"The booster in {folder} cannot be read ({err}): run train_model again to refit it") from None
     if info.get("checkpoint") != run.state.get("best"):
         if note and str(folder) not in _NOTED:
@@ -203,12 +218,32 @@ def load_booster(run, checkpoint="best", note: bool = True) -> Booster | None:
             print(f"The booster in {folder} is blended with the best checkpoint when training ends "
                   f"(train_model on the run does it): scoring with the network alone", file=sys.stderr)
         return None
+    if info["network_weight"] is None:
+        raise PhotoqError(f"The booster in {folder} has no network weight yet: run train_model on the run again "
+                          "to finish it")
     return Booster(folder, info, models)
+
+
+def _inputs(name: str, info: dict) -> int:
+    """How many columns a booster reads: its statistics, and for the scene booster the same
+    compared with the scene (scene_features)."""
+    features = info.get("features")
+    count = len(features) if isinstance(features, list) else 0
+    return 2 * count if name == "scene" else count
+
+
+def _small_text(path: Path, limit: int = 16 * 1024 * 1024) -> str:
+    with open(path, "rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path.name} is over {limit} bytes")
+    return data.decode("utf-8")
 
 
 def booster_is_current(run) -> bool:
     try:
-        return load_booster(run, note=False) is not None
+        booster = load_booster(run, note=False)
+        return booster is not None and len(booster.validation_scores()) > 0
     except PhotoqError:
         return False
 
@@ -226,26 +261,42 @@ def trees_fitted(run, cache: Cache) -> bool:
     folder = booster_path(run)
     if not all((folder / name).is_file() for name in ("booster.json", "scene.txt", "alone.txt", "boosted.csv")):
         return False
+    from .booster_files import checked_model_text
+
     try:
-        return json.loads((folder / "booster.json").read_text(encoding="utf-8")).get("photos") == _photos(cache)
-    except (OSError, ValueError):
+        info = json.loads(_small_text(folder / "booster.json"))
+        if not isinstance(info, dict) or info.get("photos") != _photos(cache):
+            return False
+        for name in ("scene", "alone"):  # a damaged model file is fitted again
+            checked_model_text(folder / f"{name}.txt", _inputs(name, info))
+        return True
+    except (OSError, ValueError, RecursionError, PhotoqError):
         return False
 
 
 def measure_statistics(cache: Cache, frame: pd.DataFrame, views, batch_size: int = 16,
-                       progress: bool | None = None) -> np.ndarray:
+                       progress: bool | None = None, edit_seed: int | None = None) -> np.ndarray:
     """The booster's statistics of every row of `frame`, in row order, from the cached views
-    decoded as the batch stream decodes them."""
+    decoded as the batch stream decodes them; with `edit_seed`, of copies given a random global
+    edit each (edits.py), the same edit on every view of a photo."""
     from tqdm.auto import tqdm
 
     from .batches import ordered_batches
+    from .edits import apply_edit, edit_parameters
 
     dataset, order = ordered_batches(cache, frame, batch_size, views)
-    parts = []
-    with tqdm(total=len(frame), desc="Booster statistics", unit="photo",
-              disable=None if progress is None else not progress) as bar:
+    edits = None if edit_seed is None else edit_parameters(len(frame), edit_seed)
+    parts, done = [], 0
+    with tqdm(total=len(frame), desc="Booster statistics" if edits is None else "Booster statistics, edited copies",
+              unit="photo", disable=None if progress is None else not progress) as bar:
         for images, _ in dataset:
+            if edits is not None:
+                count = int((images["pixels"] if isinstance(images, dict) else images).shape[0])
+                chosen = edits[order[done : done + count]]
+                images = ({name: apply_edit(value, chosen) for name, value in images.items()}
+                          if isinstance(images, dict) else apply_edit(images, chosen))
             parts.append(batch_statistics(images))
+            done += len(parts[-1])
             bar.update(len(parts[-1]))
     found = np.concatenate(parts) if parts else np.zeros((0, len(statistic_names(views))), np.float32)
     measured = np.empty_like(found)
@@ -265,8 +316,14 @@ def fit_trees(run, cache: Cache, views, progress: bool | None = None) -> None:
     train_statistics = measure_statistics(cache, train, views, progress=progress)
     labels = (train["label"] == positive).to_numpy().astype(int)
     features, in_scene = scene_features(train, train_statistics)
+    seed = int(run.settings.get("seed", 0))
+    for copy in range(int(run.settings.get("edit_copies", 0))):  # an edit alone must tell nothing
+        edited = measure_statistics(cache, train, views, progress=progress, edit_seed=seed * 16 + copy)
+        more, more_in_scene = scene_features(train, edited)
+        features, in_scene = np.vstack([features, more]), np.concatenate([in_scene, more_in_scene])
+        labels = np.concatenate([labels, labels[: len(train)]])
     own = features[:, : train_statistics.shape[1]]
-    parameters = {**PARAMETERS, "seed": int(run.settings.get("seed", 0))}
+    parameters = {**PARAMETERS, "seed": seed}
     models = {"alone": lightgbm.train(parameters, lightgbm.Dataset(own, labels), ROUNDS)}
     enough = in_scene.sum() >= 2 * MIN_SCENE and len(set(labels[in_scene])) == 2
     scene_rows = in_scene if enough else np.ones(len(labels), bool)
@@ -275,31 +332,41 @@ def fit_trees(run, cache: Cache, views, progress: bool | None = None) -> None:
         "format": FORMAT, "checkpoint": None, "views": list(views), "features": statistic_names(views),
         "min_scene": MIN_SCENE, "scene_seconds": SCENE_SECONDS, "rounds": ROUNDS, "parameters": parameters,
         "network_weight": None, "photos": _photos(cache), "training_photos": int(len(train)),
-        "training_photos_in_scenes": int(in_scene.sum()),
+        "training_photos_in_scenes": int(in_scene[: len(train)].sum()),
+        "edit_copies": int(run.settings.get("edit_copies", 0)),
+        # the keepers' median of each statistic: what "darker than your keepers" compares with
+        "keeper_medians": [float(v) for v in np.nanmedian(train_statistics[labels[: len(train)] == 1], axis=0)],
     }
     boosted = Booster(None, info, models).boosted(measure_statistics(cache, validation, views, progress=progress),
                                                   validation)
-    folder = booster_path(run)
+    folder = own_folder(run.path, FOLDER)  # a link out of the run is refused before anything is written
     temporary = folder.with_name(FOLDER + ".tmp")
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir()
+    _remove(temporary)
+    temporary = own_folder(run.path, temporary.name)
     for name, booster in models.items():
         booster.save_model(str(temporary / f"{name}.txt"))
     table = validation[["hash", "label"]].assign(boosted=boosted)
     write_atomic(temporary / "boosted.csv", table.to_csv(index=False, lineterminator="\n"))
     write_atomic(temporary / "booster.json", json.dumps(info, indent=2) + "\n")
     old = folder.with_name(FOLDER + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        os.replace(folder, old)
+    _remove(old)
+    os.replace(folder, old)
     os.replace(temporary, folder)
-    shutil.rmtree(old, ignore_errors=True)
+    _remove(old)
+
+
+def _remove(path: Path) -> None:
+    """Remove a folder of photoq's, or a link or file left in its place (never what a link names)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def choose_weight(run) -> None:
     """Blend the boosters with the run's best checkpoint: the network's weight that maximises
     validation AUC (ties: the smaller weight), written with the blended validation scores."""
-    folder = booster_path(run)
+    folder = own_folder(run.path, FOLDER)
     info = json.loads((folder / "booster.json").read_text(encoding="utf-8"))
     boosted = pd.read_csv(folder / "boosted.csv", dtype={"hash": str, "label": str})
     network = run.validation_scores("best").set_index("hash")["score"]
@@ -315,5 +382,5 @@ def choose_weight(run) -> None:
         network_validation_auc=binary_metrics(labels, network)["auc"],
     )
     scores = boosted[["hash", "label"]].assign(score=_blend(network, boosted["boosted"].to_numpy(), weight))
-    write_atomic(folder / "validation.csv", scores.to_csv(index=False, lineterminator="\n"))
-    write_atomic(folder / "booster.json", json.dumps(info, indent=2, default=float) + "\n")
+    write_atomic(folder / "validation.csv", scores.to_csv(index=False, lineterminator="\n"), root=run.path)
+    write_atomic(folder / "booster.json", json.dumps(info, indent=2, default=float) + "\n", root=run.path)

@@ -50,6 +50,7 @@ from .detail import spec_problem as detail_spec_problem
 from .errors import CacheBusy, PhotoqError
 from .files import decode_path, encode_path, inside, is_inside, printable
 from .files import write_atomic as _write_file
+from .outputs import own_folder
 from .images import UnusablePhoto, open_photo, read_photo_bytes
 from .sources import labelled_photos
 from .splits import DEFAULT_SECONDS, look_hash
@@ -538,8 +539,45 @@ def _update(folder: Path, info: dict, listing: pd.DataFrame, photos, started: fl
 
 
 def read_corrections(folder) -> pd.DataFrame:
-    """corrections.csv of a cache folder (path, label, source); empty when there is none."""
-    return _read_table(Path(folder) / "corrections.csv", CORRECTIONS_COLUMNS, FORMAT_VERSION)
+    """corrections.csv of a cache folder (path, label, source); empty when there is none.
+
+    Checked as the manifest is: every label one of the cache's classes, every path absolute (never
+    read against the current folder) and outside any photoq cache or run folder; a damaged row is
+    a PhotoqError naming the file, row and column."""
+    folder = Path(folder)
+    path = folder / "corrections.csv"
+    table = _read_table(path, CORRECTIONS_COLUMNS, FORMAT_VERSION)
+    if table.empty:
+        return table
+    classes = read_info(folder)["classes"]
+    labels = (classes["positive"], classes["negative"])
+    fix = f"; fix the row, or delete {path} to take the corrections back"
+    held = _photoq_folder_test()
+    for row, (photo, label) in enumerate(zip(table["path"], table["label"]), 1):
+        if label not in labels:
+            raise PhotoqError(f"{path} row {row}, column label: {label[:40]!r} is not one of the cache's classes "
+                              f"({', '.join(labels)}){fix}")
+        if not os.path.isabs(photo) or "\x00" in photo:
+            raise PhotoqError(f"{path} row {row}, column path: {printable(photo)[:80]!r} is not an absolute path "
+                              f"(photoq writes absolute ones){fix}")
+        if is_inside(folder, photo) or held(os.path.dirname(photo)):
+            raise PhotoqError(f"{path} row {row}, column path: {printable(photo)[:80]} is inside a photoq cache or "
+                              f"run folder, never a photo to learn from{fix}")
+    return table
+
+
+def _photoq_folder_test():
+    """A test of whether a folder is, or lies in, a photoq cache or run folder (remembered per folder)."""
+    from functools import lru_cache
+
+    from .sources import is_photoq_folder
+
+    @lru_cache(maxsize=4096)
+    def held(folder: str) -> bool:
+        parent = os.path.dirname(folder)
+        return is_photoq_folder(folder) or (parent != folder and held(parent))
+
+    return held
 
 
 def _with_corrections(listing: pd.DataFrame, folder: Path) -> pd.DataFrame:
@@ -805,8 +843,7 @@ class _Builder:
 
     def _write_view(self, view: str, digest: str, data: bytes) -> None:
         relative = view_file(digest, view, self.info)
-        target = self.folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = own_folder(self.folder, Path(relative).parent) / Path(relative).name
         _write_file(target, data, root=self.folder)
         stat = os.stat(target)
         with self.lock:
@@ -870,8 +907,11 @@ def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float, pho
     positive = info["classes"]["positive"]
     usable = sources[sources["status"] == "ok"]
     skipped = sources.loc[sources["status"] != "ok", SKIPPED_COLUMNS].reset_index(drop=True)
-    # Per hash, the kept copy is the first path among the positive-labelled ones, else the first.
-    ordered = usable.assign(_negative=usable["label"] != positive).sort_values(["hash", "_negative", "path"])
+    corrected = set(read_corrections(folder)["path"])
+    # Per hash, the kept copy is a corrected one (a user's correction relabels that content), else
+    # the first path among the positive-labelled ones, else the first.
+    ordered = usable.assign(_uncorrected=~usable["path"].isin(corrected), _negative=usable["label"] != positive)
+    ordered = ordered.sort_values(["hash", "_uncorrected", "_negative", "path"])
     first = ~ordered["hash"].duplicated()
     kept = ordered[first]
     manifest = kept.assign(original=kept["path"])[
@@ -891,7 +931,6 @@ def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float, pho
     conflicts_table = conflicts_table.sort_values(["hash", "other_path"]).reset_index(drop=True)
     split = info["split"]
     assigned = dict(zip(previous["hash"], previous["split"]))
-    corrected = set(read_corrections(folder)["path"])
     for path, digest in zip(usable["path"], usable["hash"]):
         if path in corrected:
             assigned.setdefault(digest, "train")  # a correction new to the cache teaches

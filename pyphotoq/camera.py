@@ -338,7 +338,7 @@ _TAGS = {
 
 def empty_exif() -> dict:
     """photo_exif's answer for a file that says nothing."""
-    return {"taken": "", "make": "", "model": "", "exposure_bias": None, "focal_length": None,
+    return {"taken": "", "make": "", "model": "", "software": "", "exposure_bias": None, "focal_length": None,
             "iso": None, "exposure_time": None, "f_number": None}
 
 
@@ -347,7 +347,8 @@ def photo_exif(data: bytes) -> dict:
 
     taken (EXIF DateTimeOriginal, else DateTime, as 'YYYY-MM-DD HH:MM:SS'), make and model
     (EXIF Make and Model), exposure_bias (EV), focal_length (mm), iso, exposure_time (s) and
-    f_number. Missing or unreadable values are '' (text) or None (numbers); it never raises.
+    f_number, and software (EXIF Software: the camera's firmware, or the program that last
+    saved the file). Missing or unreadable values are '' (text) or None (numbers); it never raises.
 
     JPEG, TIFF, PNG, WebP, HEIC and AVIF are read with Pillow. A RAW is read from its own TIFF
     structure (DNG, NEF, CR2, ARW, ORF, RW2, PEF, SRW) or CR3 metadata boxes; what these lack is
@@ -497,7 +498,7 @@ def _fill(result: dict, exif) -> None:
         from .images import format_capture_time
 
         result["taken"] = format_capture_time(look(36867) or exif.get(306))
-    for key, tag in (("make", 271), ("model", 272)):
+    for key, tag in (("make", 271), ("model", 272), ("software", 305)):
         if not result[key]:
             result[key] = _text(exif.get(tag))
     for key, tag in _TAGS.items():

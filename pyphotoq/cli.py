@@ -8,6 +8,7 @@ and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import sys
@@ -33,7 +34,7 @@ def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        if quiet and args.name != "cache":
+        if quiet:
             import_tensorflow_quietly()
         args.command(args)
     except PhotoqError as err:
@@ -45,7 +46,19 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as err:
+        if err.errno not in _WRITE_ERRORS:
+            raise
+        where = f" {err.filename}" if err.filename else ""
+        print(f"pyphotoq {args.name}: cannot write{where}: {err.strerror or err}",
+              file=sys.stderr)
+        return 2
     return 0
+
+
+#: Errors of the machine, not of photoq, that a command reports in one line: a read-only or full
+#: disk, a quota, a permission.
+_WRITE_ERRORS = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM}
 
 
 def import_tensorflow_quietly() -> None:
@@ -71,7 +84,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def _whole(minimum):
+def _whole(minimum, maximum=None):
     def parse(text):
         try:
             value = int(text)
@@ -79,8 +92,14 @@ def _whole(minimum):
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {text}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {text}")
         return value
     return parse
+
+
+#: The recipes' limits (recipes.LIMITS), without importing the recipes (and TensorFlow) to parse.
+_BATCH_SIZE_MAX, _SEED_MAX = 256, 2**32 - 1
 
 
 def _number(low=None, high=None, low_open=False):
@@ -130,7 +149,8 @@ def _parser() -> argparse.ArgumentParser:
                             "'original' reproduces the original workflow exactly)")
     train.add_argument("--batches", type=_whole(1), default=None,
                        help="batches in the whole run (default: the recipe's)")
-    train.add_argument("--batch-size", type=_whole(1), default=None, help="photos per batch (default: the recipe's)")
+    train.add_argument("--batch-size", type=_whole(1, _BATCH_SIZE_MAX), default=None,
+                       help=f"photos per batch, at most {_BATCH_SIZE_MAX} (default: the recipe's)")
     train.add_argument("--validate-every", type=_whole(1), default=None,
                        help="batches between validation and checkpoint (default: the recipe's)")
     train.add_argument("--learning-rate", type=_number(0, low_open=True), default=None,
@@ -138,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--no-booster", dest="booster", action="store_const", const=False, default=None,
                        help="train the network alone, without the gradient-boosted trees over image statistics "
                             "compared with each photo's scene that the default recipes blend with it")
-    train.add_argument("--seed", type=_whole(0), default=0)
+    train.add_argument("--seed", type=_whole(0, _SEED_MAX), default=0)
     train.add_argument("--continue-on-new-data", action="store_true",
                        help="resume even though the cache's validation split changed")
     _progress_flag(train)
@@ -200,7 +220,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("runs", help="folder for the runs (one subfolder RECIPE-seedSEED each)")
     sweep.add_argument("--recipes", nargs="+", default=[_default_recipe()], choices=_recipe_names(),
                        help=f"recipes to train (default {_default_recipe()})")
-    sweep.add_argument("--seeds", nargs="+", type=_whole(0), default=[1], help="seeds (default 1)")
+    sweep.add_argument("--seeds", nargs="+", type=_whole(0, _SEED_MAX), default=[1], help="seeds (default 1)")
     sweep.add_argument("--batches", type=_whole(1), default=None, help="batches per run (default: each recipe's)")
     sweep.add_argument("--out", help="CSV of the comparison (default: RUNS/sweep.csv)")
     _scheduler_flag(sweep)
@@ -229,7 +249,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--width", type=_whole(64), default=128, help="cached width (default 128)")
     demo.add_argument("--batches", type=_whole(1), default=None,
                       help="training batches (default: the default recipe's)")
-    demo.add_argument("--seed", type=_whole(0), default=0)
+    demo.add_argument("--seed", type=_whole(0, _SEED_MAX), default=0)
     _progress_flag(demo)
     return parser
 
@@ -283,12 +303,14 @@ def _sweep(args):
     from .cluster import sweep_runs
 
     train_args = {} if args.batches is None else {"batches": args.batches}
+    from .outputs import check_output, write_output
+
+    out = Path(args.out) if args.out else Path(args.runs) / "sweep.csv"
+    if args.out:
+        check_output(out, "table")  # before the work
     table = sweep_runs(args.cache, args.runs, recipes=args.recipes, seeds=args.seeds, client=args.scheduler,
                   progress=args.progress, **train_args)
-    out = Path(args.out) if args.out else Path(args.runs) / "sweep.csv"
-    from .files import write_atomic
-
-    write_atomic(out.expanduser(), table.to_csv(index=False, lineterminator="\n"))
+    write_output(out, table.to_csv(index=False, lineterminator="\n"), "table")
     shown = table.drop(columns=["run"]).round({"validation_auc": 3, "test_auc": 3, "seconds": 1})
     print(shown.to_string(index=False))
     print(f"table in {out}")
@@ -313,24 +335,32 @@ def _run_summary(run) -> str:
 
 def _evaluate(args):
     from .evaluation import evaluate_checkpoints, evaluate_model
+    from .outputs import check_output_folder, own_folder, write_output
+    from .runs import open_run
 
-    result = evaluate_model(args.run, split=args.split, threshold=args.threshold,
-                            keep_recall=args.keep_recall, checkpoint=_checkpoint(args.checkpoint))
-    out = Path(args.out) if args.out else Path(args.run) / "report"
+    checkpoint = _checkpoint(args.checkpoint)
+    run = open_run(args.run)
+    out = check_output_folder(args.out) if args.out else own_folder(run.path, "report")
+    result = evaluate_model(run, split=args.split, threshold=args.threshold,
+                            keep_recall=args.keep_recall, checkpoint=checkpoint)
     _write_report(result, out)
     print(result.summary())
     if args.all_checkpoints:
         table = evaluate_checkpoints(args.run)
-        table.to_csv(out / "checkpoints.csv", index=False)
+        write_output(out / "checkpoints.csv", table.to_csv(index=False, lineterminator="\n"), "table")
         print(table.pivot(index="batch", columns="split", values="auc").round(3).to_string())
     print(f"pictures and predictions.csv in {out}")
 
 
 def _write_report(result, out: Path) -> None:
+    from .outputs import check_output
     from .plots import contact_sheet, plot_history, plot_roc
 
-    out.mkdir(parents=True, exist_ok=True)
-    result.predictions.to_csv(out / "predictions.csv", index=False)
+    from .outputs import write_output
+
+    for name in ("predictions.csv", "roc.png", "history.png", "contact_sheet.png"):  # all checked first
+        check_output(out / name, "table" if name.endswith(".csv") else "picture")
+    write_output(out / "predictions.csv", result.predictions.to_csv(index=False, lineterminator="\n"), "table")
     plot_roc(result, out / "roc.png")
     plot_history(result.run_path, out / "history.png")
     contact_sheet(result, out / "contact_sheet.png")
@@ -384,11 +414,17 @@ def _score(args):
 
 
 def _print_sidecars(plan, dry_run: bool) -> None:
-    counts = plan["action"].value_counts()
+    actions = plan["action"]
+    failed = plan["action"].isin(["create", "merge"]) & ~plan["written"] if not dry_run else actions != actions
+    counts = actions[~failed].value_counts()
     verb = "would be" if dry_run else "were"
     print(f"XMP sidecars: {counts.get('create', 0)} {verb} created, {counts.get('merge', 0)} merged, "
-          f"{counts.get('unchanged', 0)} unchanged, {counts.get('refused', 0)} refused"
+          f"{counts.get('unchanged', 0)} unchanged, {counts.get('refused', 0) + int(failed.sum())} refused"
           + ("" if dry_run else "; undo with: pyphotoq undo PHOTOS"))
+    for name in plan.attrs.get("cleaned", []):
+        print(f"  removed {_printable(name)}, left by a write that was stopped")
+    for row in plan[failed].itertuples():
+        print(f"  refused {row.reason}")
     if dry_run:
         for row in plan[plan["action"].isin(["create", "merge"])].head(40).itertuples():
             print(f"  {row.action:6} {_printable(row.sidecar)}: rating {row.rating_before} -> {row.rating_after}, "
@@ -401,6 +437,10 @@ def _ask(args):
     from .culling import ask_photos
     from .scoring import write_scores
 
+    if args.out:
+        from .outputs import check_output
+
+        check_output(args.out, "table")  # before the work
     table = ask_photos(args.run, args.photos, n=args.n, progress=args.progress)
     if args.out:
         write_scores(table, args.out)
@@ -423,6 +463,8 @@ def _undo(args):
     counts = table["action"].value_counts()
     print(f"{counts.get('restored', 0)} sidecars restored, {counts.get('removed', 0)} removed, "
           f"{counts.get('unchanged', 0)} unchanged, {counts.get('refused', 0)} left as they are")
+    for name in table.attrs.get("cleaned", []):
+        print(f"  removed {_printable(name)}, left by a write that was stopped")
     for row in table[table["action"] == "refused"].itertuples():
         print(f"  {row.reason}")
 
@@ -439,12 +481,16 @@ def _report(args):
 def _explain(args):
     from .explain import explain_photos
 
+    from .outputs import check_output, write_output
+
+    if args.table:
+        check_output(args.table, "table")  # before the work
     photos = args.photos[0] if len(args.photos) == 1 else args.photos
     table = explain_photos(args.run, photos, out=args.out, target=args.target,
                            threshold=args.threshold, checkpoint=_checkpoint(args.checkpoint),
                            progress=args.progress)
     if args.table:
-        table.to_csv(args.table, index=False)
+        write_output(args.table, table.to_csv(index=False, lineterminator="\n"), "table")
     for row in table.itertuples():
         where = f"peak at {row.peak_x:.0%} across, {row.peak_y:.0%} down" if row.overlay else row.decision
         print(f"{row.path}: {row.score:.3f} {row.decision}, {row.explained} side; {where}")
@@ -470,6 +516,7 @@ def _demo(args):
     print(_run_summary(run))
     print(f"4/5 evaluating on the test split; pictures in {folder / 'report'}")
     result = evaluate_model(run, split="test")
+    (folder / "report").mkdir(exist_ok=True)
     _write_report(result, folder / "report")
     print(result.summary())
     from .html_report import report

@@ -59,15 +59,58 @@ def dask_client(client):
             f"client must be a distributed.Client, a scheduler address or 'local:N', got {client!r}"
         )
     address = client.strip()
-    if address.startswith("local"):
+    if address == "local" or address.startswith("local:"):
         text = address.partition(":")[2] or str(os.cpu_count() or 1)
         if not text.isdigit() or not 1 <= int(text) <= 256:
             raise PhotoqError(f"A local cluster is 'local:N' with N worker processes (1 to 256), got {address!r}")
         return local_client(int(text))
-    try:
-        return distributed.Client(address, timeout="20s")
-    except OSError as err:
-        raise PhotoqError(f"Cannot reach the Dask scheduler at {address}: {err}") from None
+    return _remote_client(scheduler_address(address))
+
+
+#: How long a scheduler has to answer (connection and Dask's handshake together).
+CONNECT_SECONDS = 20
+
+
+def scheduler_address(text: str) -> str:
+    """A scheduler address as Dask takes it: tcp://host:port or tls://host:port; host:port means
+    tcp://host:port. PhotoqError for any other form."""
+    scheme, separator, rest = text.partition("://")
+    if not separator:
+        scheme, rest = "tcp", text
+    host, colon, port = rest.rpartition(":")
+    if scheme not in ("tcp", "tls") or not colon or not host or not port.isdigit() or not 0 < int(port) < 65536 \
+            or any(c in host for c in "/?#@ "):
+        raise PhotoqError(f"A Dask scheduler address is tcp://HOST:PORT (or HOST:PORT, or tls://HOST:PORT), or "
+                          f"local:N for a cluster here; got {text!r}")
+    return f"{scheme}://{host}:{int(port)}"
+
+
+def _remote_client(address: str):
+    """A client of the scheduler at `address`, or PhotoqError when none answers as a Dask scheduler
+    within CONNECT_SECONDS (Dask's own timeout does not bound the handshake with another service)."""
+    import threading
+
+    import distributed
+
+    found: dict = {}
+
+    def connect():
+        try:
+            found["client"] = distributed.Client(address, timeout=f"{CONNECT_SECONDS}s")
+        except Exception as err:  # noqa: BLE001 - any failure to connect is said in one line
+            found["error"] = err
+
+    thread = threading.Thread(target=connect, name="photoq-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_SECONDS + 5)
+    if thread.is_alive():
+        raise PhotoqError(f"No Dask scheduler answered at {address} within {CONNECT_SECONDS} s (is another "
+                          "service listening there?)")
+    if "error" in found:
+        error = found["error"]
+        raise PhotoqError(f"Cannot reach the Dask scheduler at {address}: "
+                          f"{' '.join(str(error).split())[:200] or type(error).__name__}") from None
+    return found["client"]
 
 
 def local_client(workers: int):

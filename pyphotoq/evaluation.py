@@ -15,6 +15,7 @@ from .errors import PhotoqError, check_number
 from .facts import add_facts, facts_table
 from .metrics import best_f1_threshold, binary_metrics, recall_threshold, roc_table
 from .prediction import predict_scores
+from .reasons import booster_reasons, with_reasons
 from .runs import Run, open_run
 from .splits import SPLITS
 
@@ -85,7 +86,7 @@ def evaluate_model(
     if frame.empty:
         raise PhotoqError(f"The {split} split of {cache.path} is empty")
     labels = _is_positive(frame, cache)
-    scores = run_scores(run, cache, frame, checkpoint)
+    scores, why = _scored(run, cache, frame, checkpoint, reasons=True)
     if threshold is not None:
         threshold, rule = float(threshold), "given"
     elif split == "validation":
@@ -105,6 +106,8 @@ def evaluate_model(
     predictions["taken"] = frame["taken"].fillna("").astype(str).to_numpy() if "taken" in frame else ""
     predictions = add_facts(predictions, facts_table(predictions["cached"], progress=progress), threshold,
                             cache.positive, cache.info["classes"]["negative"])
+    if why is not None:  # the booster's words for what moved each score
+        predictions["reason"] = [with_reasons(r, w) for r, w in zip(predictions["reason"], why)]
     predictions = predictions.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
     both = 0 < labels.sum() < len(labels)
     return Evaluation(
@@ -126,12 +129,18 @@ def evaluate_model(
 def run_scores(run: Run, cache: Cache, frame: pd.DataFrame, checkpoint="best") -> np.ndarray:
     """The run's scores of the cached photos of `frame`: its booster blended with the best
     checkpoint when it has one, else the checkpoint's network alone."""
+    return _scored(run, cache, frame, checkpoint)[0]
+
+
+def _scored(run: Run, cache: Cache, frame: pd.DataFrame, checkpoint="best", reasons: bool = False):
+    """(run_scores, and with `reasons` the booster's words for each photo, or None without one)."""
     model = run.load_model(checkpoint)
     booster = load_booster(run, checkpoint)
     if booster is None:
-        return predict_scores(model, cache, frame)
+        return predict_scores(model, cache, frame), None
     network, statistics = predict_scores(model, cache, frame, statistics=True, network=booster.needs_network)
-    return booster.score(network, statistics, frame)
+    why = booster_reasons(booster, statistics, frame.reset_index(drop=True)) if reasons else None
+    return booster.score(network, statistics, frame), why
 
 
 def validation_auc(run: Run, cache: Cache) -> float:

@@ -15,6 +15,7 @@ overlay on the photo, as the model saw it (at the run's cache width).
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import weakref
 from pathlib import Path
@@ -25,7 +26,9 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .errors import PhotoqError
+from .files import write_atomic
 from .images import UnusablePhoto
+from .outputs import PICTURE_SOFTWARE, check_output, check_output_folder, own_folder
 from .runs import Run, open_run
 
 EXPLAIN_COLUMNS = ["path", "score", "decision", "explained", "peak_x", "peak_y", "overlay"]
@@ -155,8 +158,7 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     if threshold is None:
         threshold, _ = validation_threshold(run, checkpoint)
     classes = run.info["classes"]
-    folder = Path(out).expanduser() if out is not None else run.path / "explain"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = check_output_folder(out, "overlay folder") if out is not None else own_folder(run.path, "explain")
     model = run.load_model(checkpoint)
     from .model import views_of
     from .runs import view_specs
@@ -240,6 +242,11 @@ def _views_of_photo(path: str, specs: dict, views, manifest=None) -> tuple:
 
 
 def _save_png(image: Image.Image, path: Path) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    image.save(temporary, format="PNG")
-    os.replace(temporary, path)
+    from PIL.PngImagePlugin import PngInfo
+
+    check_output(path, "picture", "overlay")
+    info = PngInfo()
+    info.add_text("Software", PICTURE_SOFTWARE)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=info)
+    write_atomic(path, buffer.getvalue())

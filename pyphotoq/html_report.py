@@ -10,13 +10,13 @@ import base64
 import html
 import io
 import json
-import os
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 from jinja2 import Environment
 
+from .outputs import check_output, own_folder, write_output
 from .runs import Run, open_run
 
 GALLERY = 6  # photos in each gallery row
@@ -25,6 +25,7 @@ TEMPLATE = r"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="generator" content="pyphotoq">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
 <title>photoq report: {{ run_name }}, {{ r.split }} split</title>
@@ -53,6 +54,7 @@ tr.flagged td { background: #fdecea; color: #a31515; font-weight: 600; }
 <body><main>
 <h1>{{ run_name }}: {{ r.split }} split</h1>
 <p class="lead">{{ headline }}</p>
+{% if confounds %}<p class="note" id="confounds"><strong>Note:</strong> {{ confounds }}</p>{% endif %}
 <div class="metrics">
   <div class="metric"><b>{{ "%.3f"|format(r.auc) if r.auc == r.auc else "n/a" }}</b><span>AUC</span></div>
   <div class="metric"><b>{{ "%.1f%%"|format(100 * r.accuracy) }}</b><span>accuracy</span></div>
@@ -111,10 +113,12 @@ def report(run, file=None, split: str = "test", threshold: float | None = None,
     from .plots import contact_sheet, plot_bias, plot_history, plot_roc
 
     run = run if isinstance(run, Run) else open_run(run)
+    if file is not None:
+        check_output(file, "page", "report")  # before the work
     result = evaluate_model(run, split=split, threshold=threshold, keep_recall=keep_recall,
                             checkpoint=checkpoint, cache=cache, progress=progress)
     path = Path(file).expanduser() if file is not None else (
-        run.path / "report" / f"report-{result.split}-{result.checkpoint}.html")
+        own_folder(run.path, "report") / f"report-{result.split}-{result.checkpoint}.html")
     predictions = result.predictions
     ranked = sheet_rows(predictions, len(predictions), 0)
     wrong = ranked[~ranked["correct"]]
@@ -151,15 +155,11 @@ def report(run, file=None, split: str = "test", threshold: float | None = None,
     page = environment.from_string(TEMPLATE).render(
         r=result, run_name=run.path.name, cache_name=Path(result.cache_path).name,
         headline=_headline(result, n_wrong), n_wrong=n_wrong,
-        threshold_text=_threshold_text(result),
+        threshold_text=_threshold_text(result), confounds=run.info.get("confounds", ""),
         wrong=wrong, confident=confident, images=images,
         bias_table=_markup(_bias_table(bias)), settings_table=_markup(_settings_table(run, result)),
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(page, encoding="utf-8")
-    os.replace(temporary, path)
-    return path
+    return write_output(path, page, "page", "report")
 
 
 def _headline(result, n_wrong: int) -> str:

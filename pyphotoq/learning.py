@@ -23,6 +23,7 @@ import pandas as pd
 
 from .cache import add_corrections
 from .errors import PhotoqError, check_whole
+from .files import printable
 from .evaluation import validation_auc
 from .runs import Run, lock_run, open_run
 from .sources import corrected_photos
@@ -75,6 +76,7 @@ def _learn(run: Run, photos, batches, progress, verbose: bool) -> pd.DataFrame:
     negative = cache.info["classes"]["negative"]
     listing = corrected_photos(photos, cache.positive, negative)
     before_manifest = cache.manifest.set_index("hash")["label"]
+    before_originals = cache.manifest.set_index("hash")["original"]
     for line in listing.attrs.get("left_out", []):
         print(line, file=sys.stderr)
     cache = add_corrections(cache, listing, photos, progress=progress)
@@ -87,6 +89,10 @@ def _learn(run: Run, photos, batches, progress, verbose: bool) -> pd.DataFrame:
         raise PhotoqError(f"None of the {len(listing)} sorted photos in {photos} could be read "
                           f"(first: {bad.iloc[0]['path']}: {bad.iloc[0]['reason']})")
     after_manifest = cache.manifest.set_index("hash")["label"]
+    for digest, original in cache.manifest.set_index("hash")["original"].items():
+        if original in listed and digest in before_originals.index and before_originals[digest] != original:
+            print(f"{printable(original)} is the same photo as the cached {printable(before_originals[digest])}: "
+                  f"that photo is now {after_manifest[digest]}", file=sys.stderr)
     added = int((~after_manifest.index.isin(before_manifest.index)).sum())
     common = after_manifest.index.intersection(before_manifest.index)
     relabelled = int((after_manifest[common] != before_manifest[common]).sum())

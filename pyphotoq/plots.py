@@ -7,7 +7,7 @@ saves it when given a file (format from the extension).
 
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,8 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
+from .files import write_atomic
+from .outputs import PICTURE_SOFTWARE, check_output
 from .plotdata import contact_sheet_data, history_plot_data, roc_plot_data
 
 DPI = 120
@@ -169,8 +171,10 @@ def _figure(width: float, height: float, layout: str | None = None) -> Figure:
 def _finish(figure: Figure, file) -> Figure:
     """Save `figure` to `file` (if given) through a temporary file and a rename."""
     if file is not None:
-        path = Path(file)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        figure.savefig(temporary, format=path.suffix.lstrip(".").lower() or "png", dpi=DPI)
-        os.replace(temporary, path)
+        path = check_output(file, "picture", "picture")
+        kind = path.suffix.lstrip(".").lower() or "png"
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format=kind, dpi=DPI,
+                       metadata={"Software": PICTURE_SOFTWARE} if kind == "png" else None)
+        write_atomic(path, buffer.getvalue())
     return figure

@@ -57,6 +57,9 @@ RECIPES: dict[str, dict] = {
         # Gradient-boosted trees over the image statistics, each compared with the photo's
         # scene, fitted beside the best checkpoint when training ends (booster.py).
         "booster": True,
+        # Copies of every training photo, each given a random global edit (edits.py), that the
+        # booster also learns from, so that an edit alone does not tell a keeper (0: none).
+        "edit_copies": 1,
     },
 }
 
@@ -72,6 +75,9 @@ FIXED = {"original": ("network", "optimizer", "learning_rate", "weight_decay", "
 
 #: Settings that are whole numbers at least 1, and rates in [0, 1).
 _COUNTS = ("batches", "batch_size", "validate_every")
+#: The largest values accepted: a batch larger than this does not fit a laptop's memory at 480 px
+#: with the detail view; a seed is a 32-bit number; a run of more batches would never end.
+LIMITS = {"batch_size": 256, "seed": 2**32 - 1, "batches": 10_000_000, "validate_every": 10_000_000}
 _RATES = ("weight_decay", "warmup", "label_smoothing")
 
 
@@ -123,7 +129,7 @@ def resolve(recipe: str | None = None, **overrides) -> dict:
         )
     settings["model_options"] = model_options
     _check(settings)
-    return {"recipe": name, **settings, "seed": _whole(seed, "seed", low=0)}
+    return {"recipe": name, **settings, "seed": _whole(seed, "seed", low=0, high=LIMITS["seed"])}
 
 
 def _option_names(builder) -> list[str]:
@@ -132,10 +138,12 @@ def _option_names(builder) -> list[str]:
     return [p for p in inspect.signature(builder).parameters if p != "seed"]
 
 
-def _whole(value, name: str, low: int = 1) -> int:
+def _whole(value, name: str, low: int = 1, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
             or int(value) != value or value < low:
         raise PhotoqError(f"{name} must be a whole number >= {low}, got {value!r}")
+    if high is not None and value > high:
+        raise PhotoqError(f"{name} must be at most {high}, got {value!r}")
     return int(value)
 
 
@@ -144,7 +152,9 @@ def _check(settings: dict) -> None:
         raise PhotoqError(f"booster must be TRUE or FALSE, got {settings['booster']!r}")
     settings["booster"] = bool(settings["booster"])
     for key in _COUNTS:
-        settings[key] = _whole(settings[key], key)
+        settings[key] = _whole(settings[key], key, high=LIMITS[key])
+    if "edit_copies" in settings:
+        settings["edit_copies"] = _whole(settings["edit_copies"], "edit_copies", low=0, high=4)
     rate = settings["learning_rate"]
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
         raise PhotoqError(f"learning_rate must be a positive number, got {rate!r}")

@@ -32,6 +32,7 @@ from . import __version__
 from .cache import Cache, open_cache, write_atomic
 from .errors import PhotoqError, RunBusy
 from .files import fsync_folder, inside
+from .outputs import own_folder
 
 
 def _fsync_file(path: Path) -> None:
@@ -398,7 +399,7 @@ def create_run(folder: Path, cache: Cache, settings: dict) -> Run:
     from .model import NETWORK_VIEWS
 
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "checkpoints").mkdir(exist_ok=True)
+    own_folder(folder, "checkpoints")
     info = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,

@@ -18,7 +18,8 @@ from .camera import photo_exif
 from .cache import source_views
 from .errors import PhotoqError, check_number, check_whole
 from .culling import decide, drift_text
-from .files import fsync_folder, is_inside, printable, write_atomic
+from .files import encode_path, fsync_folder, is_inside, printable
+from .outputs import check_output, write_output
 from .facts import FACT_COLUMNS, add_facts, photo_facts
 from .images import UnusablePhoto, is_image_name, read_photo_bytes
 from .model import views_of
@@ -30,6 +31,10 @@ SCORE_COLUMNS = ["path", "score", "decision", "rule", "rating", "pick", "margin"
                  "camera", "burst", "best_in_burst", "duplicate_of", "sequence", "pair"]
 #: What scoring reads of each photo's EXIF for the culling rules (NaN or '' when absent).
 _EXIF_NUMBERS = ["exposure_bias", "exposure_time", "f_number", "iso", "focal_length"]
+#: The columns of the scores table that hold file names.
+_NAME_COLUMNS = ("path", "duplicate_of", "pair")
+#: The most photos scored in one pass of the network (more would not fit a laptop's memory).
+_MAX_BATCH = 256
 #: Photos batched together by shape; the next chunk opens while one is scored.
 _CHUNK = 16
 
@@ -94,6 +99,8 @@ def score_photos(
         if not isinstance(value, (bool, np.bool_)):
             raise PhotoqError(f"{name} must be True or False, got {value!r}")
     batch_size = check_whole(batch_size, "batch_size", 1)
+    if batch_size > _MAX_BATCH:
+        raise PhotoqError(f"batch_size must be at most {_MAX_BATCH} (memory), got {batch_size}")
     workers = None if workers is None else check_whole(workers, "workers", 1)
     run = run if isinstance(run, Run) else open_run(run)
     paths, pairs = camera_pairs(walk_images(photos))  # a RAW+JPEG pair is one photo: its JPEG
@@ -143,6 +150,12 @@ def score_photos(
                             reject_recall, best, best_share, burst_seconds, weaker_in_burst)
     facts = pd.DataFrame([m["facts"] for m in measured], columns=FACT_COLUMNS)
     scored = add_facts(decided, facts, lines["keep"], classes["positive"], classes["negative"])
+    if booster is not None and measured:  # the booster's words for what moved each score
+        from .reasons import booster_reasons, with_reasons
+
+        frame = pd.DataFrame([{"hash": m["path"], **m["scene"]} for m in measured], columns=["hash", "taken", "look"])
+        why = dict(zip([m["path"] for m in measured], booster_reasons(booster, statistics, frame)))
+        scored["reason"] = [with_reasons(r, why.get(p, "")) for r, p in zip(scored["reason"], scored["path"])]
     scored["pair"] = scored["path"].map(lambda p: pairs.get(p, ""))
     scored = scored.sort_values("score", ascending=False, kind="stable")
     rejected = pd.DataFrame(skipped, columns=["path", "reason"]).assign(score=np.nan, decision="skipped")
@@ -161,7 +174,7 @@ def score_photos(
 
         decisions = table.loc[table["decision"] != "skipped", ["path", "rating", "pick", "pair", "score", "rule"]]
         decisions = decisions.astype({"rating": int})
-        table.attrs["sidecars"] = plan_sidecars(decisions) if dry_run else write_sidecars(decisions, photos=photos)
+        table.attrs["sidecars"] = plan_sidecars(decisions, photos=photos) if dry_run else write_sidecars(decisions, photos=photos)
     return table
 
 
@@ -261,6 +274,7 @@ def check_outputs(photos, out=None, keepers=None) -> None:
                 f"Refused output {out}: an image name inside the photos being scored ({root}); "
                 "name a .csv file"
             )
+        check_output(out, "table")  # a photo, a device, a link or another file outside is refused too
     if keepers is not None:
         folder = Path(keepers).expanduser()
         if os.path.realpath(folder) in sources or (folder.exists() and not folder.is_dir()):
@@ -273,13 +287,15 @@ def check_outputs(photos, out=None, keepers=None) -> None:
 
 
 def write_scores(table: pd.DataFrame, out) -> None:
-    """The scores table as CSV, written atomically; file names that are not valid UTF-8 (in the
-    path, and where a rule, a duplicate or a pair names a file) are written `%XX` (as in the
-    cache's tables)."""
-    named = {c: table[c].map(lambda v: printable(v) if isinstance(v, str) else v)
+    """The scores table as CSV, written atomically. File names (path, duplicate_of, pair) are
+    written as the cache's tables write them (files.encode_path: `%`, control characters and bytes
+    that are not valid UTF-8 as `%XX`), so learn_corrections reads every name back; in the rule and
+    reason texts, bytes that are not valid UTF-8 are shown `%XX`."""
+    named = {c: table[c].map(lambda v: (encode_path(v) if c in _NAME_COLUMNS else printable(v))
+                             if isinstance(v, str) and v else v)
              for c in ("path", "rule", "duplicate_of", "pair", "reason") if c in table}
     text = table.assign(**named).to_csv(index=False, lineterminator="\n")
-    write_atomic(Path(out).expanduser(), text)
+    write_output(out, text, "table")
 
 
 def copy_keepers(table: pd.DataFrame, folder, link: bool = False) -> int:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .camera import RAW_EXTENSIONS
 from .errors import PhotoqError
+from .files import decode_path, printable
 from .images import IMAGE_EXTENSIONS, is_image_name
 
 #: The renderings a camera writes beside a RAW, in the order one is preferred as the pair's photo.
@@ -228,11 +229,22 @@ def corrected_photos(photos, positive: str = "good", negative: str = "bad") -> p
             columns=["path", "label"],
         )
         empty = f"No photos in {' or '.join(str(f) for f in classes.values())}: nothing to learn from"
+    frame = _without_conflicts(frame.drop_duplicates(["path", "label"]), source, left_out)
     if frame.empty:
         raise PhotoqError(empty)
     result = _collapse_pairs(frame)
     result.attrs["left_out"] = left_out
     return result
+
+
+def _without_conflicts(frame: pd.DataFrame, source, left_out: list) -> pd.DataFrame:
+    """`frame` (path, label; one row per pair) less the photos it gives two labels, each said in
+    one line of `left_out`."""
+    twice = frame["path"].duplicated(keep=False)
+    for path, rows in frame[twice].groupby("path", sort=True):
+        left_out.append(f"{printable(path)} is sorted both {' and '.join(sorted(rows['label']))} in {source}: "
+                        "left out")
+    return frame[~twice].reset_index(drop=True)
 
 
 def _from_decisions(table: Path, sep: str, positive: str, negative: str, left_out: list) -> pd.DataFrame:
@@ -252,10 +264,16 @@ def _from_decisions(table: Path, sep: str, positive: str, negative: str, left_ou
             f"{positive} or {negative} ({', '.join(repr(u) for u in unknown[:5])}): left out"
         )
     decided = frame[decision.isin(list(labels))]
-    paths = _table_paths(table, decided["path"])
+    # the scores table writes names as the cache's tables do (files.encode_path); older ones raw
+    paths = [_decoded(p) for p in _table_paths(table, decided["path"])]
     result = pd.DataFrame({"path": paths, "label": [labels[d] for d in decision[decision.isin(list(labels))]]},
                           columns=["path", "label"])
     return result[result["path"].map(is_image_name).to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+def _decoded(path: str) -> str:
+    named = decode_path(path)
+    return named if named == path or os.path.lexists(named) or not os.path.lexists(path) else path
 
 
 def _both_classes(frame: pd.DataFrame, source, positive: str, negative: str) -> pd.DataFrame:

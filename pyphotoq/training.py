@@ -22,10 +22,12 @@ from tqdm.auto import tqdm
 
 from .batches import ordered_batches, training_batches
 from .booster import booster_is_current, choose_weight, fit_trees, trees_fitted
-from .cache import Cache, open_cache, write_atomic
+from .cache import Cache, open_cache
 from .errors import PhotoqError
+from .files import write_atomic
 from .metrics import binary_metrics
 from .model import network_for, views_of
+from .outputs import own_folder
 from .plots import plot_history
 from .prediction import predict_scores
 from .recipes import DEFAULT, OVERVIEW_DEFAULT, resolve
@@ -98,6 +100,7 @@ def train_model(
                 f"{missing[0]}=True) (the overviews are kept), or use recipe {OVERVIEW_DEFAULT!r}"
             )
         run_handle = create_run(folder, cache, settings)
+        _note_confounds(run_handle, cache, settings, progress)
     batches = int(settings["batches"])
     done = run_handle.batches_done
     if done >= batches:
@@ -110,6 +113,19 @@ def train_model(
         adapt_statistics(model, cache, settings["seed"])
     _train(run_handle, cache, settings, model, done, plot, progress, deterministic)
     return _with_booster(run_handle, cache, settings, progress)
+
+
+def _note_confounds(run_handle: Run, cache: Cache, settings: dict, progress) -> None:
+    """Say (one line on stderr) and record in run.json what the labels go with besides taste."""
+    from .confounds import confound_text, confounds
+
+    lines = confounds(cache, progress=progress)
+    if not lines:
+        return
+    text = confound_text(lines, int(settings.get("edit_copies", 0)))
+    print(text, file=sys.stderr)
+    run_handle.info["confounds"] = text
+    write_atomic(run_handle.path / "run.json", json.dumps(run_handle.info, indent=2) + "\n")
 
 
 def continue_training(cache, run, batches: int, plot: bool = True, progress: bool | None = None,
@@ -349,7 +365,9 @@ class _Recorder(keras.callbacks.Callback):
     def _checkpoint(self, batch: int, auc: float, validation_scores: np.ndarray) -> None:
         name = checkpoint_name(batch)
         scores = self.validation[["hash", "label"]].assign(score=validation_scores)
-        write_atomic(self.run.path / validation_scores_name(batch), scores.to_csv(index=False, lineterminator="\n"))
+        own_folder(self.run.path, "checkpoints")  # a real folder inside the run, never a link out of it
+        write_atomic(self.run.path / validation_scores_name(batch), scores.to_csv(index=False, lineterminator="\n"),
+                     root=self.run.path)
         temporary = self.run.path / name.replace(".keras", ".tmp.keras")
         self.model.save(temporary)
         os.replace(temporary, self.run.path / name)

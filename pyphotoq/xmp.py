@@ -124,6 +124,8 @@ _Q_SCORE = (PHOTOQ_NS, "Score")
 _Q_RULE = (PHOTOQ_NS, "Rule")
 _Q_PHOTO = (PHOTOQ_NS, "Photo")
 #: The tags photoq reads and writes, in the order it adds them.
+#: The values photoq knows of each number it reads (XMP's ratings, digiKam's pick labels).
+_RANGES = {_RATING: (-1, 5), _Q_RATING: (-1, 5), _PICK: (0, 3), _Q_PICK: (0, 3)}
 _KEYS = (_RATING, _PICK, _Q_RATING, _Q_PICK, _Q_SCORE, _Q_RULE, _Q_PHOTO)
 _PREFIXES = {XMP_NS: "xmp", DIGIKAM_NS: "digiKam", PHOTOQ_NS: "photoq"}
 _SHORT = {_RATING: "xmp:Rating", _PICK: "digiKam:PickLabel", _Q_RATING: "photoq:Rating",
@@ -161,7 +163,7 @@ def sidecar_paths(photo) -> list[str]:
     return [os.path.join(folder, each) for each in names]
 
 
-def plan_sidecars(decisions: pd.DataFrame) -> pd.DataFrame:
+def plan_sidecars(decisions: pd.DataFrame, photos=None) -> pd.DataFrame:
     """What `write_sidecars` would do, one row per sidecar, without writing anything (the dry run).
 
     `decisions` has one row per photo: `path` (the photo), `rating` (-1 reject, 0 none, 1..5 stars),
@@ -171,9 +173,11 @@ def plan_sidecars(decisions: pd.DataFrame) -> pd.DataFrame:
     belongs to), action ("create", "merge", "unchanged" or "refused"), rating and pick before and after
     (rating as a nullable integer, NA where the sidecar has none; pick as its name), and reason (one line
     naming the file: why it is refused, or what was kept; "" otherwise). Existing sidecars are read,
-    never written; photos are not opened.
+    never written; photos are not opened. With `photos` (the folder scored), a sidecar goes beside its
+    photo only when the photo's real folder is inside it (a photo reached through a linked folder
+    that leads outside is refused).
     """
-    return _table(_plan(decisions))
+    return _table(_plan(decisions, photos))
 
 
 def write_sidecars(decisions: pd.DataFrame, photos=None, journal=None) -> pd.DataFrame:
@@ -186,11 +190,13 @@ def write_sidecars(decisions: pd.DataFrame, photos=None, journal=None) -> pd.Dat
     raised and nothing is written. A sidecar that cannot be written gets a one-line reason and the rest
     proceed. Writing the same decisions again changes nothing (every action "unchanged", no new entry).
     """
-    items = _plan(decisions)
+    items = _plan(decisions, photos)
     changing = [item for item in items if item.action in ("create", "merge")]
     entry = ""
+    cleaned: list[str] = []
     if changing:
         folder = _journal_folder([item for item in items if item.photo], photos, journal)
+        cleaned = clean_leftovers(folder, {os.path.dirname(item.sidecar) for item in changing})
         entry = str(_record(folder, changing))
         for item in changing:
             try:
@@ -203,6 +209,7 @@ def write_sidecars(decisions: pd.DataFrame, photos=None, journal=None) -> pd.Dat
     table = _table(items)
     table["written"] = [item.written for item in items]
     table["journal"] = entry
+    table.attrs["cleaned"] = cleaned
     return table
 
 
@@ -215,18 +222,34 @@ def undo_sidecars(target) -> pd.DataFrame:
     wrote was edited since, and is left as it is with a one-line reason (its old bytes stay in the
     journal). Columns (UNDO_COLUMNS): sidecar, action ("removed", "restored", "unchanged" or "refused"),
     reason, journal (the entry). The entry is then marked undone, so the next call undoes the write before.
+
+    A journal is untrusted input (a photo folder can come from someone else): undo acts only on
+    sidecars (`.xmp`, no link) of photos inside the folder that holds the journal folder, restores
+    permission bits only (never setuid, setgid or sticky), and lists every record it refuses.
+    Temporary files and unfinished journal entries left by a killed write are removed first; their
+    names are in `table.attrs["cleaned"]`.
     """
     entry = _entry_to_undo(Path(os.fspath(target)).expanduser())
     records = _read_journal(entry)
-    rows = []
+    root = os.path.realpath(entry.parent.parent)
+    checked = []
     for record in records:
-        sidecar = decode_path(str(record.get("sidecar", "")))
         try:
-            action, reason = _undo_one(entry, record, sidecar)
+            checked.append(_checked_record(record, root))
         except _Refused as refusal:
-            action, reason = "refused", f"{printable(sidecar)}: {refusal}"
-        except OSError as error:
-            action, reason = "refused", f"{printable(sidecar)}: could not be restored ({error.strerror or error})"
+            checked.append((_shown_sidecar(record), None, str(refusal)))
+    cleaned = clean_leftovers(entry.parent, {os.path.dirname(c[1]["sidecar"]) for c in checked if c[1]})
+    rows = []
+    for sidecar, record, problem in checked:
+        if record is None:
+            action, reason = "refused", f"{printable(sidecar)}: {problem}"
+        else:
+            try:
+                action, reason = _undo_one(entry, record, sidecar)
+            except _Refused as refusal:
+                action, reason = "refused", f"{printable(sidecar)}: {refusal}"
+            except OSError as error:
+                action, reason = "refused", f"{printable(sidecar)}: could not be restored ({error.strerror or error})"
         rows.append({"sidecar": sidecar, "action": action, "reason": reason, "journal": str(entry)})
     summary = {"undone": _now(), "actions": {a: sum(r["action"] == a for r in rows) for a in
                                              ("removed", "restored", "unchanged", "refused")}}
@@ -235,7 +258,65 @@ def undo_sidecars(target) -> pd.DataFrame:
     except OSError as error:
         raise PhotoqError(f"Undid {printable(entry)} but could not mark it undone ({error.strerror or error}); "
                           f"undoing again repeats it without harm") from None
-    return pd.DataFrame(rows, columns=UNDO_COLUMNS)
+    table = pd.DataFrame(rows, columns=UNDO_COLUMNS)
+    table.attrs["cleaned"] = cleaned
+    return table
+
+
+def clean_leftovers(journal, folders) -> list[str]:
+    """Remove what a killed write left: sidecar temporaries (`NAME.xmp.<pid>-<thread>-<id>.tmp`) in
+    `folders` and unfinished entries (`.<entry>.partial`) in the `journal` folder, each only when the
+    process that made it is gone and it is a plain file or folder (never a link). Returns their names."""
+    removed = []
+    for folder in sorted(folders):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            match = _SIDECAR_TEMPORARY.match(name)
+            path = os.path.join(folder, name)
+            if match and not _alive(int(match.group(1))) and _plain(path, stat.S_ISREG):
+                try:
+                    os.unlink(path)
+                    removed.append(path)
+                except OSError:
+                    pass
+    try:
+        names = os.listdir(journal)
+    except OSError:
+        names = []
+    for name in names:
+        match = _PARTIAL_ENTRY.match(name)
+        path = os.path.join(journal, name)
+        if match and not _alive(int(match.group(1))) and _plain(path, stat.S_ISDIR):
+            _remove_staging(Path(path))
+            if not os.path.lexists(path):
+                removed.append(path)
+    return removed
+
+
+_SIDECAR_TEMPORARY = re.compile(r"^.+\.xmp\.(\d{1,10})-\d+-[0-9a-f]{8}\.tmp$", re.IGNORECASE)
+_PARTIAL_ENTRY = re.compile(r"^\.\d{8}T\d{6}\.\d{6}Z-(\d{1,10})-[0-9a-f]{8}\.partial$")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def _plain(path: str, kind) -> bool:
+    try:
+        return kind(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 # ---- planning ----------------------------------------------------------------------------------
@@ -264,7 +345,7 @@ class _Item:
     written: bool = False
 
 
-def _plan(decisions) -> list[_Item]:
+def _plan(decisions, photos=None) -> list[_Item]:
     if not isinstance(decisions, pd.DataFrame):
         raise PhotoqError(f"decisions must be a table (pandas DataFrame), got {type(decisions).__name__}")
     missing = [column for column in ("path", "rating", "pick") if column not in decisions.columns]
@@ -272,7 +353,7 @@ def _plan(decisions) -> list[_Item]:
         raise PhotoqError(f"decisions lacks the column(s) {', '.join(missing)} (needs path, rating, pick)")
     items: dict[str, _Item] = {}
     order: list[_Item] = []
-    photos = set()
+    photos_named = set()
     listings: dict[str, dict[str, list[str]]] = {}
     for row in decisions.to_dict("records"):
         path = _text(row.get("path"))
@@ -280,10 +361,10 @@ def _plan(decisions) -> list[_Item]:
             order.append(_Item(sidecar="", photo="", reason="a decision without a photo path: skipped"))
             continue
         path = os.path.abspath(path)
-        photos.add(path)
+        photos_named.add(path)
         pair = _text(row.get("pair"))
         files = [path] + ([os.path.abspath(pair)] if pair else [])
-        photos.update(files)
+        photos_named.update(files)
         try:
             wanted = _decision(row)
             problem = ""
@@ -307,12 +388,17 @@ def _plan(decisions) -> list[_Item]:
                     continue
                 item.rating, item.pick, item.score, item.rule = wanted
                 item.action = "pending"
+    root = None if photos is None else os.path.realpath(os.fspath(Path(os.fspath(photos)).expanduser()))
     for item in order:
         if item.action != "pending":
             continue
         try:
-            if item.sidecar in photos:
+            if item.sidecar in photos_named:
                 raise _Refused("is one of the photos; photos are never written")
+            if root is not None and not _within(root, os.path.realpath(os.path.dirname(item.sidecar))):
+                raise _Refused(f"its photo's real folder {printable(os.path.realpath(os.path.dirname(item.photo)))} "
+                               f"is outside {printable(root)}, the folder scored; photoq writes sidecars "
+                               "only inside it")
             _check_photo(item.photo)
             _prepare(item)
         except _Refused as refusal:
@@ -666,6 +752,10 @@ def _number(packet: _Packet, key) -> int | None:
         raise _Refused(f"has {_SHORT[key]} {prop.value!r}, which is not a number") from None
     if not math.isfinite(number) or number != int(number):
         raise _Refused(f"has {_SHORT[key]} {prop.value!r}, which is not a whole number")
+    low, high = _RANGES[key]
+    if not low <= number <= high:
+        raise _Refused(f"has {_SHORT[key]} {prop.value[:24]!r}, which is not a value photoq knows ({low} to {high}); "
+                       "left as it is")
     return int(number)
 
 
@@ -772,8 +862,12 @@ def _record(folder: Path, items: list[_Item]) -> Path:
     staging = folder / f".{name}.partial"
     try:
         if info is None:
-            os.mkdir(folder)
-            fsync_folder(folder.parent)
+            try:
+                os.mkdir(folder)
+                fsync_folder(folder.parent)
+            except FileExistsError:  # another write made it meanwhile: fine if it is a real folder
+                if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                    raise PhotoqError(f"Refused undo journal {printable(folder)}: it is not a folder") from None
         os.mkdir(staging)
         records = []
         for number, item in enumerate(items, 1):
@@ -818,6 +912,7 @@ def _apply(item: _Item) -> None:
 
 def _set_mode(path: str, mode: int) -> None:
     info = os.lstat(path)
+    mode &= 0o777  # permission bits only, never setuid, setgid or sticky
     if stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) != mode:
         os.chmod(path, mode)
 
@@ -843,21 +938,93 @@ def _entry_to_undo(target: Path) -> Path:
 def _read_journal(entry: Path) -> list[dict]:
     path = entry / "journal.json"
     try:
-        journal = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        with os.fdopen(os.open(path, _READ_FLAGS), "rb") as stream:
+            data = stream.read(_MAX_JOURNAL_BYTES + 1)
+        if len(data) > _MAX_JOURNAL_BYTES:
+            raise ValueError(f"over {_MAX_JOURNAL_BYTES} bytes")
+        journal = json.loads(data.decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as error:
         raise PhotoqError(f"Damaged undo journal {printable(path)}: {error}") from None
     if not isinstance(journal, dict) or journal.get("format") != _JOURNAL_FORMAT \
             or not isinstance(journal.get("sidecars"), list):
         raise PhotoqError(f"Damaged undo journal {printable(path)}: not a photoq sidecar journal")
-    return [record for record in journal["sidecars"] if isinstance(record, dict)]
+    return journal["sidecars"]  # each record is checked before it is acted on (_checked_record)
+
+
+_MAX_JOURNAL_BYTES = 64 * 1024 * 1024
+_HEX = re.compile(r"^[0-9a-f]{64}$")
+_OLD_COPY = re.compile(r"^\d{6}\.xmp\.old$")
+_MAX_PATH = 4096
+
+
+def _checked_record(record, root: str) -> tuple[str, dict, str]:
+    """(sidecar, the record with checked values, "") of one journal record; _Refused when it names
+    anything but the sidecar of a photo inside `root` or holds values photoq never writes."""
+    if not isinstance(record, dict):
+        raise _Refused("is not a journal record; left alone")
+    sidecar, photo = _journal_path(record, "sidecar"), _journal_path(record, "photo")
+    if not sidecar.lower().endswith(".xmp"):
+        raise _Refused("is not an XMP sidecar name; photoq only ever restores or removes sidecars")
+    folder = os.path.dirname(sidecar)
+    if os.path.dirname(photo) != folder or os.path.basename(sidecar).lower() not in \
+            {os.path.basename(name).lower() for name in sidecar_paths(photo)}:
+        raise _Refused(f"is not a sidecar of {printable(photo)}, the photo the journal names; left alone")
+    if not _within(root, os.path.realpath(folder)):
+        raise _Refused(f"is outside {printable(root)}, the folder that holds the journal; left alone")
+    action = record.get("action")
+    if action not in ("create", "merge"):
+        raise _Refused(f"has an unknown action {str(action)[:40]!r} in the journal; left as it is")
+    checked = {"sidecar": sidecar, "photo": photo, "action": action, "new_sha256": _digest(record, "new_sha256")}
+    if action == "merge":
+        copy, mode = record.get("old_copy"), record.get("old_mode")
+        if not isinstance(copy, str) or not _OLD_COPY.match(copy):
+            raise _Refused("has a damaged journal record (old_copy); left as it is")
+        if mode is not None and (isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= 0o7777):
+            raise _Refused(f"has a damaged journal record (old_mode {str(mode)[:24]}); left as it is")
+        # permission bits only: photoq never sets setuid, setgid or sticky bits
+        checked.update(old_sha256=_digest(record, "old_sha256"), old_copy=copy,
+                       old_mode=None if mode is None else mode & 0o777)
+    return sidecar, checked, ""
+
+
+def _journal_path(record: dict, key: str) -> str:
+    value = record.get(key)
+    if not isinstance(value, str) or not value or len(value) > _MAX_PATH:
+        raise _Refused(f"has a damaged journal record ({key}); left alone")
+    path = decode_path(value)
+    if "\x00" in path:
+        raise _Refused(f"has a NUL byte in its {key} path in the journal; left alone")
+    if not os.path.isabs(path) or os.path.normpath(path) != path:
+        raise _Refused(f"has a {key} path that is not absolute and plain in the journal; left alone")
+    return path
+
+
+def _digest(record: dict, key: str) -> str:
+    value = record.get(key)
+    if not isinstance(value, str) or not _HEX.match(value):
+        raise _Refused(f"has a damaged journal record ({key}); left as it is")
+    return value
+
+
+def _shown_sidecar(record) -> str:
+    """The sidecar a refused record names, as text for its row (whatever the record holds)."""
+    value = record.get("sidecar") if isinstance(record, dict) else None
+    if not isinstance(value, str):
+        return repr(value)[:80]
+    try:
+        return decode_path(value[:_MAX_PATH]).replace("\x00", "%00")
+    except (ValueError, UnicodeError):
+        return value[:80]
+
+
+def _within(root: str, path: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _undo_one(entry: Path, record: dict, sidecar: str) -> tuple[str, str]:
-    """Undo one sidecar; returns (action, reason)."""
-    action = record.get("action")
-    if not sidecar.lower().endswith(".xmp"):
-        raise _Refused("is not an XMP sidecar name; photoq only ever restores or removes sidecars")
-    copy = entry / os.path.basename(str(record.get("old_copy", "")))
+    """Undo one sidecar (a record checked by _checked_record); returns (action, reason)."""
+    action = record["action"]
+    copy = entry / str(record.get("old_copy", ""))
     kept = f"; the copy from before photoq is {printable(copy)}" if action == "merge" else ""
     try:
         current, _ = _read_sidecar(sidecar)
@@ -876,16 +1043,15 @@ def _undo_one(entry: Path, record: dict, sidecar: str) -> tuple[str, str]:
         os.unlink(sidecar)
         fsync_folder(os.path.dirname(sidecar))
         return "removed", ""
-    if action != "merge":
-        raise _Refused(f"has an unknown action {action!r} in the journal; left as it is")
     try:
-        old = copy.read_bytes()
+        with os.fdopen(os.open(copy, _READ_FLAGS), "rb") as stream:  # never through a link
+            old = stream.read(MAX_SIDECAR_BYTES + 1)
     except OSError as error:
         raise _Refused(f"its copy in the journal cannot be read ({error.strerror or error}); left as it is") from None
     if _sha(old) != record.get("old_sha256"):
         raise _Refused(f"its copy {printable(copy)} in the journal is damaged; left as it is")
     write_atomic(sidecar, old)
-    if isinstance(record.get("old_mode"), int):
+    if record.get("old_mode") is not None:
         _set_mode(sidecar, record["old_mode"])
     return "restored", ""
 

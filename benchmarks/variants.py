@@ -1,0 +1,121 @@
+"""The fresh-shoot variants of the realistic benchmark: does a run cull the next shoot?
+
+A run is trained on the archive (`photos/`: most keepers edited, half the rejects). Its cache's
+test photos (scenes never seen in training) are then scored from their files, as score_photos
+scores them, in several ways:
+
+* edited, scored together: the archive's copies, one shoot (scene comparisons as usual);
+* edited, each alone: every photo in a call of its own (no scene to compare with);
+* edited, by label folder: the keepers in one call and the rejects in another (every scene all
+  keepers or all rejects);
+* fresh, scored together / each alone: the same shots straight from the camera (`fresh/`,
+  nothing edited): the next shoot as photoq meets it;
+* shallow depth of field: the keepers of the scenes shot with a strongly blurred background
+  against every reject, edited and fresh.
+
+For each: test AUC, the share of scenes (holding a keeper) whose best-scored shot is a keeper,
+and AUC per defect (the keepers against the rejects with that defect).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+
+def _measure(handle, paths: list[str]) -> pd.DataFrame:
+    """network score, booster statistics and scene fields of every path, as score_photos gets them."""
+    from pyphotoq.booster import load_booster
+    from pyphotoq.model import views_of
+    from pyphotoq.runs import view_specs
+    from pyphotoq.scoring import _opened_chunks, score_chunk
+
+    booster = load_booster(handle)
+    model = handle.load_model("best") if booster is None or booster.needs_network else None
+    views = views_of(model) if model is not None else tuple(booster.info["views"])
+    measured, skipped = [], []
+    for chunk in _opened_chunks(paths, view_specs(handle), views, booster is not None, model is not None, None):
+        measured += score_chunk(model, chunk, views, 16, skipped)
+    if skipped:
+        raise RuntimeError(f"{len(skipped)} photos could not be scored (first: {skipped[0]})")
+    by_path = {m["path"]: m for m in measured}
+    ordered = [by_path[path] for path in paths]
+    frame = pd.DataFrame([{"path": m["path"], "network": m["network"], "taken": m["scene"]["taken"],
+                           "look": m["scene"]["look"]} for m in ordered])
+    frame.attrs["statistics"] = np.stack([m["statistics"] for m in ordered]) if booster is not None else None
+    frame.attrs["booster"] = booster
+    return frame
+
+
+def _scores(frame: pd.DataFrame, calls: list[np.ndarray]) -> np.ndarray:
+    """The run's score of every row, each call (row positions) scored together."""
+    booster = frame.attrs["booster"]
+    scores = np.full(len(frame), np.nan)
+    for rows in calls:
+        if booster is None:
+            scores[rows] = frame["network"].to_numpy()[rows]
+            continue
+        shots = frame.iloc[rows].rename(columns={"path": "hash"})[["hash", "taken", "look"]].reset_index(drop=True)
+        scores[rows] = booster.score(frame["network"].to_numpy()[rows], frame.attrs["statistics"][rows], shots)
+    return scores
+
+
+def _figures(truth: pd.DataFrame, scores: np.ndarray) -> dict:
+    good = (truth["label"] == "good").to_numpy()
+    best = pd.DataFrame({"scene": truth["scene"].to_numpy(), "good": good, "score": scores})
+    held = best.groupby("scene").filter(lambda g: g["good"].any())
+    tops = held.loc[held.groupby("scene")["score"].idxmax()]
+    per_defect = {}
+    for defect in sorted({d for ds in truth["defects"] for d in ds.split("+")} - {"none"}):
+        rows = good | truth["defects"].str.split("+").map(lambda ds, d=defect: d in ds).to_numpy()
+        if (rows & ~good).sum() >= 3 and (rows & good).sum() >= 3:
+            per_defect[defect] = float(roc_auc_score(good[rows], scores[rows]))
+    return {"auc": float(roc_auc_score(good, scores)), "best_is_keeper": int(tops["good"].sum()),
+            "scenes_with_keeper": int(len(tops)), "per_defect": per_defect}
+
+
+def variant_figures(run: str, truth_file: str) -> dict:
+    """{variant: figures} for the run's cache's test photos (see the module's text)."""
+    import pyphotoq
+
+    handle = pyphotoq.open_run(run)
+    test = handle.open_cache().split("test")
+    truth = pd.read_csv(truth_file)
+    # the archive trained on: photos/ as usual, or fresh/ (a photographer who sorts before editing)
+    key = "fresh" if truth["fresh"].isin(test["original"]).any() else "path"
+    truth = truth.set_index(key, drop=False).loc[list(test["original"])].reset_index(drop=True)
+    good = (truth["label"] == "good").to_numpy()
+    everything = [np.arange(len(truth))]
+    alone = [np.array([i]) for i in range(len(truth))]
+    by_label = [np.flatnonzero(good), np.flatnonzero(~good)]
+    results = {}
+    for rendition, column in (("edited", "path"), ("fresh", "fresh")):
+        frame = _measure(handle, list(truth[column]))
+        calls = {"scored together": everything, "each alone": alone}
+        if rendition == "edited":
+            calls["by label folder"] = by_label
+        for name, call in calls.items():
+            scores = _scores(frame, call)
+            results[f"{rendition}, {name}"] = _figures(truth, scores)
+            if name == "scored together" and truth["shallow"].any():
+                rows = ~good | truth["shallow"].to_numpy()
+                if (rows & good).sum() >= 3:
+                    results[f"{rendition}, shallow-DOF keepers"] = {
+                        "auc": float(roc_auc_score(good[rows], scores[rows])),
+                        "keepers": int((rows & good).sum())}
+    return results
+
+
+def print_variants(name: str, figures: dict, standard_auc: float, print_table) -> None:
+    rows = [["standard test split (cache)", standard_auc, None]]
+    for variant, f in figures.items():
+        best = f"{f['best_is_keeper']} / {f['scenes_with_keeper']}" if "best_is_keeper" in f else \
+            f"({f['keepers']} keepers)"
+        rows.append([variant, f["auc"], best])
+    print_table(["test photos scored", "AUC", "best shot of a scene is a keeper"], rows,
+                title=f"{name}: the archive's run on its test scenes, as an archive and as a fresh shoot:")
+    defects = sorted({d for f in figures.values() for d in f.get("per_defect", {})})
+    shown = [v for v in figures if "per_defect" in figures[v] and "alone" not in v]
+    print_table(["defect", *shown], [[d, *[figures[v]["per_defect"].get(d, float("nan")) for v in shown]]
+                                     for d in defects], title=f"{name}: AUC per defect (keepers against rejects with it):")

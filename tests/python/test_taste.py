@@ -1,0 +1,110 @@
+"""Taste, not traces: labels confounded with edits are said, an edit moves a score less than a
+defect does, and the booster's part of a score is said in words."""
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image, ImageEnhance, ImageFilter
+
+import pyphotoq
+from pyphotoq.booster import load_booster, scene_features
+from pyphotoq.confounds import confounds
+from pyphotoq.edits import apply_edit, edit_parameters
+from pyphotoq.reasons import booster_reasons, describe
+
+LIGHTROOM = "Adobe Lightroom Classic 13.2 (Windows)"
+
+
+def _with_software(path, software):
+    with Image.open(path) as image:
+        exif = image.getexif()
+        exif[0x0131] = software
+        image.convert("RGB").save(path, "JPEG", quality=95, exif=exif)
+
+
+def _cache(photos, folder):
+    return pyphotoq.build_cache(photos, folder, width=96, split_fractions=(0.6, 0.2, 0.2), progress=False,
+                                verbose=False)
+
+
+def test_keepers_edited_in_lightroom_and_rejects_not_are_said_in_one_line(make_photos, tmp_path, capsys):
+    photos = make_photos(n=40)
+    clean = _cache(photos, tmp_path / "clean")
+    assert confounds(clean, progress=False) == []
+    for path in (photos / "good").glob("*.jpg"):
+        _with_software(path, LIGHTROOM)
+    edited = _cache(photos, tmp_path / "edited")
+    lines = confounds(edited, progress=False)
+    good = int((edited.manifest["label"] == "good").sum())
+    bad = len(edited.manifest) - good
+    assert lines[0] == f"{good} of {good} good photos carry an editor's trace ({LIGHTROOM}), 0 of {bad} bad"
+    run = pyphotoq.train_model(edited, tmp_path / "run", batches=2, validate_every=2, progress=False)
+    said = [line for line in capsys.readouterr().err.splitlines() if "traces other than taste" in line]
+    assert len(said) == 1 and lines[0] in said[0] and "edited copies" in said[0]
+    assert run.info["confounds"] == said[0]
+
+
+def test_an_edit_moves_a_score_less_than_a_defect(trained_run, demo_photos, tmp_path):
+    sources = sorted((demo_photos / "good").glob("*.jpg"))[:6]
+    folders = {kind: tmp_path / kind for kind in ("as shot", "edited", "defect")}
+    for folder in folders.values():
+        folder.mkdir()
+    for source in sources:
+        with Image.open(source) as image:
+            image = image.convert("RGB")
+            image.save(folders["as shot"] / source.name, quality=95)
+            edited = ImageEnhance.Contrast(image).enhance(1.25)
+            edited = ImageEnhance.Color(edited).enhance(1.3).filter(ImageFilter.UnsharpMask(1.5, 80, 2))
+            edited.save(folders["edited"] / source.name, quality=95)
+            image.filter(ImageFilter.GaussianBlur(2.5)).save(folders["defect"] / source.name, quality=95)
+    scores = {kind: pyphotoq.score_photos(trained_run, folder, progress=False).set_index("path")["score"]
+              for kind, folder in folders.items()}
+    shot = scores["as shot"].rename(lambda p: p.rsplit("/", 1)[-1])
+    moved = {kind: (scores[kind].rename(lambda p: p.rsplit("/", 1)[-1]) - shot).abs().mean()
+             for kind in ("edited", "defect")}
+    assert moved["edited"] < moved["defect"], moved
+
+
+def test_the_booster_learns_from_edited_copies_of_its_photos(trained_run):
+    booster = load_booster(trained_run)
+    assert booster.info["edit_copies"] == 1 and len(booster.info["keeper_medians"]) == len(booster.info["features"])
+    images = np.full((2, 8, 8, 3), 128, np.uint8)
+    unchanged = apply_edit(images, np.array([[0, 1, 1, 1, 1, 1, 0]] * 2, np.float32)).numpy()
+    assert (unchanged == images).all()
+    parameters = edit_parameters(500, seed=3)
+    assert parameters.shape == (500, 7) and (parameters[:, 0] < 0).any() and (parameters[:, 0] > 0).any()
+    assert (parameters == edit_parameters(500, seed=3)).all()
+
+
+def test_a_reason_names_the_feature_the_booster_ranks_first(trained_run, small_cache):
+    from pyphotoq.prediction import predict_scores
+
+    booster = load_booster(trained_run)
+    frame = small_cache.split("test").reset_index(drop=True)
+    _, statistics = predict_scores(trained_run.load_model(), small_cache, frame, statistics=True, network=False)
+    reasons = booster_reasons(booster, statistics, frame)
+    features, in_scene = scene_features(frame, statistics)
+    names = booster.info["features"]
+    for row in range(len(frame)):
+        if in_scene[row]:
+            contribution = booster.models["scene"].predict(features[row:row + 1], pred_contrib=True)[0, :-1]
+        else:
+            contribution = booster.models["alone"].predict(features[row:row + 1, :len(names)],
+                                                           pred_contrib=True)[0, :-1]
+        first = int(np.argmax(np.abs(contribution)))
+        name = names[first % len(names)] + ("@scene" if first >= len(names) else "")
+        words = describe(name, float(features[row, first]), booster.info["keeper_medians"][first % len(names)],
+                         None)
+        assert reasons[row].startswith(words.split(" than ")[0]), (reasons[row], name)
+        assert reasons[row].count("(") <= 4
+    table = pyphotoq.evaluate_model(trained_run, split="test")
+    assert table.predictions["reason"].str.contains("; why: ").all()
+
+
+def test_describe_speaks_a_photographers_words():
+    assert describe("overview_sharpness_full@scene", -0.4, 0.0, 7) == "softer than the other 6 shots of its scene"
+    assert describe("detail_min_noise_luma", 3.0, 1.0, None) == "noisier at 100% (worst patch) than your keepers"
+    assert describe("overview_clipped_highlights", 0.2, 0.01, None) == "highlights clipped"
+    assert describe("overview_brightness", 0.2, 0.45, None) == "darker than your keepers"
