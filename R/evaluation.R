@@ -24,8 +24,11 @@
 #'   then `margin` (score minus threshold), measured facts -- sharpness,
 #'   clipped_highlights, clipped_shadows, noise, tilt_degrees, brightness,
 #'   saturation, colourfulness, portrait, aspect_ratio -- and a short `reason`
-#'   text; best score first), `cache_path` and `run_path`. The facts and the
-#'   reason describe the photo; they are not the model's reasons. `plot()` draws
+#'   text; best score first), `cache_path` and `run_path`. The facts describe
+#'   the photo; they are not the model's reasons. With the run's booster, the
+#'   reason says what moved the score most: the booster's largest feature
+#'   contributions, in words ("softer than the other 6 shots of its scene").
+#'   `plot()` draws
 #'   the ROC curve, [as_roc()] gives a 'pROC' object, [bias_report()] what the
 #'   score follows.
 #' @export

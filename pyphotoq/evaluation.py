@@ -72,9 +72,10 @@ def evaluate_model(
     `predictions` has one row per photo, best score first: hash, original, cached, label,
     score, predicted, correct, taken, then `margin` (score minus threshold), the measured facts
     of `pyphotoq.facts` (sharpness, clipped_highlights, clipped_shadows, noise, tilt_degrees,
-    brightness, saturation, colourfulness, portrait, aspect_ratio) and a short `reason` text
-    built from the score and those facts. The facts describe the photo; they are not the
-    model's reasons.
+    brightness, saturation, colourfulness, portrait, aspect_ratio) and a short `reason` text:
+    the decision, then, with the run's booster, the features that moved the score most (its
+    largest LightGBM contributions, in words: pyphotoq.reasons), else what stands out in the
+    facts. The facts describe the photo; they are not the model's reasons.
     """
     threshold = check_number(threshold, "threshold", 0, 1, optional=True)
     keep_recall = check_number(keep_recall, "keep_recall", 0, 1, low_open=True, optional=True)

@@ -8,7 +8,9 @@ Public functions (tables are pandas DataFrames):
 
 * `plan_sidecars(decisions)`: what a write would do, sidecar by sidecar; reads, writes nothing (`--dry-run`).
 * `write_sidecars(decisions, photos=None, journal=None)`: does it, after recording an undo journal.
-* `undo_sidecars(target)`: restores, byte for byte, every sidecar the latest write changed.
+* `undo_sidecars(target)`: restores, byte for byte, every sidecar the latest write changed
+  (pyphotoq.xmp_journal, which also keeps the journal; sidecar names and safe reads are in
+  pyphotoq.sidecar_files).
 * `sidecar_paths(photo)`: the sidecar names photoq writes for one photo.
 
 Sidecar names (checked against darktable's and digiKam's documentation and issue trackers):
@@ -67,16 +69,12 @@ Pitfalls in the applications:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import numbers
 import os
 import re
 import stat
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from xml.parsers import expat
 
@@ -84,7 +82,14 @@ import numpy as np
 import pandas as pd
 
 from .errors import PhotoqError
-from .files import decode_path, encode_path, fsync_folder, printable, write_atomic
+from .files import printable, write_atomic
+from .sidecar_files import (MAX_SIDECAR_BYTES, RAW_EXTENSIONS, Refused, read_sidecar, set_mode, sha256_of,
+                            sidecar_paths, within)
+from .xmp_journal import JOURNAL_FOLDER, UNDO_COLUMNS, clean_leftovers, journal_folder, record, undo_sidecars
+
+__all__ = ["XMP_NS", "DIGIKAM_NS", "PHOTOQ_NS", "JOURNAL_FOLDER", "RAW_EXTENSIONS", "PICK_LABELS", "PLAN_COLUMNS",
+           "WRITE_COLUMNS", "UNDO_COLUMNS", "MAX_SIDECAR_BYTES", "sidecar_paths", "plan_sidecars", "write_sidecars",
+           "undo_sidecars", "clean_leftovers"]
 
 XMP_NS = "http://ns.adobe.com/xap/1.0/"
 DIGIKAM_NS = "http://www.digikam.org/ns/1.0/"
@@ -94,15 +99,6 @@ RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 META_NS = "adobe:ns:meta/"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
 
-#: The journal's folder name inside the photos folder (hidden: photoq's photo walker skips it).
-JOURNAL_FOLDER = ".photoq-undo"
-
-#: Proprietary RAW formats (and DNG), whose sidecar Lightroom names `<stem>.xmp`.
-RAW_EXTENSIONS = frozenset({
-    ".3fr", ".ari", ".arw", ".bay", ".cap", ".cr2", ".cr3", ".crw", ".dcr", ".dcs", ".dng", ".drf",
-    ".eip", ".erf", ".fff", ".gpr", ".iiq", ".k25", ".kdc", ".mdc", ".mef", ".mos", ".mrw", ".nef",
-    ".nrw", ".orf", ".pef", ".ptx", ".raf", ".raw", ".rw2", ".rwl", ".sr2", ".srf", ".srw", ".x3f",
-})
 
 #: digiKam's pick labels by photoq's pick names.
 PICK_LABELS = {"": 0, "rejected": 1, "pending": 2, "accepted": 3}
@@ -111,10 +107,6 @@ _PICK_NAMES = {number: name for name, number in PICK_LABELS.items()}
 PLAN_COLUMNS = ["sidecar", "photo", "action", "rating_before", "rating_after", "pick_before", "pick_after",
                 "reason"]
 WRITE_COLUMNS = [*PLAN_COLUMNS, "written", "journal"]
-UNDO_COLUMNS = ["sidecar", "action", "reason", "journal"]
-
-#: Larger files are not sidecars (darktable's longest histories stay far below this).
-MAX_SIDECAR_BYTES = 32 * 1024 * 1024
 
 _RATING = (XMP_NS, "Rating")
 _PICK = (DIGIKAM_NS, "PickLabel")
@@ -142,25 +134,9 @@ _NEW_PACKET = (
     '<?xpacket end="w"?>\n'
 ).encode("utf-8")
 
-_JOURNAL_FORMAT = "photoq-xmp-journal"
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
-class _Refused(Exception):
-    """A sidecar (or one decision) photoq leaves alone; the message is the reason, without the file name."""
 
 
 # ---- public API --------------------------------------------------------------------------------
-
-
-def sidecar_paths(photo) -> list[str]:
-    """The sidecars photoq writes for `photo`: `<name.ext>.xmp`, and `<stem>.xmp` too for a RAW file."""
-    folder, name = os.path.split(os.path.abspath(os.fspath(photo)))
-    names = [name + ".xmp"]
-    stem, extension = os.path.splitext(name)
-    if stem and extension.lower() in RAW_EXTENSIONS:
-        names.append(stem + ".xmp")
-    return [os.path.join(folder, each) for each in names]
 
 
 def plan_sidecars(decisions: pd.DataFrame, photos=None) -> pd.DataFrame:
@@ -195,14 +171,14 @@ def write_sidecars(decisions: pd.DataFrame, photos=None, journal=None) -> pd.Dat
     entry = ""
     cleaned: list[str] = []
     if changing:
-        folder = _journal_folder([item for item in items if item.photo], photos, journal)
+        folder = journal_folder([item for item in items if item.photo], photos, journal)
         cleaned = clean_leftovers(folder, {os.path.dirname(item.sidecar) for item in changing})
-        entry = str(_record(folder, changing))
+        entry = str(record(folder, changing))
         for item in changing:
             try:
                 _apply(item)
                 item.written = True
-            except _Refused as refusal:
+            except Refused as refusal:
                 item.reason = f"{printable(item.sidecar)}: {refusal}"
             except OSError as error:
                 item.reason = f"{printable(item.sidecar)}: could not be written ({error.strerror or error})"
@@ -211,112 +187,6 @@ def write_sidecars(decisions: pd.DataFrame, photos=None, journal=None) -> pd.Dat
     table["journal"] = entry
     table.attrs["cleaned"] = cleaned
     return table
-
-
-def undo_sidecars(target) -> pd.DataFrame:
-    """Undo the latest write recorded in a journal; returns one row per sidecar that write changed.
-
-    `target` is the photos folder (its `.photoq-undo` journal), a journal folder (its latest entry not yet
-    undone), or one entry folder (undone even if it was before). A sidecar photoq created is removed; one
-    it merged into gets its old bytes and mode back. A sidecar whose checksum is no longer the one photoq
-    wrote was edited since, and is left as it is with a one-line reason (its old bytes stay in the
-    journal). Columns (UNDO_COLUMNS): sidecar, action ("removed", "restored", "unchanged" or "refused"),
-    reason, journal (the entry). The entry is then marked undone, so the next call undoes the write before.
-
-    A journal is untrusted input (a photo folder can come from someone else): undo acts only on
-    sidecars (`.xmp`, no link) of photos inside the folder that holds the journal folder, restores
-    permission bits only (never setuid, setgid or sticky), and lists every record it refuses.
-    Temporary files and unfinished journal entries left by a killed write are removed first; their
-    names are in `table.attrs["cleaned"]`.
-    """
-    entry = _entry_to_undo(Path(os.fspath(target)).expanduser())
-    records = _read_journal(entry)
-    root = os.path.realpath(entry.parent.parent)
-    checked = []
-    for record in records:
-        try:
-            checked.append(_checked_record(record, root))
-        except _Refused as refusal:
-            checked.append((_shown_sidecar(record), None, str(refusal)))
-    cleaned = clean_leftovers(entry.parent, {os.path.dirname(c[1]["sidecar"]) for c in checked if c[1]})
-    rows = []
-    for sidecar, record, problem in checked:
-        if record is None:
-            action, reason = "refused", f"{printable(sidecar)}: {problem}"
-        else:
-            try:
-                action, reason = _undo_one(entry, record, sidecar)
-            except _Refused as refusal:
-                action, reason = "refused", f"{printable(sidecar)}: {refusal}"
-            except OSError as error:
-                action, reason = "refused", f"{printable(sidecar)}: could not be restored ({error.strerror or error})"
-        rows.append({"sidecar": sidecar, "action": action, "reason": reason, "journal": str(entry)})
-    summary = {"undone": _now(), "actions": {a: sum(r["action"] == a for r in rows) for a in
-                                             ("removed", "restored", "unchanged", "refused")}}
-    try:
-        write_atomic(entry / "undone.json", json.dumps(summary, indent=1) + "\n")
-    except OSError as error:
-        raise PhotoqError(f"Undid {printable(entry)} but could not mark it undone ({error.strerror or error}); "
-                          f"undoing again repeats it without harm") from None
-    table = pd.DataFrame(rows, columns=UNDO_COLUMNS)
-    table.attrs["cleaned"] = cleaned
-    return table
-
-
-def clean_leftovers(journal, folders) -> list[str]:
-    """Remove what a killed write left: sidecar temporaries (`NAME.xmp.<pid>-<thread>-<id>.tmp`) in
-    `folders` and unfinished entries (`.<entry>.partial`) in the `journal` folder, each only when the
-    process that made it is gone and it is a plain file or folder (never a link). Returns their names."""
-    removed = []
-    for folder in sorted(folders):
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue
-        for name in names:
-            match = _SIDECAR_TEMPORARY.match(name)
-            path = os.path.join(folder, name)
-            if match and not _alive(int(match.group(1))) and _plain(path, stat.S_ISREG):
-                try:
-                    os.unlink(path)
-                    removed.append(path)
-                except OSError:
-                    pass
-    try:
-        names = os.listdir(journal)
-    except OSError:
-        names = []
-    for name in names:
-        match = _PARTIAL_ENTRY.match(name)
-        path = os.path.join(journal, name)
-        if match and not _alive(int(match.group(1))) and _plain(path, stat.S_ISDIR):
-            _remove_staging(Path(path))
-            if not os.path.lexists(path):
-                removed.append(path)
-    return removed
-
-
-_SIDECAR_TEMPORARY = re.compile(r"^.+\.xmp\.(\d{1,10})-\d+-[0-9a-f]{8}\.tmp$", re.IGNORECASE)
-_PARTIAL_ENTRY = re.compile(r"^\.\d{8}T\d{6}\.\d{6}Z-(\d{1,10})-[0-9a-f]{8}\.partial$")
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True
-    return True
-
-
-def _plain(path: str, kind) -> bool:
-    try:
-        return kind(os.lstat(path).st_mode)
-    except OSError:
-        return False
 
 
 # ---- planning ----------------------------------------------------------------------------------
@@ -368,7 +238,7 @@ def _plan(decisions, photos=None) -> list[_Item]:
         try:
             wanted = _decision(row)
             problem = ""
-        except _Refused as refusal:
+        except Refused as refusal:
             wanted, problem = None, str(refusal)
         for photo in files:
             for sidecar in sidecar_paths(photo):
@@ -394,14 +264,14 @@ def _plan(decisions, photos=None) -> list[_Item]:
             continue
         try:
             if item.sidecar in photos_named:
-                raise _Refused("is one of the photos; photos are never written")
-            if root is not None and not _within(root, os.path.realpath(os.path.dirname(item.sidecar))):
-                raise _Refused(f"its photo's real folder {printable(os.path.realpath(os.path.dirname(item.photo)))} "
+                raise Refused("is one of the photos; photos are never written")
+            if root is not None and not within(root, os.path.realpath(os.path.dirname(item.sidecar))):
+                raise Refused(f"its photo's real folder {printable(os.path.realpath(os.path.dirname(item.photo)))} "
                                f"is outside {printable(root)}, the folder scored; photoq writes sidecars "
                                "only inside it")
             _check_photo(item.photo)
             _prepare(item)
-        except _Refused as refusal:
+        except Refused as refusal:
             item.action, item.reason = "refused", f"{printable(item.sidecar)}: {refusal}"
         except OSError as error:
             item.action = "refused"
@@ -410,20 +280,20 @@ def _plan(decisions, photos=None) -> list[_Item]:
 
 
 def _decision(row) -> tuple[int, str, str | None, str | None]:
-    """(rating, pick, score text or None, rule or None) of one row, or _Refused naming what is wrong."""
+    """(rating, pick, score text or None, rule or None) of one row, or Refused naming what is wrong."""
     rating = row.get("rating")
     if _boolean(rating) or not isinstance(rating, numbers.Real) or not math.isfinite(float(rating)) \
             or float(rating) != int(rating) or not -1 <= int(rating) <= 5:
-        raise _Refused(f"rating must be a whole number from -1 to 5, got {rating!r}")
+        raise Refused(f"rating must be a whole number from -1 to 5, got {rating!r}")
     pick = row.get("pick")
     pick = "" if _missing(pick) else pick
     if not isinstance(pick, str) or pick.strip().lower() not in PICK_LABELS:
-        raise _Refused(f"pick must be one of accepted, pending, rejected or empty, got {pick!r}")
+        raise Refused(f"pick must be one of accepted, pending, rejected or empty, got {pick!r}")
     score = row.get("score")
     if _missing(score):
         score_text = None
     elif _boolean(score) or not isinstance(score, numbers.Real) or not math.isfinite(float(score)):
-        raise _Refused(f"score must be a finite number, got {score!r}")
+        raise Refused(f"score must be a finite number, got {score!r}")
     else:
         score_text = format(float(score), ".6g")
     rule = _text(row.get("rule")) or None
@@ -432,12 +302,12 @@ def _decision(row) -> tuple[int, str, str | None, str | None]:
 
 def _prepare(item: _Item) -> None:
     """Read the sidecar (if any) and work out its new bytes, action and before/after values."""
-    item.old, item.old_mode = _read_sidecar(item.sidecar)
+    item.old, item.old_mode = read_sidecar(item.sidecar)
     packet = _scan(item.old if item.old is not None else _NEW_PACKET)
     rating_now = _number(packet, _RATING)
     pick_now = _number(packet, _PICK)
     if pick_now is not None and pick_now not in _PICK_NAMES:
-        raise _Refused(f"has digiKam:PickLabel {pick_now}, which is not 0 to 3")
+        raise Refused(f"has digiKam:PickLabel {pick_now}, which is not 0 to 3")
     item.rating_before, item.pick_before = rating_now, _PICK_NAMES.get(pick_now or 0)
     changes: dict[tuple[str, str], str | None] = {}
     notes = []
@@ -460,7 +330,7 @@ def _prepare(item: _Item) -> None:
     for key, wanted in changes.items():
         found = check.props.get(key)
         if (found.value if found is not None else None) != (None if wanted is None else _clean(wanted)):
-            raise _Refused("could not be merged safely (photoq's check of its own edit failed); left as it is")
+            raise Refused("could not be merged safely (photoq's check of its own edit failed); left as it is")
     rating_after, pick_after = _number(check, _RATING), _number(check, _PICK)
     item.rating_after, item.pick_after = rating_after, _PICK_NAMES.get(pick_after or 0)
     item.new = new
@@ -492,9 +362,9 @@ def _check_photo(photo: str) -> None:
     try:
         info = os.stat(photo)
     except OSError:
-        raise _Refused(f"its photo {printable(photo)} was not found") from None
+        raise Refused(f"its photo {printable(photo)} was not found") from None
     if not stat.S_ISREG(info.st_mode):
-        raise _Refused(f"its photo {printable(photo)} is not a file")
+        raise Refused(f"its photo {printable(photo)} is not a file")
 
 
 def _existing_spelling(path: str, listings: dict[str, dict[str, list[str]]]) -> str:
@@ -512,27 +382,6 @@ def _existing_spelling(path: str, listings: dict[str, dict[str, list[str]]]) -> 
         listings[folder] = by_lower
     same = listings[folder].get(name.lower(), [])
     return os.path.join(folder, same[0]) if len(same) == 1 else path
-
-
-def _read_sidecar(path: str) -> tuple[bytes | None, int | None]:
-    """(bytes, mode) of an existing sidecar, (None, None) when there is none; _Refused when it is no file."""
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return None, None
-    if stat.S_ISLNK(info.st_mode):
-        raise _Refused("is a symbolic link; photoq never writes through a link")
-    if stat.S_ISDIR(info.st_mode):
-        raise _Refused("is a folder, not a sidecar file")
-    if not stat.S_ISREG(info.st_mode):
-        raise _Refused("is not a regular file")
-    if info.st_size > MAX_SIDECAR_BYTES:
-        raise _Refused(f"is {info.st_size} bytes, too large to be an XMP sidecar")
-    handle = os.open(path, _READ_FLAGS)
-    with os.fdopen(handle, "rb") as stream:
-        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-            raise _Refused("is not a regular file")
-        return stream.read(MAX_SIDECAR_BYTES + 1), stat.S_IMODE(info.st_mode)
 
 
 # ---- reading and editing an XMP packet as text ---------------------------------------------------
@@ -586,24 +435,24 @@ _NAME_END = re.compile(rb'[\s/>]')
 
 
 def _scan(data: bytes) -> _Packet:
-    """Parse an XMP packet and find photoq's tags in it; _Refused (with the reason) when it is not XMP.
+    """Parse an XMP packet and find photoq's tags in it; Refused (with the reason) when it is not XMP.
 
     expat runs without namespace processing, so prefixes are resolved here as written, and byte offsets
     of the tags are kept for editing the text in place.
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")):
-        raise _Refused("is UTF-16 or UTF-32 text; photoq merges UTF-8 sidecars only")
+        raise Refused("is UTF-16 or UTF-32 text; photoq merges UTF-8 sidecars only")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        raise _Refused("is not UTF-8 text, so not an XMP sidecar photoq can merge") from None
+        raise Refused("is not UTF-8 text, so not an XMP sidecar photoq can merge") from None
     packet = _Packet(data=data)
     parser = expat.ParserCreate()
     parser.ordered_attributes = True
     stack: list[tuple[str, dict[str, str], _Property | None, list[str] | None]] = []  # role, bindings, ...
 
     def refuse_doctype(*_):
-        raise _Refused("has a DOCTYPE declaration, which XMP never has")
+        raise Refused("has a DOCTYPE declaration, which XMP never has")
 
     def start(name, attributes):
         offset = parser.CurrentByteIndex
@@ -623,7 +472,7 @@ def _scan(data: bytes) -> _Packet:
             elif (uri, local) == (RDF_NS, "RDF"):
                 role = "rdf"
             else:
-                raise _Refused(f"is not XMP (its outermost element is <{name}>)")
+                raise Refused(f"is not XMP (its outermost element is <{name}>)")
         elif parent_role == "root" and (uri, local) == (RDF_NS, "RDF"):
             role = "rdf"
         elif parent_role == "rdf" and (uri, local) == (RDF_NS, "Description"):
@@ -631,10 +480,10 @@ def _scan(data: bytes) -> _Packet:
         elif parent_role == "desc":
             role = "prop"
         elif parent_role == "tracked":
-            raise _Refused(f"holds {_SHORT[stack[-1][2].key]} in a nested form photoq does not edit")
+            raise Refused(f"holds {_SHORT[stack[-1][2].key]} in a nested form photoq does not edit")
         if role == "rdf":
             if packet.rdf_close is not None or any(frame[0] == "rdf" for frame in stack):
-                raise _Refused("has more than one rdf:RDF element")
+                raise Refused("has more than one rdf:RDF element")
             packet.rdf_close = -1
             packet.rdf_empty = data[_tag_end(data, offset) - 2:_tag_end(data, offset)] == b"/>"
             packet.rdf_prefix = name.rpartition(":")[0]
@@ -643,7 +492,7 @@ def _scan(data: bytes) -> _Packet:
             _description(packet, offset, name, pairs, bindings)
         if role == "prop" and (uri, local) in _KEYS:
             if (uri, local) in packet.props:
-                raise _Refused(f"has {_SHORT[(uri, local)]} twice")
+                raise Refused(f"has {_SHORT[(uri, local)]} twice")
             end = _tag_end(data, offset)
             empty = data[end - 2:end] == b"/>"
             tracked = _Tracked(key=(uri, local), name=name.encode("utf-8"), start=offset, tag_end=end, empty=empty)
@@ -679,11 +528,11 @@ def _scan(data: bytes) -> _Packet:
     try:
         parser.Parse(data, True)
     except expat.ExpatError as error:
-        raise _Refused(f"is not valid XML (line {error.lineno}: {expat.ErrorString(error.code)})") from None
+        raise Refused(f"is not valid XML (line {error.lineno}: {expat.ErrorString(error.code)})") from None
     if packet.rdf_close is None:
-        raise _Refused("is not XMP (it has no rdf:RDF element)")
+        raise Refused("is not XMP (it has no rdf:RDF element)")
     if not packet.descriptions and packet.rdf_empty:
-        raise _Refused("has an empty rdf:RDF element photoq cannot add to")
+        raise Refused("has an empty rdf:RDF element photoq cannot add to")
     return packet
 
 
@@ -706,9 +555,9 @@ def _description(packet: _Packet, offset: int, name: str, pairs, bindings) -> No
         uri_local = _resolve(key, bindings, element=False)
         if uri_local in _KEYS:
             if uri_local in packet.props:
-                raise _Refused(f"has {_SHORT[uri_local]} twice")
+                raise Refused(f"has {_SHORT[uri_local]} twice")
             if key not in spans:
-                raise _Refused(f"has an attribute {key} photoq cannot locate in the text; left as it is")
+                raise Refused(f"has an attribute {key} photoq cannot locate in the text; left as it is")
             cut, attribute_end, value_start, value_end = spans[key]
             packet.props[uri_local] = _Property(value=value.strip(), replace=(value_start, value_end),
                                                 remove=(cut, attribute_end))
@@ -726,7 +575,7 @@ def _tag_end(data: bytes, start: int) -> int:
     """Offset just after the tag that starts at `start` ('>' inside quoted values does not end it)."""
     match = _TAG.match(data, start)
     if match is None:
-        raise _Refused("is not valid XML (a tag does not end)")
+        raise Refused("is not valid XML (a tag does not end)")
     return match.end()
 
 
@@ -749,12 +598,12 @@ def _number(packet: _Packet, key) -> int | None:
     try:
         number = float(prop.value)
     except ValueError:
-        raise _Refused(f"has {_SHORT[key]} {prop.value!r}, which is not a number") from None
+        raise Refused(f"has {_SHORT[key]} {prop.value!r}, which is not a number") from None
     if not math.isfinite(number) or number != int(number):
-        raise _Refused(f"has {_SHORT[key]} {prop.value!r}, which is not a whole number")
+        raise Refused(f"has {_SHORT[key]} {prop.value!r}, which is not a whole number")
     low, high = _RANGES[key]
     if not low <= number <= high:
-        raise _Refused(f"has {_SHORT[key]} {prop.value[:24]!r}, which is not a value photoq knows ({low} to {high}); "
+        raise Refused(f"has {_SHORT[key]} {prop.value[:24]!r}, which is not a value photoq knows ({low} to {high}); "
                        "left as it is")
     return int(number)
 
@@ -785,7 +634,7 @@ def _edit(packet: _Packet, changes: dict) -> bytes:
             edits.append((target.insert_at, target.insert_at, text))
         else:
             if not packet.rdf_prefix:
-                raise _Refused("has an rdf:RDF without a prefix and no rdf:Description; photoq cannot add to it")
+                raise Refused("has an rdf:RDF without a prefix and no rdf:Description; photoq cannot add to it")
             rdf = packet.rdf_prefix.encode("utf-8")
             text = (b"  <" + rdf + b":Description " + rdf + b':about=""'
                     + _attributes(additions, packet.rdf_bindings, b" ") + b"/>\n ")
@@ -794,7 +643,7 @@ def _edit(packet: _Packet, changes: dict) -> bytes:
     last = len(data) + 1
     for start, end, text in sorted(edits, key=lambda edit: (edit[0], edit[1]), reverse=True):
         if end > last:
-            raise _Refused("could not be merged safely (overlapping edits); left as it is")
+            raise Refused("could not be merged safely (overlapping edits); left as it is")
         result[start:end] = text
         last = start
     return bytes(result)
@@ -834,237 +683,19 @@ def _escape(text: str) -> bytes:
 # ---- writing, the journal, undo --------------------------------------------------------------
 
 
-def _journal_folder(items: list[_Item], photos, journal) -> Path:
-    if journal is not None:
-        return Path(os.fspath(journal)).expanduser().absolute()
-    if photos is not None:
-        root = Path(os.fspath(photos)).expanduser().absolute()
-        if not root.is_dir():
-            raise PhotoqError(f"Photo folder not found: {root}")
-        return root / JOURNAL_FOLDER
-    try:
-        return Path(os.path.commonpath([os.path.dirname(item.photo) for item in items])) / JOURNAL_FOLDER
-    except ValueError:
-        raise PhotoqError("The photos have no common folder for the undo journal; give photos= or journal=") from None
-
-
-def _record(folder: Path, items: list[_Item]) -> Path:
-    """Write a complete journal entry for `items` (old bytes, modes, checksums) and return its folder."""
-    try:
-        info = os.lstat(folder)
-    except FileNotFoundError:
-        info = None
-    if info is not None and stat.S_ISLNK(info.st_mode):
-        raise PhotoqError(f"Refused undo journal {printable(folder)}: it is a symbolic link")
-    if info is not None and not stat.S_ISDIR(info.st_mode):
-        raise PhotoqError(f"Refused undo journal {printable(folder)}: it is not a folder")
-    name = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S.%fZ')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    staging = folder / f".{name}.partial"
-    try:
-        if info is None:
-            try:
-                os.mkdir(folder)
-                fsync_folder(folder.parent)
-            except FileExistsError:  # another write made it meanwhile: fine if it is a real folder
-                if not stat.S_ISDIR(os.lstat(folder).st_mode):
-                    raise PhotoqError(f"Refused undo journal {printable(folder)}: it is not a folder") from None
-        os.mkdir(staging)
-        records = []
-        for number, item in enumerate(items, 1):
-            record = {"sidecar": encode_path(item.sidecar), "photo": encode_path(item.photo),
-                      "action": item.action, "new_sha256": _sha(item.new)}
-            if item.action == "merge":
-                copy = f"{number:06d}.xmp.old"
-                write_atomic(staging / copy, item.old)
-                record.update(old_sha256=_sha(item.old), old_copy=copy, old_mode=item.old_mode)
-            records.append(record)
-        journal = {"format": _JOURNAL_FORMAT, "version": 1, "created": _now(), "sidecars": records}
-        write_atomic(staging / "journal.json", json.dumps(journal, indent=1) + "\n")
-        os.rename(staging, folder / name)
-        fsync_folder(folder)
-    except OSError as error:
-        _remove_staging(staging)
-        raise PhotoqError(f"Refused to write sidecars: the undo journal {printable(folder)} could not be "
-                          f"written ({error.strerror or error}); nothing was changed") from None
-    return folder / name
-
-
-def _remove_staging(staging: Path) -> None:
-    try:
-        for child in staging.iterdir():
-            child.unlink()
-        staging.rmdir()
-    except OSError:
-        pass
-
-
 def _apply(item: _Item) -> None:
     """Write one sidecar, after checking that it is still what the plan read."""
-    old, _ = _read_sidecar(item.sidecar)
+    old, _ = read_sidecar(item.sidecar)
     if item.action == "create" and old is not None:
-        raise _Refused("appeared while photoq was writing; left as it is")
-    if item.action == "merge" and (old is None or _sha(old) != _sha(item.old)):
-        raise _Refused("changed while photoq was writing; left as it is")
+        raise Refused("appeared while photoq was writing; left as it is")
+    if item.action == "merge" and (old is None or sha256_of(old) != sha256_of(item.old)):
+        raise Refused("changed while photoq was writing; left as it is")
     write_atomic(item.sidecar, item.new)
     if item.old_mode is not None:
-        _set_mode(item.sidecar, item.old_mode)
-
-
-def _set_mode(path: str, mode: int) -> None:
-    info = os.lstat(path)
-    mode &= 0o777  # permission bits only, never setuid, setgid or sticky
-    if stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) != mode:
-        os.chmod(path, mode)
-
-
-def _entry_to_undo(target: Path) -> Path:
-    if not target.exists():
-        raise PhotoqError(f"Nothing to undo: {printable(target)} not found")
-    if (target / "journal.json").is_file():
-        return target
-    folder = target / JOURNAL_FOLDER if (target / JOURNAL_FOLDER).is_dir() else target
-    if folder.is_symlink():
-        raise PhotoqError(f"Refused undo journal {printable(folder)}: it is a symbolic link")
-    entries = sorted(child for child in folder.iterdir() if not child.name.startswith(".")
-                     and child.is_dir() and not child.is_symlink() and (child / "journal.json").is_file())
-    if not entries:
-        raise PhotoqError(f"No photoq undo journal in {printable(target)} (expected {JOURNAL_FOLDER}/ there)")
-    pending = [entry for entry in entries if not (entry / "undone.json").exists()]
-    if not pending:
-        raise PhotoqError(f"Nothing to undo in {printable(folder)}: every write recorded there was undone")
-    return pending[-1]
-
-
-def _read_journal(entry: Path) -> list[dict]:
-    path = entry / "journal.json"
-    try:
-        with os.fdopen(os.open(path, _READ_FLAGS), "rb") as stream:
-            data = stream.read(_MAX_JOURNAL_BYTES + 1)
-        if len(data) > _MAX_JOURNAL_BYTES:
-            raise ValueError(f"over {_MAX_JOURNAL_BYTES} bytes")
-        journal = json.loads(data.decode("utf-8"))
-    except (OSError, ValueError, RecursionError) as error:
-        raise PhotoqError(f"Damaged undo journal {printable(path)}: {error}") from None
-    if not isinstance(journal, dict) or journal.get("format") != _JOURNAL_FORMAT \
-            or not isinstance(journal.get("sidecars"), list):
-        raise PhotoqError(f"Damaged undo journal {printable(path)}: not a photoq sidecar journal")
-    return journal["sidecars"]  # each record is checked before it is acted on (_checked_record)
-
-
-_MAX_JOURNAL_BYTES = 64 * 1024 * 1024
-_HEX = re.compile(r"^[0-9a-f]{64}$")
-_OLD_COPY = re.compile(r"^\d{6}\.xmp\.old$")
-_MAX_PATH = 4096
-
-
-def _checked_record(record, root: str) -> tuple[str, dict, str]:
-    """(sidecar, the record with checked values, "") of one journal record; _Refused when it names
-    anything but the sidecar of a photo inside `root` or holds values photoq never writes."""
-    if not isinstance(record, dict):
-        raise _Refused("is not a journal record; left alone")
-    sidecar, photo = _journal_path(record, "sidecar"), _journal_path(record, "photo")
-    if not sidecar.lower().endswith(".xmp"):
-        raise _Refused("is not an XMP sidecar name; photoq only ever restores or removes sidecars")
-    folder = os.path.dirname(sidecar)
-    if os.path.dirname(photo) != folder or os.path.basename(sidecar).lower() not in \
-            {os.path.basename(name).lower() for name in sidecar_paths(photo)}:
-        raise _Refused(f"is not a sidecar of {printable(photo)}, the photo the journal names; left alone")
-    if not _within(root, os.path.realpath(folder)):
-        raise _Refused(f"is outside {printable(root)}, the folder that holds the journal; left alone")
-    action = record.get("action")
-    if action not in ("create", "merge"):
-        raise _Refused(f"has an unknown action {str(action)[:40]!r} in the journal; left as it is")
-    checked = {"sidecar": sidecar, "photo": photo, "action": action, "new_sha256": _digest(record, "new_sha256")}
-    if action == "merge":
-        copy, mode = record.get("old_copy"), record.get("old_mode")
-        if not isinstance(copy, str) or not _OLD_COPY.match(copy):
-            raise _Refused("has a damaged journal record (old_copy); left as it is")
-        if mode is not None and (isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= 0o7777):
-            raise _Refused(f"has a damaged journal record (old_mode {str(mode)[:24]}); left as it is")
-        # permission bits only: photoq never sets setuid, setgid or sticky bits
-        checked.update(old_sha256=_digest(record, "old_sha256"), old_copy=copy,
-                       old_mode=None if mode is None else mode & 0o777)
-    return sidecar, checked, ""
-
-
-def _journal_path(record: dict, key: str) -> str:
-    value = record.get(key)
-    if not isinstance(value, str) or not value or len(value) > _MAX_PATH:
-        raise _Refused(f"has a damaged journal record ({key}); left alone")
-    path = decode_path(value)
-    if "\x00" in path:
-        raise _Refused(f"has a NUL byte in its {key} path in the journal; left alone")
-    if not os.path.isabs(path) or os.path.normpath(path) != path:
-        raise _Refused(f"has a {key} path that is not absolute and plain in the journal; left alone")
-    return path
-
-
-def _digest(record: dict, key: str) -> str:
-    value = record.get(key)
-    if not isinstance(value, str) or not _HEX.match(value):
-        raise _Refused(f"has a damaged journal record ({key}); left as it is")
-    return value
-
-
-def _shown_sidecar(record) -> str:
-    """The sidecar a refused record names, as text for its row (whatever the record holds)."""
-    value = record.get("sidecar") if isinstance(record, dict) else None
-    if not isinstance(value, str):
-        return repr(value)[:80]
-    try:
-        return decode_path(value[:_MAX_PATH]).replace("\x00", "%00")
-    except (ValueError, UnicodeError):
-        return value[:80]
-
-
-def _within(root: str, path: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def _undo_one(entry: Path, record: dict, sidecar: str) -> tuple[str, str]:
-    """Undo one sidecar (a record checked by _checked_record); returns (action, reason)."""
-    action = record["action"]
-    copy = entry / str(record.get("old_copy", ""))
-    kept = f"; the copy from before photoq is {printable(copy)}" if action == "merge" else ""
-    try:
-        current, _ = _read_sidecar(sidecar)
-    except _Refused as refusal:
-        raise _Refused(f"{refusal}; left as it is{kept}") from None
-    if current is None:
-        if action == "create":
-            return "unchanged", ""
-        raise _Refused(f"was removed since photoq wrote it; nothing restored{kept}")
-    digest = _sha(current)
-    if action == "merge" and digest == record.get("old_sha256"):
-        return "unchanged", ""
-    if digest != record.get("new_sha256"):
-        raise _Refused(f"was edited since photoq wrote it (its checksum differs); left as it is{kept}")
-    if action == "create":
-        os.unlink(sidecar)
-        fsync_folder(os.path.dirname(sidecar))
-        return "removed", ""
-    try:
-        with os.fdopen(os.open(copy, _READ_FLAGS), "rb") as stream:  # never through a link
-            old = stream.read(MAX_SIDECAR_BYTES + 1)
-    except OSError as error:
-        raise _Refused(f"its copy in the journal cannot be read ({error.strerror or error}); left as it is") from None
-    if _sha(old) != record.get("old_sha256"):
-        raise _Refused(f"its copy {printable(copy)} in the journal is damaged; left as it is")
-    write_atomic(sidecar, old)
-    if record.get("old_mode") is not None:
-        _set_mode(sidecar, record["old_mode"])
-    return "restored", ""
+        set_mode(item.sidecar, item.old_mode)
 
 
 # ---- small helpers --------------------------------------------------------------------------------
-
-
-def _sha(data: bytes | None) -> str | None:
-    return None if data is None else hashlib.sha256(data).hexdigest()
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 def _missing(value) -> bool:
