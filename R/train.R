@@ -120,9 +120,7 @@ build_model <- function(recipe = NULL, seed = 0, ...) {
 #'   together), and blend them with the best checkpoint at the network weight
 #'   (0 to 1 in steps of 0.25) that validation prefers (`NULL`: the recipe's;
 #'   the default recipes: `TRUE`, the original: `FALSE`). The trees are fitted
-#'   before the network trains, on the training photos and on a copy of each
-#'   given a random global edit (contrast, gamma, saturation, white balance,
-#'   sharpening), so that an edit alone tells nothing. When a new run's labels go
+#'   before the network trains. When a new run's labels go
 #'   with an editor's traces (keepers edited, rejects not), one camera or one
 #'   hour, one line says so with the counts, and `run.json` keeps it.
 #' @param plot Redraw `history.png` in the run folder at every checkpoint.

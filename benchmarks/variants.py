@@ -108,6 +108,7 @@ def variant_figures(run: str, truth_file: str) -> dict:
 
 
 def print_variants(name: str, figures: dict, standard_auc: float, print_table) -> None:
+    figures = {k: v for k, v in figures.items() if isinstance(v, dict)}  # less the child's seconds and RSS
     rows = [["standard test split (cache)", standard_auc, None]]
     for variant, f in figures.items():
         best = f"{f['best_is_keeper']} / {f['scenes_with_keeper']}" if "best_is_keeper" in f else \

@@ -67,9 +67,9 @@ def train_model(
     recipe's value, or, when resuming, the run's. `booster` (the default recipes: TRUE) fits
     gradient-boosted trees over the image statistics, each compared with the photo's scene,
     before the network trains, and blends them with the best checkpoint when the batches are
-    done; the run's scores are the blend (`pyphotoq.booster`). The trees also learn from a
-    copy of every training photo given a random global edit (`pyphotoq.edits`; the recipes'
-    `edit_copies`), so that an edit alone tells nothing. A new run whose labels go with an
+    done; the run's scores are the blend (`pyphotoq.booster`). With a recipe's `edit_copies`
+    (0 in the default recipes) the trees also learn from copies of the training photos given a
+    random global edit (`pyphotoq.edits`). A new run whose labels go with an
     editor's traces, one camera or one hour (`pyphotoq.confounds`) says so in one line on
     stderr, with the counts, and run.json keeps the line (`confounds`; the report shows it).
     Calling it again on the same run folder resumes from the last checkpoint (and can extend a
