@@ -134,8 +134,12 @@ def test_escape1_every_output_kind_follows_the_same_rule(tmp_path):
     page.write_text("<html>mine</html>")
     with pytest.raises(PhotoqError, match="not a page photoq wrote"):
         check_output(page, "page")
-    figure = pyphotoq.plot_history  # a picture photoq drew may be drawn again
-    assert figure
+    picture = tmp_path / "roc.png"
+    from pyphotoq.plots import _figure, _finish
+
+    _finish(_figure(2, 2), picture)  # a picture photoq drew is drawn again over itself
+    _finish(_figure(2, 2), picture)
+    assert picture.read_bytes().startswith(b"\x89PNG")
     own = own_folder(tmp_path, "run/report")
     assert own.is_dir() and not own.is_symlink()
     (tmp_path / "run" / "explain").symlink_to(tmp_path, target_is_directory=True)
