@@ -53,6 +53,18 @@ VIEW_EXTENSIONS <- c(jpeg = "jpg", png = "png")
 #'   cached files, which they must see at the cache's path; the manifest is the
 #'   one a local build makes. Needs the Dask extra (`pip install
 #'   "pyphotoq[dask]"`). See [sweep_runs()].
+#' @param labels Where the labels come from: `NULL` (the default) for `good/`
+#'   and `bad/` folders or a CSV; `"xmp"` for the ratings in XMP sidecars (and,
+#'   for a photo without one, the XMP embedded in it); or the path of a
+#'   darktable `library.db`, a digiKam `digikam4.db` or a Lightroom Classic
+#'   `.lrcat`, which is read strictly read-only. `photos` is then the folder of
+#'   your rated photos.
+#' @param good,bad With `labels`: the rules of what counts as good and as bad,
+#'   comma-separated conditions such as `"rating>=4, accepted"` and
+#'   `"rejected, rating<=1"` (`rating` compared with `>=`, `<=`, `=`, `<`, `>`;
+#'   `accepted`, `rejected`, `pending`). Photos neither rule labels are left
+#'   out; the build summary says how many. One star is not bad by default:
+#'   darktable gives every imported photo one star.
 #' @return A `photoq_cache` (see [open_cache()]) whose `build` element says what
 #'   this build did.
 #' @export
@@ -67,7 +79,8 @@ build_cache <- function(photos, cache, width = 480, positive = "good", negative 
                         split_method = "scene", split_fractions = c(0.8, 0.1, 0.1),
                         burst_seconds = NULL, quality = 95, workers = NULL, wait = 0,
                         progress = NULL, verbose = TRUE, verify = "quick", detail = TRUE,
-                        client = NULL) {
+                        client = NULL, labels = NULL, good = "rating>=4, accepted",
+                        bad = "rejected") {
   if (!is.numeric(split_fractions) || length(split_fractions) != 3 || anyNA(split_fractions)) {
     photoq_stop("`split_fractions` must be three numbers, got ", deparse_short(split_fractions))
   }
@@ -89,7 +102,10 @@ build_cache <- function(photos, cache, width = 480, positive = "good", negative 
     verbose = FALSE,
     verify = check_string(verify, "verify"),
     detail = check_flag(detail, "detail"),
-    client = check_client(client)
+    client = check_client(client),
+    labels = if (is.null(labels)) NULL else check_string(labels, "labels"),
+    good = check_string(good, "good"),
+    bad = check_string(bad, "bad")
   )
   result <- from_python("cache_result", handle)
   opened <- open_cache(result$path)

@@ -18,7 +18,11 @@
 #'   (the run's class names; one of them is enough), a CSV of path,label, or the
 #'   scores table written from [score_photos()] with its `decision` column edited
 #'   (every `"keep"` row learns as good and every `"reject"` row as bad, in any
-#'   case, the class names too; `"review"` and `"skipped"` rows are left out).
+#'   case, the class names too; `"review"` and `"skipped"` rows are left out);
+#'   or the shoot itself, without class folders, after you re-rated the sidecars
+#'   of [score_photos()]`(xmp = TRUE)` in darktable, digiKam or Lightroom: photos
+#'   whose rating or pick now differs from photoq's decision are the
+#'   corrections, unchanged ones the shoot as accepted.
 #'   Files not there, unreadable photos and unknown decisions are each said in
 #'   one line and left out.
 #' @param batches Batches to train from the best checkpoint (`NULL`: two of the

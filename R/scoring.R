@@ -33,6 +33,9 @@
 #'   darktable and digiKam read; existing sidecars are merged and a journal is
 #'   kept so that [undo_sidecars()] restores them. The photos are never written.
 #' @param dry_run Plan the sidecars without writing anything.
+#' @param replace_ratings With `xmp`: also replace star ratings and pick labels
+#'   a person gave. By default they are kept, and photoq's decision goes into
+#'   its own namespace only (the sidecars table's reason says what was kept).
 #' @param client Score on a Dask cluster: `"local:N"`, a scheduler address or a
 #'   Python `distributed.Client` (see [build_cache()]); each worker loads the
 #'   model once, and the table is the one local scoring gives. `NULL` scores here.
@@ -63,7 +66,8 @@
 score_photos <- function(run, photos, threshold = NULL, keep_recall = NULL, checkpoint = "best",
                          batch_size = 16, workers = NULL, progress = NULL, client = NULL,
                          keep_precision = 0.9, reject_recall = 0.95, best = NULL, best_share = NULL,
-                         burst_seconds = 2, weaker_in_burst = "review", xmp = FALSE, dry_run = FALSE) {
+                         burst_seconds = 2, weaker_in_burst = "review", xmp = FALSE, dry_run = FALSE,
+                         replace_ratings = FALSE) {
   table <- call_photoq(
     "score_photos",
     run = check_path(run, "run"),
@@ -82,7 +86,8 @@ score_photos <- function(run, photos, threshold = NULL, keep_recall = NULL, chec
     burst_seconds = check_number(burst_seconds, "burst_seconds"),
     weaker_in_burst = check_string(weaker_in_burst, "weaker_in_burst"),
     xmp = check_flag(xmp, "xmp"),
-    dry_run = check_flag(dry_run, "dry_run")
+    dry_run = check_flag(dry_run, "dry_run"),
+    replace_ratings = check_flag(replace_ratings, "replace_ratings")
   )
   result <- from_python("score_result", table)
   scores <- columns_to_df(result$table)

@@ -54,11 +54,11 @@ def _register_bench_recipes() -> None:
         recipes.FIXED[name] = recipes.FIXED[base]
 
 
-def phase_cache(photos: str, cache: str) -> dict:
+def phase_cache(photos: str, cache: str, labels: str | None = None) -> dict:
     import pyphotoq
 
     started = time.perf_counter()
-    handle = pyphotoq.build_cache(photos, cache, progress=False, verbose=False)
+    handle = pyphotoq.build_cache(photos, cache, progress=False, verbose=False, labels=labels)
     counts = handle.manifest.groupby("split").size().to_dict()
     groups = handle.manifest.groupby("split")["group"].nunique().to_dict()
     files = __import__("pandas").read_csv(Path(cache) / "files.csv")
@@ -217,9 +217,11 @@ def main() -> int:
     parser.add_argument("--shots", type=int, default=2000, help="shots to make (default 2000)")
     parser.add_argument("--recipes", nargs="+", default=None,
                         help=f"recipes to compare (default: {BASELINE}, the overview-only default and the default)")
-    parser.add_argument("--archive", choices=["photos", "fresh"], default="photos",
-                        help="what the runs learn from: the archive with edited keepers (photos, default) or the "
-                             "same shots unedited (fresh: a photographer who sorts before editing)")
+    parser.add_argument("--archive", choices=["photos", "fresh", "rated"], default="photos",
+                        help="what the runs learn from: the archive with edited keepers (photos, default), the "
+                             "same shots unedited (fresh: a photographer who sorts before editing), or the "
+                             "unedited originals labelled by the ratings in their XMP sidecars (rated: a "
+                             "photographer who rates in darktable, digiKam or Lightroom)")
     parser.add_argument("--parallel", action="store_true",
                         help="train the recipes at the same time (each gets a share of the cores)")
     args = parser.parse_args()
@@ -238,7 +240,11 @@ def main() -> int:
             realistic_photos.make_realistic_set(data, shots, progress=False)
             print(f"made {shots} shots in {time.perf_counter() - started:.0f} s ({data})")
         cache = work / "cache"
-        built = common.run_child(__file__, "cache", photos=str(data / args.archive), cache=str(cache))
+        if args.archive == "rated":
+            print(f"rated originals: {realistic_photos.rate_originals(data)} sidecars written beside fresh/")
+            built = common.run_child(__file__, "cache", photos=str(data / "fresh"), cache=str(cache), labels="xmp")
+        else:
+            built = common.run_child(__file__, "cache", photos=str(data / args.archive), cache=str(cache))
         print(f"cache: {built['photos']} photos in {built['seconds']:.0f} s; photos per split "
               f"{built['split_photos']}, scenes per split {built['split_groups']}; bytes per photo "
               + ", ".join(f"{v} {b / 1024:,.0f} KiB" for v, b in built["bytes_per_photo"].items()) + "\n")

@@ -376,6 +376,36 @@ def make_realistic_set(out, shots: int = 2000, seed: int = 0, workers: int | Non
     return truth
 
 
+#: A sidecar as a photographer's program leaves it: xmp:Rating and digiKam's pick label.
+_SIDECAR = ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+            '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+            '  <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/"\n'
+            '    xmlns:digiKam="http://www.digikam.org/ns/1.0/" {marks}/>\n'
+            ' </rdf:RDF>\n</x:xmpmeta>\n<?xpacket end="w"?>\n')
+
+
+def rate_originals(out, seed: int = 0) -> int:
+    """The shoot as a photographer who rates instead of sorting leaves it: beside every unedited
+    original under out/fresh, a sidecar NAME.jpg.xmp with the rating the photographer gave (a
+    keeper 4 or 5 stars, or 3 stars and accepted in digiKam; a reject -1, or its pick label
+    rejected). The labels then come from the sidecars (build_cache(labels="xmp")), not from the
+    folders. Returns how many sidecars were written (existing ones are kept)."""
+    truth = pd.read_csv(Path(out) / "truth.csv")
+    rng = np.random.default_rng(seed)
+    written = 0
+    for fresh, label in zip(truth["fresh"], truth["label"]):
+        sidecar = Path(fresh + ".xmp")
+        if sidecar.exists():
+            continue
+        if label == "good":
+            marks = rng.choice(['xmp:Rating="5"', 'xmp:Rating="4"', 'xmp:Rating="3" digiKam:PickLabel="3"'])
+        else:
+            marks = rng.choice(['xmp:Rating="-1"', 'xmp:Rating="2" digiKam:PickLabel="1"'])
+        sidecar.write_text(_SIDECAR.format(marks=marks), encoding="utf-8")
+        written += 1
+    return written
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", help="folder to write (outside the repository)")

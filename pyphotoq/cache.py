@@ -52,10 +52,11 @@ from .files import decode_path, encode_path, inside, is_inside, printable
 from .files import write_atomic as _write_file
 from .outputs import own_folder
 from .images import UnusablePhoto, open_photo, read_photo_bytes
+from .ratings import DEFAULT_BAD, DEFAULT_GOOD, rated_photos
 from .sources import labelled_photos
 from .splits import DEFAULT_SECONDS, look_hash
 from .splits import METHODS as SPLIT_METHODS
-from .splits import SPLITS, assign_splits, check_fractions
+from .splits import SMALL_SPLIT, SPLITS, assign_splits, check_fractions
 
 FORMAT_NAME = "photoq-cache"
 FORMAT_VERSION = 2
@@ -173,12 +174,15 @@ class BuildSummary:
     repaired: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "reason"]))
     upgraded_from: int | None = None
     pairs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["used", "other"]))
+    splits: pd.DataFrame = field(default_factory=lambda: pd.DataFrame())  # photos per split (rows) and label
+    labels: list = field(default_factory=list)  # what labels from ratings labelled and left out
 
     def __str__(self) -> str:
-        lines = [
+        lines = list(self.labels) + [
             f"{self.photos} photos in the cache: {self.added} added, {self.reused} already cached, "
             f"{self.removed} removed (gone from the source) in {self.seconds:.1f} s"
         ]
+        lines += split_lines(self.splits)
         if len(self.pairs):
             lines.append(f"{len(self.pairs)} RAW+JPEG pairs (or RAW+HEIC) are one photo each: the JPEG (or HEIC) was "
                          "cached, not the RAW")
@@ -199,6 +203,33 @@ class BuildSummary:
             lines += _first_rows([f"{printable(row.path)}: {row.reason}" for row in self.skipped.itertuples()],
                                  " (see skipped.csv)")
         return "\n".join(lines)
+
+
+def split_counts(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Photos per split (rows train, validation, test) and label (columns)."""
+    counts = pd.crosstab(manifest["split"], manifest["label"])
+    return counts.reindex(index=list(SPLITS), fill_value=0)
+
+
+def split_lines(counts: pd.DataFrame) -> list[str]:
+    """The split sizes in one line, and a warning for each validation or test split too small to
+    trust (fewer than SMALL_SPLIT photos of a class), with what to do."""
+    if counts.empty:
+        return []
+    labels = list(counts.columns)
+    lines = ["splits: " + "; ".join(
+        f"{split} " + ", ".join(f"{int(counts.loc[split, label])} {label}" for label in labels)
+        for split in counts.index)]
+    for split in ("validation", "test"):
+        small = [f"{int(counts.loc[split, label])} {label}" for label in labels
+                 if counts.loc[split, label] < SMALL_SPLIT]
+        if small:
+            use = ("the keep and reject lines and the best checkpoint rest on them" if split == "validation"
+                   else "the test AUC rests on them")
+            lines.append(f"  warning: the {split} split holds only {' and '.join(small)} photos (fewer than "
+                         f"{SMALL_SPLIT} of a class): {use}, so they are uncertain; sort more photos, or give "
+                         "split_fractions a larger share for it")
+    return lines
 
 
 def _first_rows(items: list[str], where: str = "", shown: int = 20) -> list[str]:
@@ -452,10 +483,19 @@ def build_cache(
     verify: str = "quick",
     detail: bool = True,
     client=None,
+    labels=None,
+    good: str = DEFAULT_GOOD,
+    bad: str = DEFAULT_BAD,
 ) -> Cache:
     """Resize every photo once to `width` pixels wide into the cache folder `cache`.
 
-    `photos` is a folder with `positive`/`negative` subfolders or a CSV of path,label.
+    `photos` is a folder with `positive`/`negative` subfolders or a CSV of path,label; or, with
+    `labels`, the folder of your photos, labelled by the ratings you gave them (pyphotoq.ratings):
+    `labels="xmp"` reads XMP sidecars (and the XMP embedded in photos without one), a path to a
+    darktable `library.db`, digiKam `digikam4.db` or Lightroom Classic `.lrcat` reads that
+    catalogue, strictly read-only. `good` and `bad` are the rules (e.g. "rating>=4, accepted" and
+    "rejected"); photos neither rule labels are left out, and the summary says how many. Where
+    each label came from is kept in the cache's labels.csv.
     Incremental: known files are not read again, new ones are added, vanished ones dropped.
     Every cached file is checked (`verify="quick"`: present, its recorded size, and its
     checksum when its time stamp changed; `"full"`: every checksum); a missing or damaged one
@@ -494,7 +534,10 @@ def build_cache(
         raise PhotoqError(f"The cache must be a folder, but {folder} is a file")
     started = time.monotonic()
     # photoq cache and run folders below the photos are never read as photos (sources.py)
-    listing = labelled_photos(photos, positive, negative)
+    if labels is None or labels == "folders":
+        listing = labelled_photos(photos, positive, negative)
+    else:
+        listing = rated_photos(photos, _label_source(labels), good, bad, positive, negative)
     _check_outside(folder, listing)
     folder.mkdir(parents=True, exist_ok=True)
     with _locked(folder, wait):
@@ -505,11 +548,35 @@ def build_cache(
         )
         if detail and DETAIL not in info["views"]:
             info["views"][DETAIL] = dict(DETAIL_SPEC)  # written with the rest at the end
+        _record_labels(folder, listing.attrs.get("labels"))
         cache_handle = _update(folder, info, _with_corrections(listing, folder), photos, started,
                                workers, progress, verify, client)
     if verbose:
         print(cache_handle.summary)
     return cache_handle
+
+
+def _label_source(labels) -> str:
+    """"xmp", or the catalogue file `labels` names (checked to exist), as a string."""
+    if isinstance(labels, str) and labels.strip().lower() == "xmp":
+        return "xmp"
+    if not isinstance(labels, (str, os.PathLike)):
+        raise PhotoqError(f"labels must be 'folders', 'xmp' or a catalogue file, got {labels!r}")
+    path = Path(labels).expanduser()
+    if not path.is_file():
+        raise PhotoqError(f"labels: {path} {'is not a file' if path.exists() else 'was not found'}; expected "
+                          "'xmp', or a darktable library.db, digiKam digikam4.db or Lightroom .lrcat file")
+    return str(path.resolve())
+
+
+def _record_labels(folder: Path, table) -> None:
+    """labels.csv: where each label from ratings came from; removed when labels come from folders."""
+    path = folder / "labels.csv"
+    if table is None:
+        if path.exists():
+            path.unlink()
+        return
+    _write_table(path, table.astype({"rating": "string"}).fillna(""), FORMAT_VERSION)
 
 
 def _check_outside(folder: Path, listing: pd.DataFrame) -> None:
@@ -532,6 +599,7 @@ def _update(folder: Path, info: dict, listing: pd.DataFrame, photos, started: fl
         builder.client = dask_client(client)
     sources = builder.update_sources(listing)
     sources.attrs["pairs"] = listing.attrs.get("pairs", pd.DataFrame(columns=["used", "other"]))
+    sources.attrs["label_lines"] = listing.attrs.get("lines", [])
     return _finish(folder, info, sources, started, photos, builder)
 
 
@@ -964,6 +1032,7 @@ def _finish(folder: Path, info: dict, sources: pd.DataFrame, started: float, pho
         seconds=time.monotonic() - started, repaired=repaired,
         upgraded_from=version if version < FORMAT_VERSION else None,
         pairs=sources.attrs.get("pairs", pd.DataFrame(columns=["used", "other"])),
+        splits=split_counts(manifest), labels=list(sources.attrs.get("label_lines", [])),
     )
     cache = open_cache(folder)
     cache.summary = summary

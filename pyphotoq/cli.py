@@ -11,10 +11,13 @@ import argparse
 import errno
 import math
 import os
+import shlex
 import sys
 from pathlib import Path
 
 from .errors import PhotoqError
+from .ratings import DEFAULT_BAD as DEFAULT_BAD_RULE
+from .ratings import DEFAULT_GOOD as DEFAULT_GOOD_RULE
 
 # Hints in the library's messages name Python functions; on the command line, the commands.
 _CLI_WORDS = {
@@ -126,7 +129,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     cache = _command(commands, "cache", _cache, "resize photos into a cache (incremental)")
-    cache.add_argument("photos", help="folder with good/ and bad/ subfolders, or a CSV of path,label")
+    cache.add_argument("photos", help="folder with good/ and bad/ subfolders, or a CSV of path,label; with "
+                                      "--labels, the folder of your rated photos")
     cache.add_argument("cache", help="cache folder (created if needed)")
     cache.add_argument("--width", type=_whole(64), default=480, help="cached width in pixels (default 480)")
     cache.add_argument("--positive", default="good", help="folder/label of keepers (default good)")
@@ -134,6 +138,16 @@ def _parser() -> argparse.ArgumentParser:
     cache.add_argument("--split", choices=["scene", "burst", "hash"], default="scene",
                        help="split rule: keep scenes together (shots within 30 s, or alike; the "
                             "default), keep bursts together, or by content hash")
+    cache.add_argument("--labels", default=None, metavar="SOURCE",
+                       help="label the photos by the ratings you gave them: 'xmp' (XMP sidecars, else the XMP "
+                            "in the photo), or a darktable library.db, digiKam digikam4.db or Lightroom .lrcat "
+                            "(read only, never written)")
+    cache.add_argument("--good", default=DEFAULT_GOOD_RULE,
+                       help=f"with --labels: what counts as good (default {DEFAULT_GOOD_RULE!r}; conditions "
+                            "rating>=N, rating<=N, rating=N, accepted, rejected, pending, comma-separated)")
+    cache.add_argument("--bad", default=DEFAULT_BAD_RULE,
+                       help=f"with --labels: what counts as bad (default {DEFAULT_BAD_RULE!r}; one star is not "
+                            "bad by default: darktable gives every imported photo one star)")
     cache.add_argument("--wait", type=_number(0), default=0, help="seconds to wait for another build")
     cache.add_argument("--no-detail", dest="detail", action="store_false",
                        help="keep the overview only, without the native-resolution patches the default recipe "
@@ -194,6 +208,9 @@ def _parser() -> argparse.ArgumentParser:
                             "for Lightroom, darktable and digiKam; existing sidecars are merged; undo with "
                             "pyphotoq undo PHOTOS")
     score.add_argument("--dry-run", action="store_true", help="with --xmp: show what would change, write nothing")
+    score.add_argument("--replace-ratings", action="store_true",
+                       help="with --xmp: also replace star ratings and pick labels you gave (by default they are "
+                            "kept and photoq's decision goes into its own namespace only)")
     _scheduler_flag(score)
 
     ask = _command(commands, "ask", _ask, "propose the photos whose label would teach the model most")
@@ -206,7 +223,9 @@ def _parser() -> argparse.ArgumentParser:
     learn = _command(commands, "learn", _learn, "learn from the photos you sorted after culling")
     learn.add_argument("run", help="run folder (trained on; its cache gets the photos)")
     learn.add_argument("photos", help="the culled shoot with photos sorted into good/ and bad/, a CSV of "
-                                      "path,label, or the scores CSV with its decision column edited")
+                                      "path,label, the scores CSV with its decision column edited, or the "
+                                      "shoot re-rated in your program after score --xmp (changed sidecars "
+                                      "are the corrections)")
     learn.add_argument("--batches", type=_whole(1), default=None,
                        help="batches to train from the best checkpoint (default: two validation intervals)")
     _progress_flag(learn)
@@ -296,7 +315,8 @@ def _cache(args):
 
     build_cache(args.photos, args.cache, width=args.width, positive=args.positive,
                 negative=args.negative, split_method=args.split, wait=args.wait,
-                progress=args.progress, detail=args.detail, client=args.scheduler)
+                progress=args.progress, detail=args.detail, client=args.scheduler,
+                labels=args.labels, good=args.good, bad=args.bad)
 
 
 def _sweep(args):
@@ -389,7 +409,8 @@ def _score(args):
                          client=args.scheduler, keep_precision=args.keep_precision,
                          reject_recall=args.reject_recall, best=args.best, best_share=args.best_share,
                          burst_seconds=args.burst_seconds, weaker_in_burst=args.weaker_in_burst,
-                         xmp=args.xmp and not args.dry_run, dry_run=args.dry_run)
+                         xmp=args.xmp and not args.dry_run, dry_run=args.dry_run,
+                         replace_ratings=args.replace_ratings)
     write_scores(table, args.out)
     counts = table["decision"].value_counts()
     lines = table.attrs
@@ -405,7 +426,7 @@ def _score(args):
     if lines.get("drift"):
         print(f"  note: {lines['drift']}")
     if "sidecars" in lines:
-        _print_sidecars(lines["sidecars"], args.dry_run)
+        _print_sidecars(lines["sidecars"], args.dry_run, args.photos)
     for row in table[table["decision"] == "skipped"].itertuples():
         print(f"  skipped {_printable(row.path)}: {row.reason}")
     if args.keepers:
@@ -413,24 +434,42 @@ def _score(args):
         print(f"{placed} keepers {'linked' if args.link else 'copied'} into {args.keepers}")
 
 
-def _print_sidecars(plan, dry_run: bool) -> None:
+def _print_sidecars(plan, dry_run: bool, photos: str) -> None:
     actions = plan["action"]
     failed = plan["action"].isin(["create", "merge"]) & ~plan["written"] if not dry_run else actions != actions
     counts = actions[~failed].value_counts()
     verb = "would be" if dry_run else "were"
     print(f"XMP sidecars: {counts.get('create', 0)} {verb} created, {counts.get('merge', 0)} merged, "
           f"{counts.get('unchanged', 0)} unchanged, {counts.get('refused', 0) + int(failed.sum())} refused"
-          + ("" if dry_run else "; undo with: pyphotoq undo PHOTOS"))
+          + ("" if dry_run else f"; undo with: pyphotoq undo {shlex.quote(photos)}"))
+    kept = plan.attrs.get("kept", 0)
+    if kept:
+        print(f"  {kept} photo{'s' if kept > 1 else ''} kept your rating or pick (photoq's decision is in its own "
+              "namespace only; --replace-ratings replaces them)")
     for name in plan.attrs.get("cleaned", []):
         print(f"  removed {_printable(name)}, left by a write that was stopped")
     for row in plan[failed].itertuples():
         print(f"  refused {row.reason}")
     if dry_run:
-        for row in plan[plan["action"].isin(["create", "merge"])].head(40).itertuples():
-            print(f"  {row.action:6} {_printable(row.sidecar)}: rating {row.rating_before} -> {row.rating_after}, "
-                  f"pick {row.pick_before or '-'} -> {row.pick_after or '-'}")
+        changing = plan[plan["action"].isin(["create", "merge"])]
+        for row in changing.head(_LISTED).itertuples():
+            print(f"  {row.action:6} {_printable(row.sidecar)}: rating {_mark(row.rating_before)} -> "
+                  f"{_mark(row.rating_after)}, pick {row.pick_before or 'none'} -> {row.pick_after or 'none'}"
+                  + (f" ({row.reason.rpartition(': ')[2]})" if row.reason else ""))
+        if len(changing) > _LISTED:
+            print(f"  and {len(changing) - _LISTED} more")
     for row in plan[plan["action"] == "refused"].itertuples():
         print(f"  refused {row.reason}")
+
+
+#: How many rows a dry run lists before "and N more".
+_LISTED = 40
+
+
+def _mark(value) -> str:
+    import pandas as pd
+
+    return "none" if value is None or pd.isna(value) else str(int(value))
 
 
 def _ask(args):
@@ -445,7 +484,7 @@ def _ask(args):
     if args.out:
         write_scores(table, args.out)
     print(f"{len(table)} photos to label, the most uncertain first (sort the shoot into good/ and bad/, "
-          f"then: pyphotoq learn RUN PHOTOS):")
+          f"then: pyphotoq learn {shlex.quote(args.run)} {shlex.quote(args.photos)}):")
     for row in table.itertuples():
         print(f"  {_printable(row.path)}: {row.score:.3f}, {row.why}")
 

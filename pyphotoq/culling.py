@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import PhotoqError
-from .splits import look_distance
+from .splits import SMALL_SPLIT, look_distance
 
 #: Shots closer in time than this (seconds) and alike in look form a burst.
 BURST_SECONDS = 2.0
@@ -93,9 +93,17 @@ def decide(frame: pd.DataFrame, validation: pd.DataFrame, positive: str, thresho
     else:
         keep_line = precision_threshold(labels, scores, keep_precision)
         reject_line = min(recall_threshold(labels, scores, reject_recall), keep_line)
-        lines = {"keep": keep_line, "reject": reject_line,
-                 "rule": f"keep at {keep_precision:.0%} precision, reject below {reject_recall:.0%} recall "
-                         "of good on validation"}
+        rule = f"keep at {keep_precision:.0%} precision, reject below {reject_recall:.0%} recall of good on validation"
+        positives, negatives = int(labels.sum()), int(len(labels) - labels.sum())
+        if min(positives, negatives) < SMALL_SPLIT:
+            # too few validation photos to place the lines: widen the review band to what they show
+            # for sure (no good validation photo rejected, no bad one kept), never narrow it
+            reject_line = min(reject_line, float(scores[labels == 1].min()))
+            keep_line = max(keep_line, float(np.nextafter(scores[labels == 0].max(), np.inf)))
+            reject_line = min(reject_line, keep_line)
+            rule += (f"; widened, as they rest on only {positives} {positive} and {negatives} other validation "
+                     "photos")
+        lines = {"keep": keep_line, "reject": reject_line, "rule": rule}
     lines["f1"] = best_f1_threshold(labels, scores)
     table = frame.reset_index(drop=True).copy()
     n = len(table)

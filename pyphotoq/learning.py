@@ -43,7 +43,11 @@ def learn_corrections(run, photos, batches: int | None = None, progress: bool | 
     run's class names; one of them is enough), a CSV of path,label, or the scores table that
     score_photos wrote with its `decision` column edited (every 'keep' row learns as good and
     every 'reject' row as bad, in any case, the class names too; 'review' and 'skipped' rows are
-    left out). What cannot be learned (files not there, unreadable photos, unknown decisions) is
+    left out); or the shoot itself, without class folders, after the photographer re-rated the
+    sidecars photoq wrote (score_photos(xmp=True)) in their own program: photos whose rating or
+    pick now differs from photoq's decision are the corrections (labelled by the default rules of
+    pyphotoq.ratings from the mark that changed), unchanged ones the shoot as accepted (keep
+    good, reject bad, review left out). What cannot be learned (files not there, unreadable photos, unknown decisions) is
     said on stderr, one line each, and left out. Learning again from the same folder or table
     replaces what was learned from it before.
 

@@ -57,6 +57,7 @@ def score_photos(
     weaker_in_burst: str = "review",
     xmp: bool = False,
     dry_run: bool = False,
+    replace_ratings: bool = False,
 ) -> pd.DataFrame:
     """Score every photo below the folder `photos` (no labels needed) and cull them.
 
@@ -82,6 +83,8 @@ def score_photos(
     reject, digiKam's pick label; existing sidecars merged, a journal kept so that
     `undo_sidecars(photos)` restores them); `dry_run` only plans it. Either way the plan (what
     changes in which sidecar) is in `table.attrs["sidecars"]`. The originals are never written.
+    A rating or pick a person gave is kept (photoq's decision then goes into its own namespace
+    only); `replace_ratings` replaces them, journalled.
     A run with a booster compares each photo with its scene among the photos scored together
     (taken within 30 s of each other, or looking alike): score a whole shoot at once.
     `client` scores on a Dask cluster (a distributed.Client, a scheduler address or
@@ -95,7 +98,7 @@ def score_photos(
     best = None if best is None else check_whole(best, "best", 0)
     best_share = check_number(best_share, "best_share", 0, 1, optional=True)
     burst_seconds = check_number(burst_seconds, "burst_seconds", 0)
-    for name, value in (("xmp", xmp), ("dry_run", dry_run)):
+    for name, value in (("xmp", xmp), ("dry_run", dry_run), ("replace_ratings", replace_ratings)):
         if not isinstance(value, (bool, np.bool_)):
             raise PhotoqError(f"{name} must be True or False, got {value!r}")
     batch_size = check_whole(batch_size, "batch_size", 1)
@@ -174,7 +177,8 @@ def score_photos(
 
         decisions = table.loc[table["decision"] != "skipped", ["path", "rating", "pick", "pair", "score", "rule"]]
         decisions = decisions.astype({"rating": int})
-        table.attrs["sidecars"] = plan_sidecars(decisions, photos=photos) if dry_run else write_sidecars(decisions, photos=photos)
+        table.attrs["sidecars"] = (plan_sidecars(decisions, photos=photos, replace_ratings=replace_ratings) if dry_run
+                                   else write_sidecars(decisions, photos=photos, replace_ratings=replace_ratings))
     return table
 
 

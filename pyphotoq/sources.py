@@ -219,16 +219,23 @@ def corrected_photos(photos, positive: str = "good", negative: str = "bad") -> p
     else:
         by_name = {child.name.lower(): child for child in source.iterdir() if child.is_dir()}
         classes = {label: by_name[label.lower()] for label in (positive, negative) if label.lower() in by_name}
-        if not classes:
-            raise PhotoqError(
-                f"No class folders in {source}: move the photos you sorted into '{positive}/' and "
-                f"'{negative}/' subfolders of it"
+        if classes:
+            frame = pd.DataFrame(
+                [(path, label) for label, folder in classes.items() for path in walk_images(folder)],
+                columns=["path", "label"],
             )
-        frame = pd.DataFrame(
-            [(path, label) for label, folder in classes.items() for path in walk_images(folder)],
-            columns=["path", "label"],
-        )
-        empty = f"No photos in {' or '.join(str(f) for f in classes.values())}: nothing to learn from"
+            empty = f"No photos in {' or '.join(str(f) for f in classes.values())}: nothing to learn from"
+        else:
+            from .ratings import sidecar_corrections
+
+            frame = sidecar_corrections(source, positive, negative)
+            changed = frame.attrs["changed"]
+            left_out += frame.attrs["left_out"]
+            left_out.append(f"{len(changed)} photos rated or flagged differently in their sidecars since photoq "
+                            f"wrote them (corrections), {len(frame) - len(changed)} as photoq decided (accepted)")
+            empty = (f"No class folders in {source} and no sidecar photoq wrote a decision into: move the photos "
+                     f"you sorted into '{positive}/' and '{negative}/' subfolders of it, or rate them in your "
+                     "program after pyphotoq score --xmp")
     frame = _without_conflicts(frame.drop_duplicates(["path", "label"]), source, left_out)
     if frame.empty:
         raise PhotoqError(empty)

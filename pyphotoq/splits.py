@@ -21,6 +21,10 @@ import pandas as pd
 from .errors import PhotoqError
 
 SPLITS = ("train", "validation", "test")
+
+#: A validation or test split with fewer photos of a class than this is too small to trust: the
+#: build warns, training says the AUC's interval, and the keep and reject lines are widened.
+SMALL_SPLIT = 30
 METHODS = ("scene", "burst", "hash")
 #: Seconds between two shots of one group, by method, unless given.
 DEFAULT_SECONDS = {"scene": 30.0, "burst": 3.0, "hash": 3.0}

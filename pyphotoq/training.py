@@ -116,7 +116,38 @@ def train_model(
         model = network_for(settings, settings["seed"])
         adapt_statistics(model, cache, settings["seed"])
     _train(run_handle, cache, settings, model, done, plot, progress, deterministic)
-    return _with_booster(run_handle, cache, settings, progress)
+    run_handle = _with_booster(run_handle, cache, settings, progress)
+    note = few_photos_note(run_handle, validation, cache.positive)
+    if note:
+        print(note, file=sys.stderr)
+    return run_handle
+
+
+def auc_interval(auc: float, positives: int, negatives: int) -> tuple[float, float]:
+    """An approximate 95% interval of an AUC measured on so many positive and negative photos
+    (Hanley & McNeil's standard error), clipped to 0..1."""
+    auc = min(max(float(auc), 1e-6), 1 - 1e-6)
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    variance = (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc)
+                + (negatives - 1) * (q2 - auc * auc)) / max(positives * negatives, 1)
+    half = 1.96 * variance ** 0.5
+    return max(0.0, auc - half), min(1.0, auc + half)
+
+
+def few_photos_note(run_handle: Run, validation, positive: str) -> str:
+    """A warning when the validation AUC rests on few photos (fewer than cache.SMALL_SPLIT of a
+    class), with its interval; "" otherwise."""
+    from .splits import SMALL_SPLIT
+
+    best = run_handle.state.get("best_auc")
+    positives = int((validation["label"] == positive).sum())
+    negatives = len(validation) - positives
+    if best is None or min(positives, negatives) >= SMALL_SPLIT:
+        return ""
+    low, high = auc_interval(best, positives, negatives)
+    return (f"warning: the validation AUC {best:.3f} rests on {positives} {positive} and {negatives} other photos: "
+            f"its 95% interval is about {low:.2f} to {high:.2f}, and the keep and reject lines are as uncertain; "
+            "sort more photos (about 30 of each class in validation or more)")
 
 
 def _note_confounds(run_handle: Run, cache: Cache, settings: dict, progress) -> None:

@@ -32,10 +32,15 @@ Tags:
 * `digiKam:PickLabel` (http://www.digikam.org/ns/1.0/): 0 none, 1 rejected, 2 pending, 3 accepted
   (digiKam's PickLabel enumeration).
 * photoq's own marks, namespace `PHOTOQ_NS` (prefix `photoq`): `photoq:Rating` and `photoq:PickLabel`
-  hold the values photoq last wrote into `xmp:Rating` and `digiKam:PickLabel` (a tag photoq did not set
-  has none), `photoq:Score`, `photoq:Rule` and `photoq:Photo` (the file the decision was made for). A
-  reader tells photoq's marks from the user's by comparing: where `xmp:Rating` differs from
-  `photoq:Rating`, someone changed it after photoq, and a later write keeps that change.
+  hold photoq's latest decision (the values it wants in `xmp:Rating` and `digiKam:PickLabel`),
+  `photoq:Score`, `photoq:Rule` and `photoq:Photo` (the file the decision was made for). A reader
+  tells photoq's marks from a person's by comparing: where `xmp:Rating` differs from `photoq:Rating`,
+  the rating is the person's (given before photoq, or changed after it), and photoq leaves it.
+
+Ratings a person gave are theirs: `xmp:Rating` (other than 0) or `digiKam:PickLabel` (other than none)
+that a sidecar held before photoq ever wrote into it, or that was changed since, is never lowered or
+replaced; photoq's decision then goes into its own namespace only, and the plan's reason says what
+was kept. `replace_ratings=True` replaces them (journalled: undo restores them).
 
 Merging: an existing sidecar is edited in place as text: only the values of the tags above change or are
 added (as attributes of the first top-level `rdf:Description`, with namespace declarations where
@@ -89,7 +94,7 @@ from .xmp_journal import JOURNAL_FOLDER, UNDO_COLUMNS, clean_leftovers, journal_
 
 __all__ = ["XMP_NS", "DIGIKAM_NS", "PHOTOQ_NS", "JOURNAL_FOLDER", "RAW_EXTENSIONS", "PICK_LABELS", "PLAN_COLUMNS",
            "WRITE_COLUMNS", "UNDO_COLUMNS", "MAX_SIDECAR_BYTES", "sidecar_paths", "plan_sidecars", "write_sidecars",
-           "undo_sidecars", "clean_leftovers"]
+           "undo_sidecars", "clean_leftovers", "packet_marks"]
 
 XMP_NS = "http://ns.adobe.com/xap/1.0/"
 DIGIKAM_NS = "http://www.digikam.org/ns/1.0/"
@@ -139,13 +144,16 @@ _NEW_PACKET = (
 # ---- public API --------------------------------------------------------------------------------
 
 
-def plan_sidecars(decisions: pd.DataFrame, photos=None) -> pd.DataFrame:
+def plan_sidecars(decisions: pd.DataFrame, photos=None, replace_ratings: bool = False) -> pd.DataFrame:
     """What `write_sidecars` would do, one row per sidecar, without writing anything (the dry run).
 
     `decisions` has one row per photo: `path` (the photo), `rating` (-1 reject, 0 none, 1..5 stars),
     `pick` ("accepted", "pending", "rejected" or "" for none), and optionally `pair` (the other file of a
     RAW+JPEG pair, or ""), `score` (a number) and `rule` (text: which rule decided), which are recorded in
-    photoq's namespace. The result has the columns of PLAN_COLUMNS: sidecar, photo (the file the sidecar
+    photoq's namespace. A rating or pick a person gave (one photoq did not write: see the module's
+    help) is kept, and the table's `attrs["kept"]` counts the photos whose own marks were kept;
+    `replace_ratings` replaces them too (still journalled, so undo restores them). The result has
+    the columns of PLAN_COLUMNS: sidecar, photo (the file the sidecar
     belongs to), action ("create", "merge", "unchanged" or "refused"), rating and pick before and after
     (rating as a nullable integer, NA where the sidecar has none; pick as its name), and reason (one line
     naming the file: why it is refused, or what was kept; "" otherwise). Existing sidecars are read,
@@ -153,10 +161,10 @@ def plan_sidecars(decisions: pd.DataFrame, photos=None) -> pd.DataFrame:
     photo only when the photo's real folder is inside it (a photo reached through a linked folder
     that leads outside is refused).
     """
-    return _table(_plan(decisions, photos))
+    return _table(_plan(decisions, photos, replace_ratings))
 
 
-def write_sidecars(decisions: pd.DataFrame, photos=None, journal=None) -> pd.DataFrame:
+def write_sidecars(decisions: pd.DataFrame, photos=None, journal=None, replace_ratings: bool = False) -> pd.DataFrame:
     """Write photoq's decisions into XMP sidecars, merged into existing ones; returns the plan's table.
 
     The table has the columns of WRITE_COLUMNS: the plan's, plus `written` (True where the sidecar was
@@ -166,7 +174,7 @@ def write_sidecars(decisions: pd.DataFrame, photos=None, journal=None) -> pd.Dat
     raised and nothing is written. A sidecar that cannot be written gets a one-line reason and the rest
     proceed. Writing the same decisions again changes nothing (every action "unchanged", no new entry).
     """
-    items = _plan(decisions, photos)
+    items = _plan(decisions, photos, replace_ratings)
     changing = [item for item in items if item.action in ("create", "merge")]
     entry = ""
     cleaned: list[str] = []
@@ -213,9 +221,13 @@ class _Item:
     old_mode: int | None = None
     new: bytes | None = None
     written: bool = False
+    replace: bool = False  # replace a rating or pick a person gave (replace_ratings)
+    kept: bool = False  # a rating or pick a person gave was kept
 
 
-def _plan(decisions, photos=None) -> list[_Item]:
+def _plan(decisions, photos=None, replace_ratings: bool = False) -> list[_Item]:
+    if not isinstance(replace_ratings, (bool, np.bool_)):
+        raise PhotoqError(f"replace_ratings must be TRUE or FALSE, got {replace_ratings!r}")
     if not isinstance(decisions, pd.DataFrame):
         raise PhotoqError(f"decisions must be a table (pandas DataFrame), got {type(decisions).__name__}")
     missing = [column for column in ("path", "rating", "pick") if column not in decisions.columns]
@@ -250,7 +262,7 @@ def _plan(decisions, photos=None) -> list[_Item]:
                                        f"{printable(path)} disagree; left as it is")
                         item.action = "refused"
                     continue
-                item = _Item(sidecar=sidecar, photo=photo, source=path)
+                item = _Item(sidecar=sidecar, photo=photo, source=path, replace=bool(replace_ratings))
                 items[sidecar] = item
                 order.append(item)
                 if wanted is None:
@@ -314,13 +326,19 @@ def _prepare(item: _Item) -> None:
     for key, mark, now, wanted in ((_RATING, _Q_RATING, rating_now, item.rating),
                                    (_PICK, _Q_PICK, pick_now, PICK_LABELS[item.pick])):
         recorded = _number(packet, mark)
-        if recorded is not None and now != recorded:
-            notes.append(f"kept {_SHORT[key]} {'none' if now is None else now}, changed since photoq wrote {recorded}")
-            continue
-        if now != wanted:
-            changes[key] = str(wanted)
         if recorded != wanted:
-            changes[mark] = str(wanted)
+            changes[mark] = str(wanted)  # photoq's own decision, in its own namespace, always
+        if now == wanted:
+            continue
+        if recorded is not None and now != recorded and not item.replace:
+            notes.append(f"kept {_SHORT[key]} {'none' if now is None else now}, changed since photoq wrote {recorded}")
+            item.kept = True
+            continue
+        if recorded is None and now not in (None, 0) and not item.replace:
+            notes.append(f"kept your {_SHORT[key]} {_shown(key, now)} (photoq's would be {_shown(key, wanted)})")
+            item.kept = True
+            continue
+        changes[key] = str(wanted)
     for key, wanted in ((_Q_SCORE, item.score), (_Q_RULE, item.rule), (_Q_PHOTO, os.path.basename(item.source))):
         present = packet.props.get(key)
         if (present.value if present is not None else None) != (None if wanted is None else _clean(wanted)):
@@ -344,6 +362,10 @@ def _prepare(item: _Item) -> None:
         item.reason = f"{printable(item.sidecar)}: " + "; ".join(notes)
 
 
+def _shown(key, value: int) -> str:
+    return _PICK_NAMES.get(value, str(value)) or "none" if key == _PICK else str(value)
+
+
 def _table(items: list[_Item]) -> pd.DataFrame:
     table = pd.DataFrame({
         "sidecar": [item.sidecar for item in items],
@@ -355,6 +377,8 @@ def _table(items: list[_Item]) -> pd.DataFrame:
         "pick_after": [item.pick_after for item in items],
         "reason": [item.reason for item in items],
     }, columns=PLAN_COLUMNS)
+    # photos (not sidecars) whose own rating or pick was kept
+    table.attrs["kept"] = len({item.source for item in items if item.kept})
     return table
 
 
@@ -434,7 +458,7 @@ _ATTRIBUTE = re.compile(rb'(\s+)([^\s=/>]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _NAME_END = re.compile(rb'[\s/>]')
 
 
-def _scan(data: bytes) -> _Packet:
+def _scan(data: bytes, editing: bool = True) -> _Packet:
     """Parse an XMP packet and find photoq's tags in it; Refused (with the reason) when it is not XMP.
 
     expat runs without namespace processing, so prefixes are resolved here as written, and byte offsets
@@ -531,9 +555,28 @@ def _scan(data: bytes) -> _Packet:
         raise Refused(f"is not valid XML (line {error.lineno}: {expat.ErrorString(error.code)})") from None
     if packet.rdf_close is None:
         raise Refused("is not XMP (it has no rdf:RDF element)")
-    if not packet.descriptions and packet.rdf_empty:
+    if editing and not packet.descriptions and packet.rdf_empty:
         raise Refused("has an empty rdf:RDF element photoq cannot add to")
     return packet
+
+
+def packet_marks(data: bytes) -> dict:
+    """The marks an XMP packet (a sidecar's bytes, or the packet embedded in a photo) holds.
+
+    Returns a dict: `rating` (xmp:Rating, -1 rejected .. 5, None where there is none), `pick`
+    (digiKam:PickLabel as its name: "accepted", "pending", "rejected", or "" for none), and
+    `photoq_rating` / `photoq_pick` (photoq's own decision, None / None where photoq never wrote one).
+    Read with the same checks as a merge (UTF-8, well-formed, no DOCTYPE or entity, XMP, each tag
+    once, values in range); Refused, with the reason, otherwise. Nothing is written.
+    """
+    if len(data) > MAX_SIDECAR_BYTES:
+        raise Refused(f"is {len(data)} bytes, too large to be an XMP packet")
+    packet = _scan(data, editing=False)
+    pick = _number(packet, _PICK)
+    photoq_pick = _number(packet, _Q_PICK)
+    return {"rating": _number(packet, _RATING), "pick": _PICK_NAMES.get(pick or 0, ""),
+            "photoq_rating": _number(packet, _Q_RATING),
+            "photoq_pick": None if photoq_pick is None else _PICK_NAMES.get(photoq_pick, "")}
 
 
 def _description(packet: _Packet, offset: int, name: str, pairs, bindings) -> None:

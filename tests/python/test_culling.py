@@ -9,10 +9,10 @@ import pytest
 from pyphotoq.culling import decide, precision_threshold
 from pyphotoq.errors import PhotoqError
 
-# validation: 20 good photos scored 0.3..1.0, 20 bad ones 0.0..0.6
+# validation: 40 good photos scored 0.3..1.0, 40 bad ones 0.0..0.6 (enough to place the lines)
 VALIDATION = pd.DataFrame({
-    "label": ["good"] * 20 + ["bad"] * 20,
-    "score": list(np.linspace(0.3, 1.0, 20)) + list(np.linspace(0.0, 0.6, 20)),
+    "label": ["good"] * 40 + ["bad"] * 40,
+    "score": list(np.linspace(0.305, 1.0, 40)) + list(np.linspace(0.0, 0.6, 40)),
 })
 LOOK = "f0f0f0f0f0f0f0f0"
 OTHER = ["0f0f0f0f0f0f0f0f", "00ff00ff00ff00ff", "ff00ff00ff00ff00", "3c3c3c3c3c3c3c3c"]
@@ -43,11 +43,24 @@ def test_lines_come_from_validation_and_make_a_review_band():
     table, lines = decide(frame, VALIDATION, "good")
     assert lines["keep"] == keep and lines["reject"] < lower
     # the reject line keeps 95% of the good validation photos above it
-    assert good[VALIDATION["score"] >= lines["reject"]].sum() == 19
+    assert good[VALIDATION["score"] >= lines["reject"]].sum() == 38
     assert list(table["decision"]) == ["keep", "review", "reject"]
     assert table.loc[0, "rule"].startswith("keep: score at or above the keep line")
     assert table.loc[1, "rule"].startswith("review:") and table.loc[2, "rule"].startswith("reject:")
     assert list(table["rating"]) == [4, 2, -1] and list(table["pick"]) == ["accepted", "pending", "rejected"]
+
+
+def test_lines_set_on_few_validation_photos_widen_the_review_band_and_say_so():
+    """8 good validation photos cannot place a 95%-recall reject line: it must not reject a good one."""
+    few = pd.DataFrame({"label": ["good"] * 8 + ["bad"] * 13,
+                        "score": list(np.linspace(0.2, 0.95, 8)) + list(np.linspace(0.0, 0.7, 13))})
+    frame = shots([("a", 0.21, None, OTHER[0], np.nan, None), ("b", 0.5, None, OTHER[1], np.nan, None)])
+    table, lines = decide(frame, few, "good")
+    assert lines["reject"] <= 0.2 and lines["keep"] > 0.7
+    assert "only 8 good and 13 other validation photos" in lines["rule"]
+    assert list(table["decision"]) == ["review", "review"]
+    _, enough = decide(frame, VALIDATION, "good")
+    assert "widened" not in enough["rule"]
 
 
 def test_a_threshold_makes_one_cut_and_a_quota_keeps_the_best():

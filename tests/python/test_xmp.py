@@ -216,7 +216,7 @@ def test_a_sidecar_with_the_users_tags_keeps_every_one_while_photoqs_change(tmp_
     original_tags = exiftool(sidecar)["beach.jpg.xmp"]
 
     table = write_sidecars(pd.DataFrame({"path": [str(photo)], "rating": [-1], "pick": ["rejected"],
-                                         "score": [0.12], "rule": ["reject: blurred"]}))
+                                         "score": [0.12], "rule": ["reject: blurred"]}), replace_ratings=True)
     row = table.iloc[0]
     assert (row["action"], row["rating_before"], row["rating_after"]) == ("merge", 2, -1)
     assert (row["pick_before"], row["pick_after"]) == ("", "rejected")
@@ -245,7 +245,8 @@ def test_tags_held_as_elements_are_updated_in_place_under_their_own_prefixes(tmp
     sidecar.write_text(ELEMENT_SIDECAR, encoding="utf-8")
     original_tree = tree(sidecar)
 
-    table = write_sidecars(pd.DataFrame({"path": [str(photo)], "rating": [5], "pick": ["accepted"]}))
+    table = write_sidecars(pd.DataFrame({"path": [str(photo)], "rating": [5], "pick": ["accepted"]}),
+                           replace_ratings=True)
     row = table.iloc[0]
     assert (row["action"], row["rating_before"], row["pick_before"]) == ("merge", 3, "pending")
 
@@ -272,7 +273,7 @@ def test_the_dry_run_writes_nothing(tmp_path):
     (tmp_path / "shoot" / "keep.jpg.xmp").write_text(DARKTABLE_SIDECAR, encoding="utf-8")
     before = snapshot(tmp_path)
 
-    plan = plan_sidecars(decisions(*files))
+    plan = plan_sidecars(decisions(*files), replace_ratings=True)
 
     assert snapshot(tmp_path) == before
     assert not (tmp_path / "shoot" / JOURNAL_FOLDER).exists()
@@ -340,9 +341,9 @@ def test_several_writes_are_undone_latest_first(tmp_path):
     sidecar = folder / "a.jpg.xmp"
     sidecar.write_text(DARKTABLE_SIDECAR, encoding="utf-8")
     original = sidecar.read_bytes()
-    write_sidecars(pd.DataFrame({"path": [str(photo)], "rating": [3], "pick": ["pending"]}))
+    write_sidecars(pd.DataFrame({"path": [str(photo)], "rating": [3], "pick": ["pending"]}), replace_ratings=True)
     after_first = sidecar.read_bytes()
-    write_sidecars(pd.DataFrame({"path": [str(photo)], "rating": [-1], "pick": ["rejected"]}))
+    write_sidecars(pd.DataFrame({"path": [str(photo)], "rating": [-1], "pick": ["rejected"]}), replace_ratings=True)
     assert exiftool(sidecar)["a.jpg.xmp"]["XMP-xmp:Rating"] == -1
 
     assert undo_sidecars(folder)["action"].tolist() == ["restored"]
@@ -395,8 +396,35 @@ def test_a_rating_the_user_changed_after_photoq_is_kept_by_the_next_write(tmp_pa
     assert row["action"] == "merge" and row["rating_after"] == 5 and row["pick_after"] == "rejected"
     assert "kept xmp:Rating 5" in row["reason"] and "\n" not in row["reason"]
     values = description_values(sidecar)
-    assert values[XMP + "Rating"] == ["5"] and values[PHOTOQ + "Rating"] == ["2"]
+    # photoq's own namespace holds its latest decision; the person's rating stays theirs
+    assert values[XMP + "Rating"] == ["5"] and values[PHOTOQ + "Rating"] == ["-1"]
     assert values[DIGIKAM + "PickLabel"] == ["1"]
+    assert table.attrs["kept"] == 1
+
+
+def test_a_rating_given_before_photoq_is_kept_unless_replace_ratings(tmp_path):
+    """A photographer's 5 stars and title, from their own program, are never overwritten by a reject."""
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    photo = jpeg(folder / "swallowtail.jpg")
+    sidecar = folder / "swallowtail.jpg.xmp"
+    subprocess.run(["exiftool", "-q", "-o", str(sidecar), "-XMP-xmp:Rating=5", "-XMP-dc:Title=Swallowtail",
+                    str(photo)], check=True)
+    rejected = pd.DataFrame({"path": [str(photo)], "rating": [-1], "pick": ["rejected"], "score": [0.1]})
+
+    plan = plan_sidecars(rejected)
+    assert plan.iloc[0]["rating_after"] == 5 and "kept your xmp:Rating 5" in plan.iloc[0]["reason"]
+    table = write_sidecars(rejected)
+    assert table.attrs["kept"] == 1
+    tags = exiftool(sidecar)["swallowtail.jpg.xmp"]
+    assert tags["XMP-xmp:Rating"] == 5 and b"Swallowtail" in sidecar.read_bytes()
+    assert description_values(sidecar)[PHOTOQ + "Rating"] == ["-1"]  # photoq's decision, its own namespace
+    assert write_sidecars(rejected)["action"].tolist() == ["unchanged"]  # and it stays so
+
+    replaced = write_sidecars(rejected, replace_ratings=True)
+    assert replaced.attrs["kept"] == 0 and exiftool(sidecar)["swallowtail.jpg.xmp"]["XMP-xmp:Rating"] == -1
+    undo_sidecars(folder)
+    assert exiftool(sidecar)["swallowtail.jpg.xmp"]["XMP-xmp:Rating"] == 5
 
 
 # ---- refusals ------------------------------------------------------------------------------------
