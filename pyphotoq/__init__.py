@@ -5,6 +5,10 @@ The cache functions import quickly; everything that needs TensorFlow is imported
 
 __version__ = "0.1.0"
 
+from .quiet import silence as _silence  # noqa: E402
+
+_silence()  # TensorFlow's start-up lines off, unless TF_CPP_MIN_LOG_LEVEL is set (pyphotoq.quiet)
+
 from .cache import build_cache, open_cache  # noqa: E402
 from .demo import make_demo_photos  # noqa: E402
 from .envfile import write_conda_env  # noqa: E402
@@ -44,6 +48,11 @@ __all__ = [
 def __getattr__(name):
     if name in _LAZY:
         import importlib
+
+        if _LAZY[name] != "xmp":
+            from .quiet import import_tensorflow_quietly
+
+            import_tensorflow_quietly()  # its start-up lines silenced, unless TF_CPP_MIN_LOG_LEVEL is set
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'pyphotoq' has no attribute {name!r}")

@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
+from .quiet import tf  # TensorFlow imported quietly (pyphotoq.quiet)
 
 from .cache import OVERVIEW, Cache, view_file
 from .detail import DETAIL

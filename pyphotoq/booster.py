@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
+from .quiet import tf  # TensorFlow imported quietly (pyphotoq.quiet)
 
 from .cache import DETAIL, OVERVIEW, Cache
 from .errors import PhotoqError
@@ -279,7 +279,7 @@ def measure_statistics(cache: Cache, frame: pd.DataFrame, views, batch_size: int
     """The booster's statistics of every row of `frame`, in row order, from the cached views
     decoded as the batch stream decodes them; with `edit_seed`, of copies given a random global
     edit each (edits.py), the same edit on every view of a photo."""
-    from tqdm.auto import tqdm
+    from .progress import tqdm
 
     from .batches import ordered_batches
     from .edits import apply_edit, edit_parameters

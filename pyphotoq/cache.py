@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from .progress import tqdm
 
 from . import __version__
 from .detail import DEFAULT_SPEC as DETAIL_SPEC

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from .errors import PhotoqError
+from .quiet import import_tensorflow_quietly
 from .ratings import DEFAULT_BAD as DEFAULT_BAD_RULE
 from .ratings import DEFAULT_GOOD as DEFAULT_GOOD_RULE
 
@@ -32,13 +33,13 @@ _CLI_WORDS = {
 def main(argv=None) -> int:
     # TensorFlow's start-up logging (device probes, CPU features) is noise on a command line;
     # whoever sets TF_CPP_MIN_LOG_LEVEL themselves gets what they asked for.
-    quiet = "TF_CPP_MIN_LOG_LEVEL" not in os.environ
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # a mistyped option: the subcommand says so, with the closest one it has
+        parser.subcommands[args.name].unknown(extras)
     try:
-        if quiet:
-            import_tensorflow_quietly()
+        _check_paths(args)  # before TensorFlow is imported: a wrong path answers at once
+        import_tensorflow_quietly()  # pyphotoq.quiet: unless TF_CPP_MIN_LOG_LEVEL is set
         args.command(args)
     except PhotoqError as err:
         message = str(err)
@@ -59,25 +60,31 @@ def main(argv=None) -> int:
     return 0
 
 
+def _check_paths(args) -> None:
+    """The paths a command reads must be there: a run folder with its run.json (except the one
+    train makes), a cache folder with its cache.json (train, sweep), the photos. The same
+    messages as the functions give later, without their imports."""
+    run = getattr(args, "run", None)
+    if run is not None and args.name != "train":
+        folder = Path(run).expanduser().resolve()
+        if not (folder / "run.json").is_file():
+            raise PhotoqError(f"No photoq run at {folder}: run.json not found (train one with train_model)")
+    cache = getattr(args, "cache", None)
+    if cache is not None and args.name in ("train", "sweep"):
+        folder = Path(cache).expanduser().resolve()
+        if not (folder / "cache.json").is_file():
+            raise PhotoqError(f"No photoq cache at {folder}: cache.json not found (build one with build_cache)")
+    photos = getattr(args, "photos", None)
+    if args.name != "demo" and photos is not None:
+        for path in photos if isinstance(photos, list) else [photos]:
+            if not os.path.exists(os.path.expanduser(path)):
+                what = "folder or file" if args.name in ("score", "explain") else "folder"
+                raise PhotoqError(f"Photo {what} not found: {os.path.abspath(os.path.expanduser(path))}")
+
+
 #: Errors of the machine, not of photoq, that a command reports in one line: a read-only or full
 #: disk, a quota, a permission.
 _WRITE_ERRORS = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM}
-
-
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its start-up lines (printed by its C++ libraries as they load,
-    whatever the log level set from inside the process) sent nowhere."""
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    try:
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,6 +92,16 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+    def unknown(self, extras: list[str]) -> None:
+        """One line for arguments this (sub)command does not take, with the closest option's name."""
+        import difflib
+
+        options = [name for action in self._actions for name in action.option_strings if name.startswith("--")]
+        first = extras[0]
+        close = difflib.get_close_matches(first.split("=")[0], options, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        self.error(f"unrecognized argument{'s' if len(extras) > 1 else ''}: {' '.join(extras)}{hint}")
 
 
 def _whole(minimum, maximum=None):
@@ -127,6 +144,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Learn a photographer's taste from good/bad folders and score new photos.",
     )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    parser.subcommands = {}
+    commands.owner = parser
 
     cache = _command(commands, "cache", _cache, "resize photos into a cache (incremental)")
     cache.add_argument("photos", help="folder with good/ and bad/ subfolders, or a CSV of path,label; with "
@@ -188,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
 
     score = _command(commands, "score", _score, "score a folder of new photos")
     score.add_argument("run", help="run folder")
-    score.add_argument("photos", help="folder of photos to score (any depth)")
+    score.add_argument("photos", nargs="+", help="folder of photos to score (any depth), or photo files")
     _threshold_flags(score)
     score.add_argument("--out", default="scores.csv", help="CSV to write (default scores.csv)")
     score.add_argument("--keepers", help="copy the photos to keep into this folder")
@@ -288,6 +307,7 @@ def _default_recipe():
 def _command(commands, name, function, help_text):
     sub = commands.add_parser(name, help=help_text, description=help_text.capitalize() + ".")
     sub.set_defaults(command=function, name=name)
+    commands.owner.subcommands[name] = sub
     return sub
 
 
@@ -403,8 +423,9 @@ def _checkpoint(value: str):
 def _score(args):
     from .scoring import check_outputs, copy_keepers, score_photos, write_scores
 
-    check_outputs(args.photos, out=args.out, keepers=args.keepers)  # before anything is written
-    table = score_photos(args.run, args.photos, threshold=args.threshold, keep_recall=args.keep_recall,
+    photos = args.photos[0] if len(args.photos) == 1 else args.photos
+    check_outputs(photos, out=args.out, keepers=args.keepers)  # before anything is written
+    table = score_photos(args.run, photos, threshold=args.threshold, keep_recall=args.keep_recall,
                          checkpoint=_checkpoint(args.checkpoint), progress=args.progress,
                          client=args.scheduler, keep_precision=args.keep_precision,
                          reject_recall=args.reject_recall, best=args.best, best_share=args.best_share,
@@ -426,7 +447,7 @@ def _score(args):
     if lines.get("drift"):
         print(f"  note: {lines['drift']}")
     if "sidecars" in lines:
-        _print_sidecars(lines["sidecars"], args.dry_run, args.photos)
+        _print_sidecars(lines["sidecars"], args.dry_run, lines["photos"])
     for row in table[table["decision"] == "skipped"].itertuples():
         print(f"  skipped {_printable(row.path)}: {row.reason}")
     if args.keepers:

@@ -189,9 +189,9 @@ def _quiet_worker() -> None:
     """On a worker started by the command line (which sets TF_CPP_MIN_LOG_LEVEL=3): TensorFlow
     imported without its start-up lines, as the command line imports it."""
     if os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "3":
-        from .cli import import_tensorflow_quietly
+        from .quiet import import_tensorflow_quietly
 
-        import_tensorflow_quietly()
+        import_tensorflow_quietly(force=True)
 
 
 # ---- cache building -------------------------------------------------------------------------
@@ -272,7 +272,7 @@ def sweep_runs(cache, runs, recipes=("two-view",), seeds=(1,), client=None, prog
     `dask_client`) the runs train side by side on the workers, one per worker; without, one
     after the other here. `train_args` go to every train_model (batches, batch_size, ...).
     Runs that exist are resumed, as train_model does."""
-    from tqdm.auto import tqdm
+    from .progress import tqdm
 
     from .cache import Cache, open_cache
     from .errors import check_whole

@@ -72,7 +72,7 @@ def stretched(pixels: np.ndarray) -> bool:
 def confounds(cache, progress: bool | None = None) -> list[str]:
     """One line per trace the cache's labels are confounded with (see the module); [] when none."""
     from PIL import Image
-    from tqdm.auto import tqdm
+    from .progress import tqdm
 
     from .cache import cached_name
 

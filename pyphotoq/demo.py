@@ -27,7 +27,7 @@ import pathlib
 
 import numpy as np
 from PIL import Image, ImageFilter
-from tqdm import tqdm
+from .progress import tqdm
 
 __all__ = ["make_demo_photos"]
 

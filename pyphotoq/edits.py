@@ -17,7 +17,7 @@ detail patches), from a seeded generator: the same run makes the same copies.
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
+from .quiet import tf  # TensorFlow imported quietly (pyphotoq.quiet)
 
 #: Ranges of the random edit: (low, high) of each parameter.
 CURVE = (-0.35, 0.5)  # S-curve strength: negative flattens, positive steepens

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
-from tqdm.auto import tqdm
+from .progress import tqdm
 
 from .errors import PhotoqError
 from .files import write_atomic

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 from PIL import Image
-from tqdm.auto import tqdm
+from .progress import tqdm
 
 FACT_COLUMNS = [
     "sharpness", "clipped_highlights", "clipped_shadows", "noise", "tilt_degrees",

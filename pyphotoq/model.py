@@ -8,6 +8,7 @@ score. Which network, optimiser and schedule a run uses is its recipe (see recip
 
 from __future__ import annotations
 
+from .quiet import tf  # noqa: I001  TensorFlow imported quietly, before Keras (pyphotoq.quiet)
 import keras
 from keras import layers
 

@@ -6,7 +6,7 @@ import weakref
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
+from .quiet import tf  # TensorFlow imported quietly (pyphotoq.quiet)
 
 from .batches import IMAGE_SPEC, ordered_batches
 from .cache import OVERVIEW, Cache

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from .progress import tqdm
 
 from .booster import load_booster, photo_statistics, statistic_names
 from .camera import photo_exif
@@ -25,7 +25,7 @@ from .images import UnusablePhoto, is_image_name, read_photo_bytes
 from .model import views_of
 from .prediction import scorer
 from .runs import Run, open_run, view_specs
-from .sources import camera_pairs, walk_images
+from .sources import camera_pairs, photos_to_score
 
 SCORE_COLUMNS = ["path", "score", "decision", "rule", "rating", "pick", "margin", *FACT_COLUMNS, "reason", "taken",
                  "camera", "burst", "best_in_burst", "duplicate_of", "sequence", "pair"]
@@ -60,6 +60,9 @@ def score_photos(
     replace_ratings: bool = False,
 ) -> pd.DataFrame:
     """Score every photo below the folder `photos` (no labels needed) and cull them.
+
+    `photos` may also be one photo file, or a list of files and folders (sources.photos_to_score);
+    sidecars and their undo journal then go with the folder that holds them all.
 
     Returns a table, best first, of path, score, decision ('keep', 'review', 'reject', or
     'skipped' with the reason), rule (which rule made the decision), rating and pick (what an
@@ -106,9 +109,10 @@ def score_photos(
         raise PhotoqError(f"batch_size must be at most {_MAX_BATCH} (memory), got {batch_size}")
     workers = None if workers is None else check_whole(workers, "workers", 1)
     run = run if isinstance(run, Run) else open_run(run)
-    paths, pairs = camera_pairs(walk_images(photos))  # a RAW+JPEG pair is one photo: its JPEG
+    listed, root = photos_to_score(photos)
+    paths, pairs = camera_pairs(listed)  # a RAW+JPEG pair is one photo: its JPEG
     if not paths:
-        raise PhotoqError(f"No photos to score in {Path(photos).expanduser()}")
+        raise PhotoqError(f"No photos to score in {root}")
     booster = load_booster(run, checkpoint)
     # a booster that gives the network no weight scores without it: the model is not loaded
     model = run.load_model(checkpoint) if booster is None or booster.needs_network else None
@@ -177,8 +181,9 @@ def score_photos(
 
         decisions = table.loc[table["decision"] != "skipped", ["path", "rating", "pick", "pair", "score", "rule"]]
         decisions = decisions.astype({"rating": int})
-        table.attrs["sidecars"] = (plan_sidecars(decisions, photos=photos, replace_ratings=replace_ratings) if dry_run
-                                   else write_sidecars(decisions, photos=photos, replace_ratings=replace_ratings))
+        table.attrs["sidecars"] = (plan_sidecars(decisions, photos=root, replace_ratings=replace_ratings) if dry_run
+                                   else write_sidecars(decisions, photos=root, replace_ratings=replace_ratings))
+        table.attrs["photos"] = root
     return table
 
 
@@ -265,8 +270,9 @@ def score_chunk(model, chunk, views, batch_size: int, skipped: list) -> list[dic
 def check_outputs(photos, out=None, keepers=None) -> None:
     """Refuse, before anything is written, outputs that would land on a photo being scored or
     mix files into the photo tree: `out` (the scores table) and `keepers` (a folder)."""
-    root = Path(photos).expanduser()
-    sources = {os.path.realpath(p) for p in walk_images(root)} if root.is_dir() else set()
+    listed, common = photos_to_score(photos)
+    sources = {os.path.realpath(p) for p in listed}
+    root = Path(common)
     if out is not None:
         resolved = os.path.realpath(Path(out).expanduser())
         if resolved in sources:

@@ -93,6 +93,34 @@ def walk_images(folder, exclude=()) -> list[str]:
     return sorted(found)
 
 
+def photos_to_score(photos) -> tuple[list[str], str]:
+    """(the image files to score, sorted, and the folder that holds them all) from a folder (every
+    image below it), one photo file, or a list of files and folders; a PhotoqError naming the
+    first path that is not there or not a photo."""
+    items = [photos] if isinstance(photos, (str, os.PathLike)) else list(photos)
+    if not items:
+        raise PhotoqError("No photos to score: the list of paths is empty")
+    found: list[str] = []
+    folders: list[str] = []
+    for item in items:
+        if not isinstance(item, (str, os.PathLike)):
+            raise PhotoqError(f"photos must be a folder, a photo file or a list of them, got {item!r}")
+        path = Path(item).expanduser()
+        if path.is_dir():
+            found += walk_images(path)
+            folders.append(str(path.resolve()))
+        elif path.is_file():
+            if not is_image_name(path.name):
+                raise PhotoqError(f"Not a photo photoq reads: {printable(str(path))} (photos are "
+                                  f"{', '.join(sorted(IMAGE_EXTENSIONS))})")
+            found.append(str(path.resolve()))
+            folders.append(str(path.resolve().parent))
+        else:
+            raise PhotoqError(f"Photo folder or file not found: {printable(str(path))}")
+    found = sorted(dict.fromkeys(found))
+    return found, os.path.commonpath(folders)
+
+
 def camera_pairs(paths) -> tuple[list[str], dict[str, str]]:
     """`paths` with each RAW+JPEG pair collapsed to its JPEG, and the pairs found.
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 
+from .quiet import tf  # noqa: I001  TensorFlow imported quietly, before Keras (pyphotoq.quiet)
 import keras
 import numpy as np
-import tensorflow as tf
 
 #: The statistics, in the order of the layer's output columns.
 NAMES = (

@@ -14,11 +14,11 @@ import os
 import sys
 from pathlib import Path
 
+from .quiet import tf  # noqa: I001  TensorFlow imported quietly, before Keras (pyphotoq.quiet)
 import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
-from tqdm.auto import tqdm
+from .progress import tqdm
 
 from .batches import ordered_batches, training_batches
 from .booster import booster_is_current, choose_weight, fit_trees, trees_fitted

@@ -66,3 +66,34 @@ def test_demo_command_runs_end_to_end(tmp_path, capsys):
     for name in ("roc.png", "history.png", "contact_sheet.png", "new_trip_scores.csv"):
         assert (tmp_path / "demo" / "report" / name).stat().st_size > 0
     assert "5/5" in capsys.readouterr().out
+
+
+def test_a_missing_run_or_photo_answers_before_tensorflow_is_imported(tmp_path):
+    """A wrong path is one line at once: no TensorFlow import (seconds) before the answer."""
+    probe = ("import sys; from pyphotoq.cli import main; "
+             f"codes = [main(['score', {str(tmp_path / 'notrained')!r}, {str(tmp_path)!r}]), "
+             f"main(['train', {str(tmp_path / 'nocache')!r}, {str(tmp_path / 'run')!r}]), "
+             f"main(['explain', {str(tmp_path / 'notrained')!r}, {str(tmp_path / 'IMG_1.jpg')!r}])]; "
+             "print(codes, 'tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.strip() == "[2, 2, 2] False", result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 3 and "run.json not found" in lines[0] and "cache.json not found" in lines[1]
+
+
+def test_a_misspelt_option_suggests_the_closest_and_the_subcommands_help(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "pyphotoq", "score", str(tmp_path), str(tmp_path),
+                             "--keep-precison", "0.8"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "did you mean --keep-precision?" in result.stderr and "(see pyphotoq score --help)" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_tensorflow_start_up_lines_are_silenced_from_python_unless_asked_for():
+    probe = "import pyphotoq; pyphotoq.train_model; import tensorflow as tf; print(int(tf.constant(1) + 1))"
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    quiet = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert quiet.stdout.strip() == "2" and quiet.stderr == ""
+    asked = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           env={**env, "TF_CPP_MIN_LOG_LEVEL": "0"})
+    assert asked.stdout.strip() == "2" and asked.stderr != ""  # whoever sets the level gets the lines

@@ -622,9 +622,10 @@ def test_the_sidecar_summary_counts_what_was_written(tmp_path, capsys):
     table = write_sidecars(pd.DataFrame({"path": list(map(str, paths)), "rating": [5, 3, -1], "pick": [""] * 3}),
                            photos=photos)
     table.loc[1, ["written", "reason"]] = [False, f"{paths[1]}.xmp: could not be written (Read-only file system)"]
-    _print_sidecars(table, dry_run=False)
+    _print_sidecars(table, dry_run=False, photos=str(photos / "my shoot"))
     out = capsys.readouterr().out
     assert out.startswith("XMP sidecars: 2 were created, 0 merged, 0 unchanged, 1 refused")
+    assert f"undo with: pyphotoq undo '{photos / 'my shoot'}'" in out  # the user's path, not a placeholder
     assert "Read-only file system" in out
 
 
