@@ -10,7 +10,7 @@
 #' score follows it among photos of the same label (`within_class`). Numbers use
 #' Spearman's rank correlation (-1 to 1), categories the correlation ratio eta
 #' (0 to 1). A variable is `flagged` when the score still follows it strongly
-#' within a label (|within_class| >= 0.5) and clearly more than the labels do
+#' within a label (|within_class| >= 0.3) and clearly more than the labels do
 #' (|score| - |label| >= 0.2): the model leans on something the photographer's
 #' choices do not explain.
 #'

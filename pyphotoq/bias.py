@@ -10,9 +10,11 @@ evaluated photos:
 
 Numbers use Spearman's rank correlation (signed, -1 to 1); categories (portrait, camera,
 folder, hour) use the correlation ratio eta (0 to 1), adjusted for the number of categories. A variable is *flagged* when, among
-photos of one label, the score still follows it strongly (|within_class| >= 0.5) and the
-score follows it clearly more than the labels do (|score| - |label| >= 0.2): the model leans
-on it beyond what the photographer's choices explain. With few photos these numbers are
+photos of one label, the score still follows it (|within_class| >= 0.3, a moderate
+association) and the score follows it clearly more than the labels do (|score| - |label| >= 0.2):
+the model leans on it beyond what the photographer's choices explain. A row whose score follows
+the variable within each label but not over all photos (a category with few photos each) says
+so in its note: such a within-label figure is noise, not a lean. With few photos these numbers are
 noisy; `n` says how many photos each rests on.
 """
 
@@ -27,7 +29,7 @@ from PIL import Image
 
 from .plotdata import _evaluation
 
-WITHIN_CLASS = 0.5
+WITHIN_CLASS = 0.3
 LEAN = 0.2
 MIN_PHOTOS = 8
 REPORT_COLUMNS = ["variable", "kind", "n", "score_association", "label_association",
@@ -67,6 +69,9 @@ def bias_report(result) -> pd.DataFrame:
         flagged = bool(abs(within_class) >= WITHIN_CLASS and lean >= LEAN)
         if flagged:
             note = f"the score follows {variable.replace('_', ' ')} more than the labels do"
+        elif abs(within_class) >= WITHIN_CLASS and abs(score_assoc) < LEAN and abs(label_assoc) < LEAN:
+            note = ("within each label only, not over all photos: too few photos per value to mean a "
+                    "lean (noise)")
         rows.append([variable, kind, n, score_assoc, label_assoc, within_class, lean, flagged, note])
     report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     report.attrs["split"] = result.split

@@ -106,7 +106,7 @@ def evaluate_model(
     predictions["correct"] = predictions["predicted"] == predictions["label"]
     predictions["taken"] = frame["taken"].fillna("").astype(str).to_numpy() if "taken" in frame else ""
     predictions = add_facts(predictions, facts_table(predictions["cached"], progress=progress), threshold,
-                            cache.positive, cache.info["classes"]["negative"])
+                            cache.positive, cache.info["classes"]["negative"], run.info.get("keeper_facts"))
     if why is not None:  # the booster's words for what moved each score
         predictions["reason"] = [with_reasons(r, w) for r, w in zip(predictions["reason"], why)]
     predictions = predictions.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)

@@ -1,7 +1,8 @@
 """Measured facts about a photo, shown beside its score: focus, clipping, noise, tilt, colour.
 
 These describe the photo, measured on the pixels the model saw (the cached or scored image,
-as wide as the run's cache). They are *not* the model's reasons: the model never computes
+as wide as the run's cache). The reason text names a fact only when it is unusual against the
+run's training keepers (keeper_ranges, kept in run.json). They are *not* the model's reasons: the model never computes
 them, and a photo can score low for reasons none of them captures. They help a photographer
 check a score at a glance ("rejected, and indeed soft and tilted").
 
@@ -11,7 +12,9 @@ Columns (plain numbers a photographer can read):
     clipped_highlights   share of pixels at pure white (luminance >= 250 of 255)
     clipped_shadows      share of pixels at pure black (luminance <= 5 of 255)
     noise                estimated noise, standard deviation in 8-bit levels (Immerkaer's method)
-    tilt_degrees         tilt of the dominant near-horizontal line (counter-clockwise positive)
+    tilt_degrees         tilt of the horizon (counter-clockwise positive): measured only where one
+                         straight line runs across most of the frame within 12 degrees of level;
+                         0 otherwise (no horizon found with confidence: a macro, a curved subject)
     brightness           mean luminance, 0 (black) to 1 (white)
     saturation           mean HSV saturation, 0 to 1
     colourfulness        Hasler and Suesstrunk's colourfulness (0: grey; above ~60: vivid)
@@ -39,6 +42,11 @@ CLIPPED_HIGHLIGHTS = 0.02
 CLIPPED_SHADOWS = 0.05
 DARK, BRIGHT = 0.25, 0.80
 TILTED = 1.5
+# A tilt is measured only on a horizon found with confidence: a straight line over this share of
+# the width, fitting within this many pixels (median), at most this many degrees from level.
+HORIZON_SPAN = 0.6
+HORIZON_FIT = 1.5
+HORIZON_MAX = 12.0
 NOISY = 6.0
 MUTED = 15.0
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -89,15 +97,64 @@ def facts_table(paths, progress: bool | None = None, workers: int | None = None)
     return pd.DataFrame(rows, columns=FACT_COLUMNS)
 
 
+#: The facts that can be a note, the side that is unusual ("low" or "high") and its words.
+_NOTES = [
+    ("sharpness", "low", "softer"), ("tilt_degrees", "high", "more tilted"),
+    ("clipped_highlights", "high", "more blown highlights"), ("clipped_shadows", "high", "more crushed shadows"),
+    ("brightness", "low", "darker"), ("brightness", "high", "brighter"),
+    ("noise", "high", "noisier"), ("colourfulness", "low", "more muted"),
+]
+
+
+def keeper_ranges(facts: pd.DataFrame) -> dict:
+    """{fact: [5th, 50th, 95th percentile]} of the facts of a run's training keepers (what
+    `reason_text` compares a photo with; tilt as its size, |degrees|)."""
+    ranges = {}
+    for column in FACT_COLUMNS:
+        if column not in facts or column in ("portrait", "aspect_ratio"):
+            continue
+        values = pd.to_numeric(facts[column], errors="coerce").dropna().to_numpy(dtype=float)
+        if column == "tilt_degrees":
+            values = np.abs(values)
+        if len(values):
+            ranges[column] = [float(v) for v in np.percentile(values, [5, 50, 95])]
+    return ranges
+
+
 def reason_text(score: float, threshold: float, facts: dict, positive: str = "good",
-                negative: str = "bad") -> str:
-    """A short text from the score and the facts: the decision, its margin, what stands out."""
+                negative: str = "bad", keepers: dict | None = None) -> str:
+    """A short text from the score and the facts: the decision, its margin, and the facts that
+    are unusual against the run's training keepers (`keepers`, from keeper_ranges: "darker than
+    95% of your keepers"); a tilt only where a horizon was found with confidence. Without
+    `keepers` (runs trained before they were kept) fixed guides decide what is notable."""
     if score is None or np.isnan(score):
         return ""
     margin = score - threshold
     decision = f"called {positive}" if margin >= 0 else f"called {negative}"
     closeness = "close call, " if abs(margin) < 0.05 else ""
     text = f"{decision} ({closeness}{abs(margin):.3f} {'above' if margin >= 0 else 'below'} the threshold)"
+    notes = _keeper_notes(facts, keepers) if keepers else _fixed_notes(facts)
+    return text + ("; photo: " + ", ".join(notes) if notes else "; nothing stands out in the facts")
+
+
+def _keeper_notes(facts: dict, keepers: dict) -> list[str]:
+    notes = []
+    for column, side, words in _NOTES:
+        value, reference = _number(facts.get(column), np.nan), keepers.get(column)
+        if reference is None or np.isnan(value):
+            continue
+        if column == "tilt_degrees":
+            value = abs(value)
+            if value < TILTED:  # a horizon found level enough is never a note
+                continue
+        low, _, high = reference
+        if (side == "low" and value < low) or (side == "high" and value > high and value > 0):
+            shown = f" {facts.get(column):+.1f}°" if column == "tilt_degrees" else ""
+            notes.append(f"{words}{shown} than 95% of your keepers")
+    return notes
+
+
+def _fixed_notes(facts: dict) -> list[str]:
     notes = []
     get = facts.get
     if _number(get("sharpness")) < SOFT:
@@ -116,19 +173,20 @@ def reason_text(score: float, threshold: float, facts: dict, positive: str = "go
         notes.append(f"noisy ({get('noise'):.1f} levels)")
     if _number(get("colourfulness"), 100) < MUTED:
         notes.append("muted colour")
-    return text + ("; photo: " + ", ".join(notes) if notes else "; nothing stands out in the facts")
+    return notes
 
 
 def add_facts(table: pd.DataFrame, facts: pd.DataFrame, threshold: float, positive: str,
-              negative: str) -> pd.DataFrame:
-    """`table` (with a score column) with margin, the fact columns and reason appended."""
+              negative: str, keepers: dict | None = None) -> pd.DataFrame:
+    """`table` (with a score column) with margin, the fact columns and reason appended
+    (`keepers`: the run's keeper_ranges, see reason_text)."""
     table = table.reset_index(drop=True).copy()
     facts = facts.reset_index(drop=True)
     table["margin"] = table["score"] - threshold
     for column in FACT_COLUMNS:
         table[column] = facts[column] if column in facts else np.nan
     table["reason"] = [
-        reason_text(score, threshold, row, positive, negative)
+        reason_text(score, threshold, row, positive, negative, keepers)
         for score, row in zip(table["score"], facts.to_dict("records"))
     ]
     return table
@@ -186,7 +244,12 @@ def _tilt(luma: np.ndarray) -> float:
         residual = np.abs(rows - (slope * x + intercept))
         spread = max(2.0, 3 * float(np.median(residual[keep])))
         keep = keep & (residual <= spread)
-    if keep.sum() < max(8, w // 4):
+    # a horizon found with confidence: one straight line across most of the frame, close to
+    # level; anything else (a curved subject, a diagonal, scattered edges) is no horizon: 0
+    if keep.sum() < max(8, int(HORIZON_SPAN * w)):
         return 0.0
-    slope = np.polyfit(x[keep], rows[keep], 1)[0]
-    return float(np.degrees(np.arctan(-slope)))
+    slope, intercept = np.polyfit(x[keep], rows[keep], 1)
+    if float(np.median(np.abs(rows[keep] - (slope * x[keep] + intercept)))) > HORIZON_FIT:
+        return 0.0
+    degrees = float(np.degrees(np.arctan(-slope)))
+    return degrees if abs(degrees) <= HORIZON_MAX else 0.0

@@ -70,6 +70,7 @@ tr.flagged td { background: #fdecea; color: #a31515; font-weight: 600; }
 {{ gallery(wrong) }}
 
 <h2>The photos it is most sure about</h2>
+<p class="note">The highest and lowest scores; a misclassified one among them is marked so.</p>
 {{ gallery(confident) }}
 
 <h2>How well it separates {{ r.positive }} from {{ r.negative }}</h2>
@@ -95,7 +96,7 @@ tr.flagged td { background: #fdecea; color: #a31515; font-weight: 600; }
 """
 
 CARD = """<div class="card{wrong}"><div class="imgs"><img src="{photo}" alt="{name}"><img src="{heat}" alt="activation map of {name}"></div>
-<div class="score">#{rank} {score:.3f} · {label} · called {predicted}</div><div>{name}</div><div class="reason">{reason}</div></div>"""
+<div class="score">#{rank} {score:.3f} · {label} · called {predicted}{verdict}</div><div>{name}</div><div class="reason">{reason}</div></div>"""
 
 
 def report(run, file=None, split: str = "test", threshold: float | None = None,
@@ -143,6 +144,7 @@ def report(run, file=None, split: str = "test", threshold: float | None = None,
             return '<p class="note">None.</p>'
         cards = [CARD.format(
             wrong=" wrong" if not p.correct else "", photo=photos[p.cached],
+            verdict=" · <b class=\"misclassified\">misclassified</b>" if not p.correct else "",
             heat=overlays.get(p.cached, photos[p.cached]), name=html.escape(Path(p.original).name),
             rank=p.rank, score=p.score, label=html.escape(str(p.label)),
             predicted=html.escape(str(p.predicted)), reason=html.escape(str(p.reason)))

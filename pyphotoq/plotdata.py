@@ -21,6 +21,7 @@ the threshold, then photos called bad.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -42,9 +43,11 @@ FRAMES = pd.DataFrame({
     "linewidth": [2.5, 0.6],
 })
 CELL_HEIGHT = 1.0
-CAPTION = 0.2  # height of the caption band at the top of a cell
+CAPTION = 0.2  # height of the caption band, just below the photo it belongs to
 PAD = 0.04
 SEPARATOR_GAP = 0.3  # extra height for the threshold line and its label
+ROW_GAP = 0.08  # space below a caption, before the next row's photos
+SUBTITLE_WIDTH = 95  # characters per line of a wrapped subtitle
 
 
 def _number(value: float, digits: int = 3) -> str:
@@ -163,10 +166,12 @@ def contact_sheet_data(result, n_top: int = 13, n_bottom: int = 12, columns: int
             row, column = divmod(index, columns)
             cell_top = top - row * CELL_HEIGHT
             width, height = _image_size(photo.cached)
-            box_w, box_h = 1 - 2 * PAD, CELL_HEIGHT - CAPTION - 2 * PAD
+            # the photo at the top of its cell, its caption right below it, then a gap: a caption
+            # is nearer its own photo than any other
+            box_w, box_h = 1 - 2 * PAD, CELL_HEIGHT - CAPTION - PAD - ROW_GAP
             scale = min(box_w / width, box_h / height) if width and height else 0
             w, h = (width * scale, height * scale) if scale else (box_w, box_h)
-            centre_x, centre_y = column + 0.5, cell_top - CAPTION - PAD - box_h / 2
+            centre_x, centre_y = column + 0.5, cell_top - PAD - box_h + h / 2
             wrong = not bool(photo.correct)
             tiles.append({
                 "rank": int(photo.rank), "hash": photo.hash, "cached": str(photo.cached),
@@ -176,7 +181,7 @@ def contact_sheet_data(result, n_top: int = 13, n_bottom: int = 12, columns: int
                 "frame": "misclassified" if wrong else "correct",
                 "side": "called " + ("good" if block == 0 else "bad"),
                 "column": column, "row": row,
-                "x": centre_x, "y_caption": cell_top - CAPTION / 2,
+                "x": centre_x, "y_caption": centre_y - h / 2 - CAPTION / 2,
                 "xmin": centre_x - w / 2, "xmax": centre_x + w / 2,
                 "ymin": centre_y - h / 2, "ymax": centre_y + h / 2,
                 "readable": bool(width and height),
@@ -193,12 +198,15 @@ def contact_sheet_data(result, n_top: int = 13, n_bottom: int = 12, columns: int
                   f"below called {result.negative}"],
     })
     n_wrong = int((~shown["correct"].astype(bool)).sum())
+    total = len(result.predictions)
     parts = []
     if n_top:
-        parts.append(f"the {min(n_top, len(result.predictions))} highest")
+        parts.append(f"the {min(n_top, total)} highest")
     if n_bottom:
-        parts.append(f"the {min(n_bottom, len(result.predictions))} lowest")
-    chosen = " and ".join(parts) if parts else "no ranked photos"
+        parts.append(f"the {min(n_bottom, max(total - n_top, 0))} lowest")
+    chosen = " and ".join(parts) + " scores" if parts else "no ranked photos"
+    if n_top + n_bottom >= total:
+        chosen = f"all {total} photos of the split"
     return {
         "tiles": tiles,
         "separator": separator,
@@ -206,8 +214,9 @@ def contact_sheet_data(result, n_top: int = 13, n_bottom: int = 12, columns: int
         "labels": {
             "title": f"{result.split} split ({result.n_photos} photos): AUC {_number(result.auc)}, "
                      f"threshold {result.threshold:.3f} ({result.threshold_rule})",
-            "subtitle": f"{len(shown)} photos shown: {chosen} scores, and every one of the "
-                        f"{n_wrong} misclassified (a photo can be both); rank, score and true label on each",
+            "subtitle": textwrap.fill(
+                f"{len(shown)} photos shown: {chosen}, and every one of the {n_wrong} misclassified (a photo "
+                "can be both); rank, score and true label under each", SUBTITLE_WIDTH),
             "xmax": float(columns),
             "ymin": -((good_rows + bad_rows) * CELL_HEIGHT + SEPARATOR_GAP),
             "ymax": 0.0,

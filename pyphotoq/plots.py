@@ -158,7 +158,8 @@ def plot_bias(report, file=None) -> Figure:
     ax.axvline(0, color="0.3", linewidth=0.8)
     ax.set(xlim=(-1, 1), xlabel=labels["x"], title=labels["title"])
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8, frameon=True)
+    # below the axes, never over the points
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=8, frameon=False)
     return _finish(figure, file)
 
 

@@ -156,7 +156,8 @@ def score_photos(
     decided, lines = decide(shots, validation, classes["positive"], threshold, keep_recall, keep_precision,
                             reject_recall, best, best_share, burst_seconds, weaker_in_burst)
     facts = pd.DataFrame([m["facts"] for m in measured], columns=FACT_COLUMNS)
-    scored = add_facts(decided, facts, lines["keep"], classes["positive"], classes["negative"])
+    scored = add_facts(decided, facts, lines["keep"], classes["positive"], classes["negative"],
+                       run.info.get("keeper_facts"))
     if booster is not None and measured:  # the booster's words for what moved each score
         from .reasons import booster_reasons, with_reasons
 

@@ -117,6 +117,7 @@ def train_model(
         adapt_statistics(model, cache, settings["seed"])
     _train(run_handle, cache, settings, model, done, plot, progress, deterministic)
     run_handle = _with_booster(run_handle, cache, settings, progress)
+    _record_keeper_facts(run_handle, cache, int(settings["seed"]), progress)
     note = few_photos_note(run_handle, validation, cache.positive)
     if note:
         print(note, file=sys.stderr)
@@ -148,6 +149,28 @@ def few_photos_note(run_handle: Run, validation, positive: str) -> str:
     return (f"warning: the validation AUC {best:.3f} rests on {positives} {positive} and {negatives} other photos: "
             f"its 95% interval is about {low:.2f} to {high:.2f}, and the keep and reject lines are as uncertain; "
             "sort more photos (about 30 of each class in validation or more)")
+
+
+#: How many training keepers the keeper facts are measured on (a sample, seeded by the run).
+KEEPER_FACTS_SAMPLE = 400
+
+
+def _record_keeper_facts(run_handle: Run, cache: Cache, seed: int, progress) -> None:
+    """Record in run.json the range of the facts of the training keepers (facts.keeper_ranges),
+    which the reason text compares each photo with; once per run."""
+    from .facts import facts_table, keeper_ranges
+
+    if "keeper_facts" in run_handle.info:
+        return
+    train = cache.split("train")
+    keepers = train[train["label"] == cache.positive]
+    if keepers.empty:
+        return
+    if len(keepers) > KEEPER_FACTS_SAMPLE:
+        keepers = keepers.sample(KEEPER_FACTS_SAMPLE, random_state=seed)
+    paths = [str(cache.view_path(digest)) for digest in keepers["hash"]]
+    run_handle.info["keeper_facts"] = keeper_ranges(facts_table(paths, progress=False if progress is False else None))
+    write_atomic(run_handle.path / "run.json", json.dumps(run_handle.info, indent=2) + "\n")
 
 
 def _note_confounds(run_handle: Run, cache: Cache, settings: dict, progress) -> None:

@@ -231,3 +231,19 @@ def test_plot_data_from_the_plain_evaluation_r_sends(train_result):
                                   pyphotoq.contact_sheet_data(train_result)["tiles"])
     pd.testing.assert_frame_equal(pyphotoq.roc_plot_data(again)["curve"],
                                   pyphotoq.roc_plot_data(train_result)["curve"])
+
+
+def test_contact_sheet_captions_sit_under_their_own_photo_and_counts_follow_the_split(train_result):
+    data = pyphotoq.contact_sheet_data(train_result, columns=4)
+    tiles = data["tiles"]
+    for tile in tiles.itertuples():
+        below_own = tile.ymin - tile.y_caption
+        assert 0 < below_own <= 0.2, tile.caption  # right under its photo
+        nxt = tiles[(tiles["side"] == tile.side) & (tiles["column"] == tile.column) & (tiles["row"] == tile.row + 1)]
+        if len(nxt):
+            assert nxt["ymax"].iloc[0] < tile.y_caption and tile.y_caption - nxt["ymax"].iloc[0] > below_own
+    assert all(len(line) <= 95 for line in data["labels"]["subtitle"].splitlines())
+    few = pyphotoq.contact_sheet_data(train_result, n_top=100, n_bottom=100)
+    total = len(train_result.predictions)
+    assert f"all {total} photos of the split" in few["labels"]["subtitle"].replace("\n", " ")
+    assert "highest" not in few["labels"]["subtitle"]

@@ -45,9 +45,42 @@ def test_facts_measure_what_they_say():
     assert "tilted +6.0°" in text and "25% blown highlights" in text
 
 
+def macro(seed=0):
+    """A butterfly-like macro: a bright curved subject on a dark, blurred background, no horizon."""
+    rng = np.random.default_rng(seed)
+    image = Image.new("RGB", (320, 240), (20, 30, 25))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((60, 40, 260, 220), fill=(230, 160, 40))
+    draw.ellipse((120, 70, 300, 200), fill=(250, 200, 60))
+    pixels = np.asarray(image.filter(ImageFilter.GaussianBlur(1)), dtype=float) + rng.normal(0, 4, (240, 320, 3))
+    return np.uint8(np.clip(pixels, 0, 255))
+
+
+def test_a_tilt_is_measured_only_on_a_horizon_found_with_confidence():
+    assert photo_facts(macro())["tilt_degrees"] == 0  # a curved subject is no horizon
+    assert photo_facts(scene(tilt=30))["tilt_degrees"] == 0  # a diagonal is a composition, not a tilt
+    assert photo_facts(scene(tilt=3))["tilt_degrees"] == pytest.approx(3, abs=0.7)
+
+
+def test_reasons_name_a_fact_only_when_it_is_unusual_against_the_keepers():
+    from pyphotoq.facts import keeper_ranges
+
+    keepers = pd.DataFrame([photo_facts(scene(seed=seed)) for seed in range(20)]
+                           + [photo_facts(macro(seed)) for seed in range(20)])
+    ranges = keeper_ranges(keepers)
+    assert ranges["tilt_degrees"][2] < 1.5 and ranges["brightness"][0] < ranges["brightness"][2]
+    usual = photo_facts(macro(seed=99))  # dark background, muted: as the keepers are
+    assert reason_text(0.2, 0.5, usual, keepers=ranges).endswith("; nothing stands out in the facts")
+    dark = photo_facts(np.uint8(scene() * 0.2))
+    text = reason_text(0.2, 0.5, dark, keepers=ranges)
+    assert "darker than 95% of your keepers" in text and "tilted" not in text
+
+
 def test_evaluation_and_scores_carry_facts_and_a_reason(trained_run, demo_photos):
     result = pyphotoq.evaluate_model(trained_run)
     predictions = result.predictions
+    kept = pyphotoq.open_run(trained_run.path).info["keeper_facts"]  # measured once, at training
+    assert set(kept) >= {"sharpness", "brightness", "tilt_degrees"} and all(len(v) == 3 for v in kept.values())
     assert list(predictions.columns[-len(FACT_COLUMNS) - 2:]) == ["margin", *FACT_COLUMNS, "reason"]
     assert np.allclose(predictions["margin"], predictions["score"] - result.threshold)
     assert predictions["reason"].str.startswith("called ").all()
@@ -90,6 +123,16 @@ def test_bias_report_flags_a_score_that_follows_brightness(train_result):
     figure = pyphotoq.plot_bias(planted)
     labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
     assert "brightness  (flagged)" in labels
+    figure.canvas.draw()  # the legend sits below the axes, over no point
+    legend, axes = figure.axes[0].get_legend().get_window_extent(), figure.axes[0].get_window_extent()
+    assert legend.y1 <= axes.y0
+    # a moderate lean, as found on a real shoot (score follows saturation beyond the labels)
+    ranked = predictions["saturation"].rank(pct=True)
+    moderate = predictions.assign(score=0.5 * (predictions["label"] == "good") + 0.5 * ranked)
+    row = pyphotoq.bias_report(dataclasses.replace(train_result, predictions=moderate)).set_index("variable")
+    assert row.loc["saturation", "flagged"] == (abs(row.loc["saturation", "within_class"]) >= 0.3
+                                                and row.loc["saturation", "lean"] >= 0.2)
+    assert row.loc["saturation", "flagged"]
 
 
 def test_explain_photos_writes_overlays(trained_run, demo_photos, tmp_path):
