@@ -4,9 +4,10 @@
 #' `keras3::install_keras()`: a virtualenv by default (with
 #' [reticulate::virtualenv_create()] and [reticulate::virtualenv_install()]), or
 #' a conda environment from an environment file (see [write_conda_env()]).
-#' Restart R afterwards: photoq then uses the environment `r-photoq` by itself;
-#' for another name or folder, set `PHOTOQ_PYTHON` to the Python this function
-#' returns.
+#' photoq then uses the environment `r-photoq` by itself (no restart is
+#' needed unless Python was already started in the R session, which
+#' `library(photoq)` does not do; the message says which); for another name or
+#' folder, set `PHOTOQ_PYTHON` to the Python this function returns.
 #'
 #' photoq works with Debian's 'reticulate' 1.28 and the numpy 2 that
 #' TensorFlow brings: nothing crosses from Python as a numpy array.
@@ -108,9 +109,11 @@ install_photoq <- function(method = c("virtualenv", "conda"), envname = "r-photo
     photoq_stop("The new environment's Python (", env_python, ") cannot import pyphotoq")
   }
   default <- identical(envname, "r-photoq") && method == "virtualenv"
+  # a restart is needed only when this R session already started another Python
+  restart <- reticulate::py_available(initialize = FALSE)
   message(
     "pyphotoq ", version, " is installed in ", env_python, ".\n",
-    "Restart R; then ",
+    if (restart) "Python already runs in this R session: restart R; then " else "No restart needed: ",
     if (default) "photoq uses this environment by itself (unless PHOTOQ_PYTHON or RETICULATE_PYTHON is set)."
     else sprintf("set Sys.setenv(PHOTOQ_PYTHON = \"%s\") before the first photoq call.", env_python)
   )

@@ -391,6 +391,15 @@ check_path <- function(x, name, call = sys.call(-1)) {
   normalizePath(path.expand(x), winslash = "/", mustWork = FALSE)
 }
 
+# One path, or several (a character vector of photo files and folders): a list for Python.
+check_paths <- function(x, name, call = sys.call(-1)) {
+  if (is.character(x) && length(x) > 1) {
+    if (anyNA(x) || !all(nzchar(x))) photoq_stop("`", name, "` must not hold NA or empty paths", call = call)
+    return(as.list(normalizePath(path.expand(x), winslash = "/", mustWork = FALSE)))
+  }
+  check_path(x, name, call = call)
+}
+
 # The checkpoint argument: "best", "latest" or a batch number.
 check_checkpoint <- function(x, call = sys.call(-1)) {
   if (is.character(x) && length(x) == 1 && x %in% c("best", "latest")) {

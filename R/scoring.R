@@ -9,7 +9,8 @@
 #' within 30 s of each other, or looking alike): score a whole shoot at once.
 #'
 #' @param run A `photoq_run` or a run folder.
-#' @param photos A folder of photos (searched recursively).
+#' @param photos A folder of photos (searched recursively), one photo file, or a
+#'   character vector of photo files and folders.
 #' @param threshold A score threshold, or `NULL` to choose one on validation.
 #' @param keep_recall Share of good validation photos to keep when choosing the
 #'   threshold, or `NULL` (maximise F1).
@@ -71,7 +72,7 @@ score_photos <- function(run, photos, threshold = NULL, keep_recall = NULL, chec
   table <- call_photoq(
     "score_photos",
     run = check_path(run, "run"),
-    photos = check_path(photos, "photos"),
+    photos = check_paths(photos, "photos"),
     threshold = check_share(threshold, "threshold", zero_ok = TRUE),
     keep_recall = check_share(keep_recall, "keep_recall", zero_ok = FALSE),
     checkpoint = check_checkpoint(checkpoint),

@@ -78,8 +78,11 @@ def _check_paths(args) -> None:
     if args.name != "demo" and photos is not None:
         for path in photos if isinstance(photos, list) else [photos]:
             if not os.path.exists(os.path.expanduser(path)):
-                what = "folder or file" if args.name in ("score", "explain") else "folder"
-                raise PhotoqError(f"Photo {what} not found: {os.path.abspath(os.path.expanduser(path))}")
+                where = os.path.abspath(os.path.expanduser(path))
+                if args.name == "explain":
+                    raise PhotoqError(f"No photo or folder at {where}")  # as explain_photos says it
+                what = "folder or file" if args.name == "score" else "folder"
+                raise PhotoqError(f"Photo {what} not found: {where}")
 
 
 #: Errors of the machine, not of photoq, that a command reports in one line: a read-only or full

@@ -121,7 +121,7 @@ def _decode_stored(data: bytes, max_pixels: int, raw_kind: str | None = None) ->
     if kind == "JPEG":
         # Measured on 12 MP camera JPEGs (benchmarks/bench_detail.py): TensorFlow decodes the
         # whole photo faster than Pillow, and faster than decode_and_crop_jpeg for 4+ crops.
-        import tensorflow as tf
+        from .quiet import tf
 
         try:
             pixels = tf.io.decode_jpeg(data, channels=3, ratio=factor, dct_method="INTEGER_ACCURATE")

@@ -39,6 +39,9 @@ _EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def feature_map_layer(model):
     """The tensor whose spatial map the model pools: layer 'features', else the input of its
     GlobalAveragePooling2D layer."""
+    from .quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     import keras
 
     names = [layer.name for layer in model.layers]
@@ -57,8 +60,11 @@ def _explainer(model):
     feature map's resolution)."""
     if model in _EXPLAINERS:
         return _EXPLAINERS[model]
+    from .quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     import keras
-    import tensorflow as tf
+    from .quiet import tf
 
     from .batches import IMAGE_SPEC
     from .model import views_of

@@ -132,7 +132,7 @@ def learn_text(row: dict, run) -> str:
     return (
         f"Learned from {photos} sorted photo{'s' if photos != 1 else ''} ({row['added']} new to the cache, "
         f"{row['relabelled']} relabelled; {row['training_photos']} training photos now): trained "
-        f"{row['to_batch'] - row['from_batch']} batches (batches {row['from_batch']} to {row['to_batch']}) "
-        f"from the best checkpoint (batch {row['best_batch_before']}), {best}, and fitted the booster "
-        f"again. Validation AUC {before:.3f} before, {after:.3f} after{change} ({run.path})"
+        f"{row['to_batch'] - row['from_batch']} more batches, numbered {row['from_batch'] + 1} to "
+        f"{row['to_batch']}, starting from the weights of the best checkpoint so far (batch "
+        f"{row['best_batch_before']}), {best}, and fitted the booster again. Validation AUC {before:.3f} before, {after:.3f} after{change} ({run.path})"
     )

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from .errors import PhotoqError
 from .files import printable
-from .sidecar_files import MAX_SIDECAR_BYTES, Refused, read_sidecar, sidecar_paths
+from .sidecar_files import MAX_SIDECAR_BYTES, Refused, existing_spelling, read_sidecar, sidecar_paths
 
 #: The default rules: what counts as good and as bad.
 DEFAULT_GOOD = "rating>=4, accepted"
@@ -102,14 +102,14 @@ def matches(conditions, marks: Marks) -> bool:
     return False
 
 
-def photo_marks(photo: str) -> Marks | None:
+def photo_marks(photo: str, listings: dict | None = None) -> Marks | None:
     """The marks of one photo from its sidecar, else from the XMP embedded in it; None when it has
     none. Refused (the reason, without the file name, in `.args[1]` the file) when the XMP it
     would be read from is damaged or hostile."""
     from .xmp import packet_marks
 
     for sidecar in sidecar_paths(photo):
-        sidecar = _spelling(sidecar)
+        sidecar = existing_spelling(sidecar, listings)  # `listings`: folder listings shared by a walk
         try:
             data, _ = read_sidecar(sidecar)
         except Refused as refusal:
@@ -149,18 +149,6 @@ def embedded_packet(photo: str) -> bytes | None:
             if end < 0 or end - start > MAX_SIDECAR_BYTES:
                 raise Refused("has an embedded XMP packet that does not end (or is too large)")
             return bytes(data[start:end + len(b"</x:xmpmeta>")])
-
-
-def _spelling(path: str) -> str:
-    """`path`, or the one file in its folder whose name differs from it only in letter case."""
-    if os.path.lexists(path):
-        return path
-    folder, name = os.path.split(path)
-    try:
-        same = [each for each in os.listdir(folder) if each.lower() == name.lower()]
-    except OSError:
-        return path
-    return os.path.join(folder, same[0]) if len(same) == 1 else path
 
 
 def rated_photos(photos, labels, good: str = DEFAULT_GOOD, bad: str = DEFAULT_BAD, positive: str = "good",
@@ -250,10 +238,10 @@ def rated_photos(photos, labels, good: str = DEFAULT_GOOD, bad: str = DEFAULT_BA
 
 
 def _xmp_marks(paths) -> tuple[dict, list]:
-    marks, problems = {}, []
+    marks, problems, listings = {}, [], {}
     for path in paths:
         try:
-            marks[path] = photo_marks(path)
+            marks[path] = photo_marks(path, listings)
         except Refused as refusal:
             reason = refusal.args[0]
             named = refusal.args[1] if len(refusal.args) > 1 else path
@@ -284,9 +272,10 @@ def sidecar_corrections(photos, positive: str = "good", negative: str = "bad", g
     verdicts: dict[str, tuple[str | None, bool]] = {}  # path: (label or None, changed)
     left_out: list[str] = []
     unreadable = 0
+    listings: dict = {}
     for path in paths:
         for sidecar in sidecar_paths(path):
-            sidecar = _spelling(sidecar)
+            sidecar = existing_spelling(sidecar, listings)
             try:
                 data, _ = read_sidecar(sidecar)
                 if data is None:

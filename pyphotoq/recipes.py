@@ -170,6 +170,9 @@ def _check(settings: dict) -> None:
 
 def compile_for(model, settings: dict) -> None:
     """Compile `model` with the optimiser, schedule and loss that `settings` name."""
+    from .quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     import keras
 
     rate = settings["learning_rate"]

@@ -238,6 +238,9 @@ def _state_problem(state: dict) -> str | None:
 def load_checkpoint(path: Path):
     """A checkpoint's Keras model, loaded in Keras safe mode; PhotoqError naming the file when
     it is missing or damaged."""
+    from .quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     import keras
 
     from . import statistics  # noqa: F401  (registers the ImageStatistics layer the default network uses)
@@ -393,8 +396,11 @@ def view_specs(run: Run) -> dict:
 
 def create_run(folder: Path, cache: Cache, settings: dict) -> Run:
     """Write run.json for a new run and return it."""
+    from .quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     import keras
-    import tensorflow as tf
+    from .quiet import tf
 
     from .model import NETWORK_VIEWS
 

@@ -70,3 +70,21 @@ def now() -> str:
 def within(root: str, path: str) -> bool:
     """Whether `path` (resolved) is `root` (resolved) or lies below it."""
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def existing_spelling(path: str, listings: dict[str, dict[str, list[str]]] | None = None) -> str:
+    """`path`, or the one existing file in its folder whose name differs from it only in letter case."""
+    if os.path.lexists(path):
+        return path
+    folder, name = os.path.split(path)
+    listings = {} if listings is None else listings
+    if folder not in listings:
+        by_lower: dict[str, list[str]] = {}
+        try:
+            for each in os.listdir(folder):
+                by_lower.setdefault(each.lower(), []).append(each)
+        except OSError:
+            pass
+        listings[folder] = by_lower
+    same = listings[folder].get(name.lower(), [])
+    return os.path.join(folder, same[0]) if len(same) == 1 else path

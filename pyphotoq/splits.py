@@ -175,4 +175,32 @@ def assign_splits(
         assigned_by_group.get(group) or split_for_key(group, fractions)
         for group in result.loc[new, "group"]
     ]
+    if not previous:  # a new cache: few scenes must still give validation and test both classes
+        _fill_small_splits(result, fractions)
     return result
+
+
+def _fill_small_splits(result: pd.DataFrame, fractions) -> None:
+    """On a first build, a validation or test split (with a fraction above 0) that lacks a class
+    takes the training group holding that class whose key lies nearest to that split's share,
+    as long as training keeps another group of the class: with a handful of scenes the hashed
+    shares alone can leave validation empty. Deterministic (keys are content hashes); a later
+    build keeps every split as it is."""
+    if "label" not in result:
+        return
+    bounds = {"validation": fractions[0], "test": fractions[0] + fractions[1]}
+    for split, share in (("validation", fractions[1]), ("test", fractions[2])):
+        if share <= 0:
+            continue
+        for label in sorted(result["label"].unique()):
+            if ((result["split"] == split) & (result["label"] == label)).any():
+                continue
+            train = result[(result["split"] == "train") & (result["label"] == label)]
+            groups = sorted(train["group"].unique(),
+                            key=lambda g: (abs(int(g[:12], 16) / 16**12 - bounds[split]), g))
+            if len(groups) < 2:
+                continue
+            moving = result["group"] == groups[0]
+            left = result.loc[~moving & (result["split"] == "train"), "label"]
+            if set(left) >= set(result.loc[moving, "label"]):  # training keeps every class it had
+                result.loc[moving, "split"] = split

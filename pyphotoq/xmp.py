@@ -88,8 +88,8 @@ import pandas as pd
 
 from .errors import PhotoqError
 from .files import printable, write_atomic
-from .sidecar_files import (MAX_SIDECAR_BYTES, RAW_EXTENSIONS, Refused, read_sidecar, set_mode, sha256_of,
-                            sidecar_paths, within)
+from .sidecar_files import (MAX_SIDECAR_BYTES, RAW_EXTENSIONS, Refused, existing_spelling, read_sidecar, set_mode,
+                            sha256_of, sidecar_paths, within)
 from .xmp_journal import JOURNAL_FOLDER, UNDO_COLUMNS, clean_leftovers, journal_folder, record, undo_sidecars
 
 __all__ = ["XMP_NS", "DIGIKAM_NS", "PHOTOQ_NS", "JOURNAL_FOLDER", "RAW_EXTENSIONS", "PICK_LABELS", "PLAN_COLUMNS",
@@ -254,7 +254,7 @@ def _plan(decisions, photos=None, replace_ratings: bool = False) -> list[_Item]:
             wanted, problem = None, str(refusal)
         for photo in files:
             for sidecar in sidecar_paths(photo):
-                sidecar = _existing_spelling(sidecar, listings)
+                sidecar = existing_spelling(sidecar, listings)
                 item = items.get(sidecar)
                 if item is not None:
                     if item.action != "refused" and (wanted is None or (item.rating, item.pick) != wanted[:2]):
@@ -389,23 +389,6 @@ def _check_photo(photo: str) -> None:
         raise Refused(f"its photo {printable(photo)} was not found") from None
     if not stat.S_ISREG(info.st_mode):
         raise Refused(f"its photo {printable(photo)} is not a file")
-
-
-def _existing_spelling(path: str, listings: dict[str, dict[str, list[str]]]) -> str:
-    """`path`, or the one existing file in its folder whose name differs from it only in letter case."""
-    if os.path.lexists(path):
-        return path
-    folder, name = os.path.split(path)
-    if folder not in listings:
-        by_lower: dict[str, list[str]] = {}
-        try:
-            for each in os.listdir(folder):
-                by_lower.setdefault(each.lower(), []).append(each)
-        except OSError:
-            pass
-        listings[folder] = by_lower
-    same = listings[folder].get(name.lower(), [])
-    return os.path.join(folder, same[0]) if len(same) == 1 else path
 
 
 # ---- reading and editing an XMP packet as text ---------------------------------------------------

@@ -86,7 +86,7 @@ def test_learning_adds_the_sorted_photos_trains_on_from_the_best_and_relearns(ow
     assert result.returncode == 0, result.stderr
     assert "broken.jpg: not an image" in result.stderr
     assert "Learned from 23 sorted photos (0 new to the cache, 1 relabelled" in result.stdout  # broken.jpg not counted
-    assert f"batches {done + 20} to {done + 40}" in result.stdout
+    assert f"trained 20 more batches, numbered {done + 21} to {done + 40}, starting from the weights of the best" in result.stdout
     corrections = read_corrections(cache_folder)
     assert len(corrections) == 24 and str(moved) not in set(corrections["path"])
     assert corrections.set_index("path").loc[str(target), "label"] == "bad"
@@ -118,7 +118,7 @@ def test_corrections_come_from_class_folders_tables_and_edited_decisions(tmp_pat
     pd.DataFrame({"path": photos[:2], "label": ["bad", "good"]}).to_csv(tmp_path / "labels.csv", index=False)
     assert list(corrected_photos(tmp_path / "labels.csv")["label"]) == ["bad", "good"]
     (tmp_path / "unsorted").mkdir()
-    with pytest.raises(PhotoqError, match=r"No class folders in .*unsorted: move the photos you sorted"):
+    with pytest.raises(PhotoqError, match=r"No class folders in .*unsorted and no sidecar photoq wrote a decision into: move the photos you sorted"):
         corrected_photos(tmp_path / "unsorted")
     with pytest.raises(PhotoqError, match="Corrections not found"):
         corrected_photos(tmp_path / "missing")

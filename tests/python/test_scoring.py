@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import pyphotoq
+from pyphotoq.errors import PhotoqError
 from pyphotoq.scoring import SCORE_COLUMNS
 from pyphotoq.booster import batch_statistics, load_booster
 from pyphotoq.cache import cached_view_pixels
@@ -104,3 +105,21 @@ def test_copy_keepers_copies_and_never_moves(trained_run, new_trip, tmp_path):
 def test_empty_folder_is_a_clear_error(trained_run, tmp_path):
     with pytest.raises(pyphotoq.PhotoqError, match="No photos to score"):
         pyphotoq.score_photos(trained_run, tmp_path)
+
+
+def test_one_photo_file_or_a_list_of_files_is_scored_as_the_folder_scores_them(trained_run, demo_photos, tmp_path):
+    shoot = tmp_path / "shoot"
+    shoot.mkdir()
+    files = sorted((demo_photos / "good").glob("*.jpg"))[:3]
+    for photo in files:
+        shutil.copy(photo, shoot / photo.name)
+    copies = sorted(shoot.glob("*.jpg"))
+    folder = pyphotoq.score_photos(trained_run, shoot, progress=False).set_index("path")
+    listed = pyphotoq.score_photos(trained_run, [str(p) for p in copies], progress=False).set_index("path")
+    assert sorted(listed.index) == sorted(folder.index)
+    assert np.allclose(listed.loc[folder.index, "score"], folder["score"])
+    one = pyphotoq.score_photos(trained_run, copies[0], progress=False)
+    assert one["path"].tolist() == [str(copies[0])] and one["decision"].iloc[0] in ("keep", "review", "reject")
+    (shoot / "notes.txt").write_text("not a photo")
+    with pytest.raises(PhotoqError, match="Not a photo photoq reads: .*notes.txt"):
+        pyphotoq.score_photos(trained_run, shoot / "notes.txt", progress=False)

@@ -130,3 +130,24 @@ def test_cache_with_burst_splits(tmp_path):
     for _, members in manifest[manifest["group"].isin(sizes[sizes > 1].index)].groupby("group"):
         assert members["original"].map(lambda p: p.rsplit("/", 1)[0]).nunique() == 1
         assert members["hash"].isin([members["group"].iloc[0]]).any()
+
+
+def test_a_first_build_of_few_scenes_gives_validation_and_test_both_classes():
+    """Eight scenes, as a first real shoot may have: hashed shares alone can leave validation empty."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for scene in range(8):
+        for shot in range(30):
+            rows.append({"hash": "".join(rng.choice(list("0123456789abcdef"), 64)),
+                         "label": "good" if shot % 3 == 0 else "bad",
+                         "taken": f"2024-05-0{1 + scene % 7} {8 + scene}:00:{shot:02d}", "look": ""})
+    manifest = pd.DataFrame(rows)
+    result = assign_splits(manifest, {}, method="scene", fractions=(0.8, 0.1, 0.1), burst_seconds=30)
+    assert result["group"].nunique() == 8
+    for split in ("train", "validation", "test"):
+        assert set(result.loc[result["split"] == split, "label"]) == {"good", "bad"}, split
+    assert (result.groupby("group")["split"].nunique() == 1).all()  # scenes stay whole
+    again = assign_splits(manifest, dict(zip(result["hash"], result["split"])), method="scene", burst_seconds=30)
+    assert (again["split"] == result["split"]).all()  # a later build keeps them
