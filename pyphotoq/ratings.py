@@ -256,8 +256,9 @@ def sidecar_corrections(photos, positive: str = "good", negative: str = "bad", g
     rating or pick now differs from photoq's decision, the corrections proper) and
     `attrs["left_out"]` (lines saying what was not learned).
 
-    Only photos whose sidecar carries photoq's decision (photoq:Rating / photoq:PickLabel) count.
-    Where the photographer's mark differs from photoq's, the mark that changed decides through the
+    A sidecar photoq never wrote into counts when the rules label its rating or pick (a photo
+    ask_photos proposed, rated in the photographer's program). Where the photographer's mark
+    differs from photoq's decision (photoq:Rating / photoq:PickLabel), the mark that changed decides through the
     rules (a rating changed in Lightroom, which leaves digiKam's pick label as photoq wrote it, is
     read alone). Unchanged sidecars are the shoot as photoq decided it, accepted: keep learns as
     `positive`, reject as `negative`; review photos are left out (as the edited scores table).
@@ -287,7 +288,13 @@ def sidecar_corrections(photos, positive: str = "good", negative: str = "bad", g
                     left_out.append(f"{printable(sidecar)} {refusal}: left out")
                 break
             if marks["photoq_rating"] is None and marks["photoq_pick"] is None:
-                break  # a sidecar photoq never wrote a decision into
+                # a sidecar photoq never wrote into: the photographer's own rating (a photo that
+                # ask_photos proposed, rated in their program) labels it through the rules
+                own = Marks(marks["rating"], marks["pick"], "yours")
+                is_good, is_bad = matches(good_rule, own), matches(bad_rule, own)
+                if is_good != is_bad:
+                    verdicts[path] = (positive if is_good else negative, True)
+                break
             rating_changed = marks["photoq_rating"] is not None and marks["rating"] != marks["photoq_rating"]
             pick_changed = marks["photoq_pick"] is not None and marks["pick"] != marks["photoq_pick"]
             if rating_changed or pick_changed:

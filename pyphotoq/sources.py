@@ -259,8 +259,9 @@ def corrected_photos(photos, positive: str = "good", negative: str = "bad") -> p
             frame = sidecar_corrections(source, positive, negative)
             changed = frame.attrs["changed"]
             left_out += frame.attrs["left_out"]
-            left_out.append(f"{len(changed)} photos rated or flagged differently in their sidecars since photoq "
-                            f"wrote them (corrections), {len(frame) - len(changed)} as photoq decided (accepted)")
+            left_out.append(f"{len(changed)} photos rated or flagged differently in their sidecars than photoq "
+                            f"decided, or rated by you alone (corrections); {len(frame) - len(changed)} as photoq "
+                            "decided (accepted)")
             empty = (f"No class folders in {source} and no sidecar photoq wrote a decision into: move the photos "
                      f"you sorted into '{positive}/' and '{negative}/' subfolders of it, or rate them in your "
                      "program after pyphotoq score --xmp")

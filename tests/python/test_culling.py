@@ -257,3 +257,12 @@ def pyphotoq_brightness(cache, train):
 
     sample = train.sample(min(100, len(train)), random_state=0)
     return float(facts_table([cache.view_path(h) for h in sample["hash"]], progress=False)["brightness"].median())
+
+
+def test_the_validation_auc_interval_is_wide_on_few_photos():
+    from pyphotoq.training import auc_interval
+
+    low, high = auc_interval(0.9, 8, 13)
+    assert high - low > 0.2 and low < 0.9 < high
+    low_many, high_many = auc_interval(0.9, 500, 500)
+    assert high_many - low_many < 0.06

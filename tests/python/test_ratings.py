@@ -311,12 +311,16 @@ def test_learning_finds_exactly_the_sidecars_the_photographer_changed(tmp_path):
     # a rejected one given 5 stars (its digiKam pick label left as photoq wrote it, as Lightroom does)
     exiftool("-overwrite_original", "-XMP-xmp:Rating=-1", f"{paths[0]}.xmp")
     exiftool("-overwrite_original", "-XMP-xmp:Rating=5", f"{paths[3]}.xmp")
+    # a photo ask_photos proposed, rated in the photographer's program (no photoq marks)
+    exiftool("-o", shoot / "P6.jpg.xmp", "-XMP-xmp:Rating=4", photo(shoot / "P6.jpg", 6))
+    exiftool("-o", shoot / "P7.jpg.xmp", "-XMP-xmp:Rating=3", photo(shoot / "P7.jpg", 7))  # neither rule
 
     listing = corrected_photos(shoot)
 
     labels = dict(zip(listing["path"].map(os.path.basename), listing["label"]))
-    assert labels == {"P0.jpg": "bad", "P1.jpg": "good", "P3.jpg": "good", "P4.jpg": "bad", "P5.jpg": "good"}
-    assert "2 photos rated or flagged differently in their sidecars" in listing.attrs["left_out"][-1]
+    assert labels == {"P0.jpg": "bad", "P1.jpg": "good", "P3.jpg": "good", "P4.jpg": "bad", "P5.jpg": "good",
+                      "P6.jpg": "good"}
+    assert "3 photos rated or flagged differently in their sidecars" in listing.attrs["left_out"][-1]
     assert "3 as photoq decided" in listing.attrs["left_out"][-1]
 
 

@@ -156,3 +156,25 @@ test_that("file names that are not valid UTF-8 are decoded from %XX", {
   odd <- photoq:::decode_paths("/a/%FFtest.jpg")
   expect_equal(charToRaw(odd)[4], as.raw(0xff))
 })
+
+test_that("build_cache(labels = 'xmp') labels photos by the ratings in their sidecars", {
+  skip_if_no_photoq()
+  photos <- make_demo_photos(tempfile("demo"), n_photos = 12, size = c(128, 96), seed = 5)
+  files <- list.files(photos, pattern = "\\.jpg$", recursive = TRUE, full.names = TRUE)
+  sidecar <- function(rating) {
+    c('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">',
+      sprintf('<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="%s"/>', rating),
+      "</rdf:RDF></x:xmpmeta>")
+  }
+  ratings <- rep(c(5, -1, 3), length.out = length(files))  # 3 stars: neither rule, left out
+  for (i in seq_along(files)) writeLines(sidecar(ratings[i]), paste0(files[i], ".xmp"))
+  expect_message(
+    cache <- build_cache(photos, tempfile("cache"), width = 96, labels = "xmp"),
+    "Labels from XMP: 4 good"
+  )
+  expect_equal(nrow(cache$manifest), sum(ratings != 3))
+  labelled <- utils::read.csv(file.path(cache$path, "labels.csv"), stringsAsFactors = FALSE)
+  expect_setequal(labelled$rating, c(5, -1))
+  expect_true(all(grepl("^sidecar ", labelled$source)))
+  expect_error(build_cache(photos, tempfile("cache"), labels = "xmp", good = "stars>=4"), "not a condition")
+})
