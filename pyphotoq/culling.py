@@ -96,13 +96,17 @@ def decide(frame: pd.DataFrame, validation: pd.DataFrame, positive: str, thresho
         rule = f"keep at {keep_precision:.0%} precision, reject below {reject_recall:.0%} recall of good on validation"
         positives, negatives = int(labels.sum()), int(len(labels) - labels.sum())
         if min(positives, negatives) < SMALL_SPLIT:
-            # too few validation photos to place the lines: widen the review band to what they show
-            # for sure (no good validation photo rejected, no bad one kept), never narrow it
-            reject_line = min(reject_line, float(scores[labels == 1].min()))
+            # too few validation photos to place the lines: the review band is widened, never
+            # narrowed. Too few good ones to trust a reject line: nothing is rejected by score
+            # (a first shoot's keepers can score below every good validation photo); too few bad
+            # ones: the keep line rises above every bad validation photo.
+            if positives < SMALL_SPLIT:
+                reject_line = 0.0
             keep_line = max(keep_line, float(np.nextafter(scores[labels == 0].max(), np.inf)))
             reject_line = min(reject_line, keep_line)
             rule += (f"; widened, as they rest on only {positives} {positive} and {negatives} other validation "
-                     "photos")
+                     "photos" + (f" (too few {positive} ones to reject by score: below the keep line is review)"
+                                 if positives < SMALL_SPLIT else ""))
         lines = {"keep": keep_line, "reject": reject_line, "rule": rule}
     lines["f1"] = best_f1_threshold(labels, scores)
     table = frame.reset_index(drop=True).copy()

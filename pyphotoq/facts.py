@@ -122,7 +122,7 @@ def keeper_ranges(facts: pd.DataFrame) -> dict:
 
 
 def reason_text(score: float, threshold: float, facts: dict, positive: str = "good",
-                negative: str = "bad", keepers: dict | None = None) -> str:
+                negative: str = "bad", keepers: dict | None = None, decision: str | None = None) -> str:
     """A short text from the score and the facts: the decision, its margin, and the facts that
     are unusual against the run's training keepers (`keepers`, from keeper_ranges: "darker than
     95% of your keepers"); a tilt only where a horizon was found with confidence. Without
@@ -130,9 +130,13 @@ def reason_text(score: float, threshold: float, facts: dict, positive: str = "go
     if score is None or np.isnan(score):
         return ""
     margin = score - threshold
-    decision = f"called {positive}" if margin >= 0 else f"called {negative}"
     closeness = "close call, " if abs(margin) < 0.05 else ""
-    text = f"{decision} ({closeness}{abs(margin):.3f} {'above' if margin >= 0 else 'below'} the threshold)"
+    side = "above" if margin >= 0 else "below"
+    if decision:  # score_photos: its own decision, against the keep line
+        text = f"{decision} ({closeness}{abs(margin):.3f} {side} the keep line)"
+    else:
+        called = f"called {positive}" if margin >= 0 else f"called {negative}"
+        text = f"{called} ({closeness}{abs(margin):.3f} {side} the threshold)"
     notes = _keeper_notes(facts, keepers) if keepers else _fixed_notes(facts)
     return text + ("; photo: " + ", ".join(notes) if notes else "; nothing stands out in the facts")
 
@@ -178,16 +182,17 @@ def _fixed_notes(facts: dict) -> list[str]:
 
 def add_facts(table: pd.DataFrame, facts: pd.DataFrame, threshold: float, positive: str,
               negative: str, keepers: dict | None = None) -> pd.DataFrame:
-    """`table` (with a score column) with margin, the fact columns and reason appended
-    (`keepers`: the run's keeper_ranges, see reason_text)."""
+    """`table` (with a score column, and a decision column when it was culled) with margin, the
+    fact columns and reason appended (`keepers`: the run's keeper_ranges, see reason_text)."""
     table = table.reset_index(drop=True).copy()
     facts = facts.reset_index(drop=True)
     table["margin"] = table["score"] - threshold
     for column in FACT_COLUMNS:
         table[column] = facts[column] if column in facts else np.nan
     table["reason"] = [
-        reason_text(score, threshold, row, positive, negative, keepers)
-        for score, row in zip(table["score"], facts.to_dict("records"))
+        reason_text(score, threshold, row, positive, negative, keepers, decision)
+        for score, row, decision in zip(table["score"], facts.to_dict("records"),
+                                        table["decision"] if "decision" in table else [None] * len(table))
     ]
     return table
 

@@ -141,6 +141,9 @@ def few_photos_note(run_handle: Run, validation, positive: str) -> str:
     from .splits import SMALL_SPLIT
 
     best = run_handle.state.get("best_auc")
+    blended = run_handle.booster_info or {}
+    if blended.get("network_weight") is not None:  # the run's score is the blend: its validation AUC
+        best = blended.get("validation_auc", {}).get(f"{blended['network_weight']:g}", best)
     positives = int((validation["label"] == positive).sum())
     negatives = len(validation) - positives
     if best is None or min(positives, negatives) >= SMALL_SPLIT:

@@ -87,6 +87,9 @@ def test_evaluation_and_scores_carry_facts_and_a_reason(trained_run, demo_photos
     assert predictions["brightness"].between(0, 1).all()
     scores = pyphotoq.score_photos(trained_run, demo_photos / "bad", progress=False)
     assert {"margin", *FACT_COLUMNS, "reason"} <= set(scores.columns)
+    # a culled photo's reason starts with its own decision, never "called bad" on a photo in review
+    scored = scores[scores["decision"] != "skipped"]
+    assert all(reason.startswith(f"{decision} (") for reason, decision in zip(scored["reason"], scored["decision"]))
     row = scores.iloc[0]
     with Image.open(row["path"]) as photo:
         expected = photo_facts(photo.convert("RGB").resize(
