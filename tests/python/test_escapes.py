@@ -632,3 +632,19 @@ def test_the_sidecar_summary_counts_what_was_written(tmp_path, capsys):
 def test_cache_errors_print_no_tensorflow_lines(tmp_path):
     result = cli("cache", tmp_path / "nothing", tmp_path / "cache")
     one_line(result, "Photo folder not found")
+
+
+def test_the_dry_run_lists_everything_or_says_how_many_more_and_never_na(tmp_path, capsys):
+    from pyphotoq.cli import _print_sidecars
+    from pyphotoq.xmp import plan_sidecars
+
+    photos = tmp_path / "trip"
+    photos.mkdir()
+    paths = [jpeg(photos / f"{n:02d}.jpg") for n in range(44)]
+    plan = plan_sidecars(pd.DataFrame({"path": list(map(str, paths)), "rating": [4] * 44, "pick": ["accepted"] * 44}))
+    _print_sidecars(plan, dry_run=True, photos=str(photos))
+    out = capsys.readouterr().out
+    assert out.startswith("XMP sidecars: 44 would be created")
+    listed = [line for line in out.splitlines() if line.startswith("  create")]
+    assert len(listed) == 40 and "  and 4 more" in out
+    assert "<NA>" not in out and "rating none -> 4, pick none -> accepted" in listed[0]
