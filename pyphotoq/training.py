@@ -68,8 +68,9 @@ def train_model(
     gradient-boosted trees over the image statistics, each compared with the photo's scene,
     before the network trains, and blends them with the best checkpoint when the batches are
     done; the run's scores are the blend (`pyphotoq.booster`). With a recipe's `edit_copies`
-    (0 in the default recipes) the trees also learn from copies of the training photos given a
-    random global edit (`pyphotoq.edits`). A new run whose labels go with an
+    (0 in the default recipes; 1 by default when the cache was labelled from ratings,
+    build_cache(labels=), whose unedited originals never show an edit) the trees also learn
+    from copies of the training photos given a random global edit (`pyphotoq.edits`). A new run whose labels go with an
     editor's traces, one camera or one hour (`pyphotoq.confounds`) says so in one line on
     stderr, with the counts, and run.json keeps the line (`confounds`; the report shows it).
     Calling it again on the same run folder resumes from the last checkpoint (and can extend a
@@ -96,6 +97,10 @@ def train_model(
         run_handle, settings = _resume(folder, cache, recipe, seed, asked, bool(continue_on_new_data))
     else:
         settings = resolve(default_recipe(cache) if recipe is None else recipe, seed=seed, **asked)
+        if recipe is None and settings.get("edit_copies") == 0 and (cache.path / "labels.csv").is_file():
+            # a cache labelled from ratings holds unedited originals: the default booster also
+            # learns from an edited copy of each (measured better on the fresh shoot; README)
+            settings["edit_copies"] = RATED_EDIT_COPIES
         missing = [v for v in views_of(settings) if v not in cache.views]
         if missing:
             raise PhotoqError(
@@ -153,6 +158,9 @@ def few_photos_note(run_handle: Run, validation, positive: str) -> str:
             f"its 95% interval is about {low:.2f} to {high:.2f}, and the keep and reject lines are as uncertain; "
             "sort more photos (about 30 of each class in validation or more)")
 
+
+#: Edited copies the default recipe's booster learns from when the cache was labelled from ratings.
+RATED_EDIT_COPIES = 1
 
 #: How many training keepers the keeper facts are measured on (a sample, seeded by the run).
 KEEPER_FACTS_SAMPLE = 400

@@ -337,3 +337,19 @@ def test_the_cli_takes_labels_and_rules(tmp_path):
     done = subprocess.run(command + ["--good", "rating>=3", "--bad", "rating<=1"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "Labels from XMP: 3 good (rating>=3), 3 bad (rating<=1)" in done.stdout
+
+
+def test_a_run_on_a_cache_labelled_from_ratings_learns_from_edited_copies_by_default(tmp_path):
+    shoot = tmp_path / "shoot"
+    shoot.mkdir()
+    for number in range(12):
+        exiftool("-o", shoot / f"k{number}.jpg.xmp", "-XMP-xmp:Rating=5", photo(shoot / f"k{number}.jpg", number))
+        exiftool("-o", shoot / f"r{number}.jpg.xmp", "-XMP-xmp:Rating=-1", photo(shoot / f"r{number}.jpg", 40 + number))
+    cache = build_cache(shoot, tmp_path / "cache", width=64, labels="xmp", detail=False, progress=False, verbose=False)
+    import pyphotoq
+
+    run = pyphotoq.train_model(cache, tmp_path / "run", recipe=None, batches=2, validate_every=2, progress=False)
+    assert run.settings["edit_copies"] == 1
+    chosen = pyphotoq.train_model(cache, tmp_path / "run2", recipe="two-branch", batches=2, validate_every=2,
+                                  progress=False)
+    assert chosen.settings.get("edit_copies", 0) == 0  # a recipe named by the user is left as it is
