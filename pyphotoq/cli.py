@@ -63,7 +63,9 @@ def main(argv=None) -> int:
 def _check_paths(args) -> None:
     """The paths a command reads must be there: a run folder with its run.json (except the one
     train makes), a cache folder with its cache.json (train, sweep), the photos. The same
-    messages as the functions give later, without their imports."""
+    messages as the functions give later, without their imports. Arguments come first."""
+    if getattr(args, "checkpoint", None) is not None:
+        _checkpoint(args.checkpoint)
     run = getattr(args, "run", None)
     if run is not None and args.name != "train":
         folder = Path(run).expanduser().resolve()
