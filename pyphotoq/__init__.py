@@ -5,10 +5,6 @@ The cache functions import quickly; everything that needs TensorFlow is imported
 
 __version__ = "0.1.0"
 
-from .quiet import silence as _silence  # noqa: E402
-
-_silence()  # TensorFlow's start-up lines off, unless TF_CPP_MIN_LOG_LEVEL is set (pyphotoq.quiet)
-
 from .cache import build_cache, open_cache  # noqa: E402
 from .demo import make_demo_photos  # noqa: E402
 from .envfile import write_conda_env  # noqa: E402

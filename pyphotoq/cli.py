@@ -33,13 +33,16 @@ _CLI_WORDS = {
 def main(argv=None) -> int:
     # TensorFlow's start-up logging (device probes, CPU features) is noise on a command line;
     # whoever sets TF_CPP_MIN_LOG_LEVEL themselves gets what they asked for.
+    quiet = "TF_CPP_MIN_LOG_LEVEL" not in os.environ
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the command line's, for its Dask workers too
     parser = _parser()
     args, extras = parser.parse_known_args(argv)
     if extras:  # a mistyped option: the subcommand says so, with the closest one it has
         parser.subcommands[args.name].unknown(extras)
     try:
         _check_paths(args)  # before TensorFlow is imported: a wrong path answers at once
-        import_tensorflow_quietly()  # pyphotoq.quiet: unless TF_CPP_MIN_LOG_LEVEL is set
+        if quiet:  # pyphotoq.quiet: unless the user set TF_CPP_MIN_LOG_LEVEL
+            import_tensorflow_quietly(force=True)
         args.command(args)
     except PhotoqError as err:
         message = str(err)

@@ -2,8 +2,9 @@
 
 TensorFlow's C++ libraries print device probes, CPU-feature notes and, on a machine without a
 GPU, a failed CUDA call ("failed call to cuInit") as they load and first run, whatever Python's
-logging says. photoq silences them for the command line, Python and R alike, unless the user
-asked for them by setting TF_CPP_MIN_LOG_LEVEL themselves.
+logging says. photoq silences them for the command line, Python and R alike, whenever it is
+photoq that imports TensorFlow, unless the user asked for them by setting TF_CPP_MIN_LOG_LEVEL
+themselves; `import pyphotoq` itself changes nothing.
 """
 
 from __future__ import annotations
@@ -12,25 +13,20 @@ import os
 import sys
 
 
-_OURS = False  # whether photoq set TF_CPP_MIN_LOG_LEVEL (the user did not)
-
-
-def silence() -> None:
-    """Set TensorFlow's C++ log level to errors-off, unless the user set it: called when pyphotoq
-    is imported, so that TensorFlow, whoever imports it next, reads it as it loads."""
-    global _OURS
-    if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-        _OURS = True
-
-
 def import_tensorflow_quietly(force: bool = False) -> None:
-    """Import TensorFlow (once) with the lines its libraries print while they load sent nowhere;
-    nothing happens when the user set TF_CPP_MIN_LOG_LEVEL themselves (unless `force`: a Dask
-    worker inherits the level photoq set)."""
-    silence()
-    if "tensorflow" in sys.modules or not (_OURS or force):
+    """Import TensorFlow (once) with its C++ log level at errors-off while it loads and the lines
+    printed meanwhile sent nowhere. The level TensorFlow reads as it loads stays its level for the
+    process (no "failed call to cuInit" later either), and the environment is left as it was: the
+    library changes no setting of the user's. Nothing happens when the user set
+    TF_CPP_MIN_LOG_LEVEL themselves, unless `force` (the command line, which sets it for its Dask
+    workers, and those workers)."""
+    if "tensorflow" in sys.modules:
         return
+    asked = "TF_CPP_MIN_LOG_LEVEL" in os.environ
+    if asked and not force:
+        return
+    if not asked:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     sys.stderr.flush()
     saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 2)
@@ -40,6 +36,8 @@ def import_tensorflow_quietly(force: bool = False) -> None:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(null)
+        if not asked:
+            del os.environ["TF_CPP_MIN_LOG_LEVEL"]
 
 
 def __getattr__(name: str):
