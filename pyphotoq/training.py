@@ -132,11 +132,15 @@ def train_model(
 def auc_interval(auc: float, positives: int, negatives: int) -> tuple[float, float]:
     """An approximate 95% interval of an AUC measured on so many positive and negative photos
     (Hanley & McNeil's standard error), clipped to 0..1."""
-    auc = min(max(float(auc), 1e-6), 1 - 1e-6)
-    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
-    variance = (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc)
-                + (negatives - 1) * (q2 - auc * auc)) / max(positives * negatives, 1)
-    half = 1.96 * variance ** 0.5
+    auc = float(auc)
+    # at a perfect (or hopeless) AUC the formula's error is 0; take it as if half a pair of the
+    # smaller class were out of order, so that 1.000 on 13 photos is not "1.00 to 1.00"
+    edge = 0.5 / max(min(positives, negatives), 1)
+    shape = min(max(auc, edge), 1 - edge)
+    q1, q2 = shape / (2 - shape), 2 * shape * shape / (1 + shape)
+    variance = (shape * (1 - shape) + (positives - 1) * (q1 - shape * shape)
+                + (negatives - 1) * (q2 - shape * shape)) / max(positives * negatives, 1)
+    half = 1.96 * max(variance, 0.0) ** 0.5
     return max(0.0, auc - half), min(1.0, auc + half)
 
 

@@ -28,7 +28,7 @@ test_that("score_photos() scores a folder, best first, with the threshold used",
   given <- score_photos(fixture$run$path, new, threshold = 0, checkpoint = "latest", batch_size = 2)
   expect_true(all(given$decision[given$decision != "skipped"] == "keep"))
   expect_equal(attr(given, "threshold"), 0)
-  expect_error(score_photos(fixture$run, tempfile()), "Photo folder not found",
+  expect_error(score_photos(fixture$run, tempfile()), "Photo folder or file not found",
                class = "photoq_error")
 })
 
