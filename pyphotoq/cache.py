@@ -56,7 +56,7 @@ from .ratings import DEFAULT_BAD, DEFAULT_GOOD, rated_photos
 from .sources import labelled_photos
 from .splits import DEFAULT_SECONDS, look_hash
 from .splits import METHODS as SPLIT_METHODS
-from .splits import SMALL_SPLIT, SPLITS, assign_splits, check_fractions
+from .splits import SPLITS, assign_splits, check_fractions, split_counts, split_lines
 
 FORMAT_NAME = "photoq-cache"
 FORMAT_VERSION = 2
@@ -205,33 +205,6 @@ class BuildSummary:
         return "\n".join(lines)
 
 
-def split_counts(manifest: pd.DataFrame) -> pd.DataFrame:
-    """Photos per split (rows train, validation, test) and label (columns)."""
-    counts = pd.crosstab(manifest["split"], manifest["label"])
-    return counts.reindex(index=list(SPLITS), fill_value=0)
-
-
-def split_lines(counts: pd.DataFrame) -> list[str]:
-    """The split sizes in one line, and a warning for each validation or test split too small to
-    trust (fewer than SMALL_SPLIT photos of a class), with what to do."""
-    if counts.empty:
-        return []
-    labels = list(counts.columns)
-    lines = ["splits: " + "; ".join(
-        f"{split} " + ", ".join(f"{int(counts.loc[split, label])} {label}" for label in labels)
-        for split in counts.index)]
-    for split in ("validation", "test"):
-        small = [f"{int(counts.loc[split, label])} {label}" for label in labels
-                 if counts.loc[split, label] < SMALL_SPLIT]
-        if small:
-            use = ("the keep and reject lines and the best checkpoint rest on them" if split == "validation"
-                   else "the test AUC rests on them")
-            lines.append(f"  warning: the {split} split holds only {' and '.join(small)} photos (fewer than "
-                         f"{SMALL_SPLIT} of a class): {use}, so they are uncertain; sort more photos, or give "
-                         "split_fractions a larger share for it")
-    return lines
-
-
 def _first_rows(items: list[str], where: str = "", shown: int = 20) -> list[str]:
     """The first `shown` items as indented summary lines, then how many more there are."""
     lines = [f"  {item}" for item in items[:shown]]
@@ -329,16 +302,23 @@ def open_cache(cache) -> Cache:
 # ---- reading and checking the format ---------------------------------------------------------
 
 
+def cache_folder(folder) -> Path:
+    """`folder` when it holds a cache.json; the one-line error otherwise (also what the command
+    line checks before it imports TensorFlow)."""
+    folder = Path(folder)
+    if not (folder / "cache.json").exists():
+        if folder.is_file():
+            raise PhotoqError(f"Expected a cache folder, got a file: {folder}")
+        raise PhotoqError(f"No photoq cache at {folder}: cache.json not found (build one with build_cache)")
+    return folder
+
+
 def read_info(folder: Path) -> dict:
     """cache.json, checked, with a version-1 declaration brought to the version-2 shape.
 
     `stored_version` says what the folder holds on disk.
     """
-    info_file = folder / "cache.json"
-    if not info_file.exists():
-        if folder.is_file():
-            raise PhotoqError(f"Expected a cache folder, got a file: {folder}")
-        raise PhotoqError(f"No photoq cache at {folder}: cache.json not found (build one with build_cache)")
+    info_file = cache_folder(folder) / "cache.json"
     try:
         info = json.loads(info_file.read_bytes())
     except (OSError, ValueError) as err:

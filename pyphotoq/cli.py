@@ -69,16 +69,15 @@ def _check_paths(args) -> None:
     messages as the functions give later, without their imports. Arguments come first."""
     if getattr(args, "checkpoint", None) is not None:
         _checkpoint(args.checkpoint)
+    from .cache import cache_folder
+    from .runs import run_folder
+
     run = getattr(args, "run", None)
     if run is not None and args.name != "train":
-        folder = Path(run).expanduser().resolve()
-        if not (folder / "run.json").is_file():
-            raise PhotoqError(f"No photoq run at {folder}: run.json not found (train one with train_model)")
+        run_folder(run)
     cache = getattr(args, "cache", None)
     if cache is not None and args.name in ("train", "sweep"):
-        folder = Path(cache).expanduser().resolve()
-        if not (folder / "cache.json").is_file():
-            raise PhotoqError(f"No photoq cache at {folder}: cache.json not found (build one with build_cache)")
+        cache_folder(Path(cache).expanduser().resolve())
     photos = getattr(args, "photos", None)
     if args.name != "demo" and photos is not None:
         for path in photos if isinstance(photos, list) else [photos]:

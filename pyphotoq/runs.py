@@ -163,14 +163,21 @@ def validation_scores_name(batch: int) -> str:
     return f"checkpoints/batch-{batch:06d}.validation.csv"
 
 
-def open_run(run) -> Run:
-    """Open an existing run folder, checking run.json and state.json."""
+def run_folder(run) -> Path:
+    """The resolved folder of an existing run; the one-line error when it holds no run.json
+    (also what the command line checks before it imports TensorFlow)."""
     folder = Path(run).expanduser().resolve()
-    info_file = folder / "run.json"
-    if not info_file.exists():
+    if not (folder / "run.json").exists():
         if folder.is_file():
             raise PhotoqError(f"Expected a run folder, got a file: {folder}")
         raise PhotoqError(f"No photoq run at {folder}: run.json not found (train one with train_model)")
+    return folder
+
+
+def open_run(run) -> Run:
+    """Open an existing run folder, checking run.json and state.json."""
+    folder = run_folder(run)
+    info_file = folder / "run.json"
     info = _read_json(info_file)
     if info.get("format") != FORMAT_NAME or not isinstance(info.get("version"), int):
         raise PhotoqError(f"{info_file} is not a photoq run (format {info.get('format')!r})")

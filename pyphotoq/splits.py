@@ -204,3 +204,30 @@ def _fill_small_splits(result: pd.DataFrame, fractions) -> None:
             left = result.loc[~moving & (result["split"] == "train"), "label"]
             if set(left) >= set(result.loc[moving, "label"]):  # training keeps every class it had
                 result.loc[moving, "split"] = split
+
+
+def split_counts(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Photos per split (rows train, validation, test) and label (columns)."""
+    counts = pd.crosstab(manifest["split"], manifest["label"])
+    return counts.reindex(index=list(SPLITS), fill_value=0)
+
+
+def split_lines(counts: pd.DataFrame) -> list[str]:
+    """The split sizes in one line, and a warning for each validation or test split too small to
+    trust (fewer than SMALL_SPLIT photos of a class), with what to do."""
+    if counts.empty:
+        return []
+    labels = list(counts.columns)
+    lines = ["splits: " + "; ".join(
+        f"{split} " + ", ".join(f"{int(counts.loc[split, label])} {label}" for label in labels)
+        for split in counts.index)]
+    for split in ("validation", "test"):
+        small = [f"{int(counts.loc[split, label])} {label}" for label in labels
+                 if counts.loc[split, label] < SMALL_SPLIT]
+        if small:
+            use = ("the keep and reject lines and the best checkpoint rest on them" if split == "validation"
+                   else "the test AUC rests on them")
+            lines.append(f"  warning: the {split} split holds only {' and '.join(small)} photos (fewer than "
+                         f"{SMALL_SPLIT} of a class): {use}, so they are uncertain; sort more photos, or give "
+                         "split_fractions a larger share for it")
+    return lines
