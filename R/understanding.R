@@ -130,7 +130,9 @@ plot.photoq_bias <- function(x, ...) {
 #'   terminal).
 #' @return A data frame of path, score, decision, explained (the side shown),
 #'   peak_x and peak_y (where the map is hottest: fractions of the width from
-#'   the left and of the height from the top) and overlay (the PNG file).
+#'   the left and of the height from the top), overlay (the PNG file) and
+#'   reason (with a booster, the features that moved the score most, in words,
+#'   as [score_photos()] says them).
 #' @export
 #' @examples
 #' \donttest{

@@ -560,7 +560,8 @@ def _explain(args):
         write_output(args.table, table.to_csv(index=False, lineterminator="\n"), "table")
     for row in table.itertuples():
         where = f"peak at {row.peak_x:.0%} across, {row.peak_y:.0%} down" if row.overlay else row.decision
-        print(f"{row.path}: {row.score:.3f} {row.decision}, {row.explained} side; {where}")
+        print(f"{row.path}: {row.score:.3f} {row.decision}, {row.explained} side; {where}"
+              + (f"; {row.reason}" if row.reason else ""))
     print(f"{len(table)} overlays in {Path(table['overlay'].iloc[0]).parent if table['overlay'].any() else args.out}")
 
 

@@ -31,7 +31,7 @@ from .images import UnusablePhoto
 from .outputs import PICTURE_SOFTWARE, check_output, check_output_folder, own_folder
 from .runs import Run, open_run
 
-EXPLAIN_COLUMNS = ["path", "score", "decision", "explained", "peak_x", "peak_y", "overlay"]
+EXPLAIN_COLUMNS = ["path", "score", "decision", "explained", "peak_x", "peak_y", "overlay", "reason"]
 TARGETS = ("decision", "good", "bad")
 _EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -140,8 +140,10 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     show: 'decision' (the side the photo was called on), 'good' or 'bad'. Returns a table of path,
     score, decision ('keep' or 'reject' at the threshold, chosen on validation unless given),
     explained (the side shown), peak_x and peak_y (where the map is hottest, as fractions of the
-    width from the left and of the height from the top) and overlay (the PNG); photos that cannot
-    be opened get an empty overlay and the reason in decision.
+    width from the left and of the height from the top), overlay (the PNG) and reason (with a
+    booster, the two or three features that moved the score most, in words, as `score_photos`
+    says them; the map shows the network's part); photos that cannot be opened get an empty
+    overlay and the reason in decision.
     """
     from .evaluation import validation_threshold
     from .sources import walk_images
@@ -190,9 +192,15 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     scores = np.array([o[3] for o in opened], dtype=float)
     if booster is not None and opened:  # the run's score: scored together, as score_photos does
         shots = pd.DataFrame([{"hash": o[0], **o[5]} for o in opened], columns=["hash", "taken", "look"])
-        scores = booster.score(scores, np.stack([o[4] for o in opened]), shots)
+        statistics = np.stack([o[4] for o in opened])
+        scores = booster.score(scores, statistics, shots)
+        from .reasons import booster_reasons
+
+        why = booster_reasons(booster, statistics, shots)
+    else:
+        why = [""] * len(opened)
     explained = {}
-    for (path, pixels, signed, _, _, _), score in zip(opened, scores):
+    for (path, pixels, signed, _, _, _), score, reason in zip(opened, scores, why):
         good = score >= threshold
         side = {"decision": classes["positive"] if good else classes["negative"],
                 "good": classes["positive"], "bad": classes["negative"]}[target]
@@ -203,8 +211,8 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
         name = f"{Path(path).stem}-{hashlib.sha256(path.encode()).hexdigest()[:10]}.png"
         _save_png(overlay(pixels, heat), folder / name)
         explained[path] = [path, float(score), "keep" if good else "reject", side,
-                           (x + 0.5) / heat.shape[1], (y + 0.5) / heat.shape[0], str(folder / name)]
-    rows = [explained.get(path) or [path, np.nan, f"skipped: {skipped[path]}", "", np.nan, np.nan, ""]
+                           (x + 0.5) / heat.shape[1], (y + 0.5) / heat.shape[0], str(folder / name), reason]
+    rows = [explained.get(path) or [path, np.nan, f"skipped: {skipped[path]}", "", np.nan, np.nan, "", ""]
             for path in paths]
     table = pd.DataFrame(rows, columns=EXPLAIN_COLUMNS)
     table.attrs["threshold"] = float(threshold)

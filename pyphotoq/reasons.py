@@ -10,7 +10,10 @@ score most, two or three of them, are said in words:
   against the median of the training keepers (recorded in booster.json when the trees are fitted);
 * the detail patches' features say "at 100%", the overview's nothing.
 
-Each phrase is followed by the direction it pushed the score: (+) towards keep, (−) towards reject.
+The words are grouped by the way they pushed the score: "held back by: …; helped by: …". Where a
+feature pushed against its plain sense (a crisper photo held back, a noisier one helped: the trees
+found it in the rejects or keepers of this archive), its words say only that, "sharpness unlike
+your keepers", never "crisper" as a reason to reject.
 """
 
 from __future__ import annotations
@@ -50,12 +53,26 @@ WORDS = {
     "aspect": ("narrower frame", "wider frame"), "portrait": ("landscape", "portrait"),
 }
 POOLS = {"mean": "", "max": " (best patch)", "min": " (worst patch)"}
+#: Statistics with a plain better side: +1 more is better, -1 less is better.
+BETTER = {"sharpness_full": 1, "sharpness_half": 1, "sharpness_quarter": 1, "sharpness_ratio": 1,
+          "edge_p90": 1, "edge_p99": 1, "noise_luma": -1, "noise_chroma": -1, "blockiness": -1,
+          "clipped_highlights": -1, "clipped_shadows": -1, "clipped_channels": -1, "tilted_edges": -1,
+          "tilt_ratio": 1}
+#: What a statistic is called as a whole (for words that cannot say "more" or "less").
+NOUNS = {"sharpness": "sharpness", "edge": "edge sharpness", "noise": "noise", "blockiness": "compression",
+         "clipped": "clipping", "tilted": "tilt", "tilt": "tilt"}
 
 
-def describe(name: str, value: float, reference: float, scene_size: int | None) -> str:
+def _noun(statistic: str) -> str:
+    return NOUNS.get(statistic.split("_")[0], statistic.replace("_", " "))
+
+
+def describe(name: str, value: float, reference: float, scene_size: int | None,
+             push: float | None = None) -> str:
     """One feature in words. `name` is a booster column (overview_STAT, detail_POOL_STAT, or either
     with '@scene' for the comparison with the scene); `value` the photo's value (for '@scene', its
-    difference from the scene's median), `reference` the keepers' median (own features)."""
+    difference from the scene's median), `reference` the keepers' median (own features); `push`
+    the feature's contribution (its sign: towards keep or reject), when known."""
     scene = name.endswith("@scene")
     base = name.removesuffix("@scene")
     view, _, rest = base.partition("_")
@@ -68,8 +85,13 @@ def describe(name: str, value: float, reference: float, scene_size: int | None) 
     less, more = WORDS.get(statistic, (f"lower {statistic}", f"higher {statistic}"))
     higher = value > 0 if scene else value > reference
     word = more if higher else less
+    others = "its scene" if not scene_size else f"the other {scene_size - 1} shots of its scene"
+    if push is not None and statistic in BETTER and (higher == (BETTER[statistic] > 0)) != (push > 0):
+        noun = _noun(statistic)
+        if scene:
+            return f"{noun}{pool} unlike {others}" if push < 0 else f"{noun}{pool} like {others}"
+        return f"{noun}{pool} unlike your keepers" if push < 0 else f"{noun}{pool} like your keepers"
     if scene:
-        others = "its scene" if not scene_size else f"the other {scene_size - 1} shots of its scene"
         return f"{word}{pool} than {others}"
     if statistic in ("clipped_highlights", "clipped_shadows", "clipped_channels", "portrait") and higher:
         return f"{word}{pool}"
@@ -102,17 +124,28 @@ def booster_reasons(booster, statistics: np.ndarray, frame: pd.DataFrame, top: i
     reasons = []
     for row in range(len(frame)):
         order = np.argsort(-np.abs(contributions[row]), kind="stable")[:top]
-        words = []
+        down, up, first_phrase = [], [], ""
         for index in order:
-            if contributions[row, index] == 0:
+            push = float(contributions[row, index])
+            if push == 0:
                 continue
             name = all_names[index]
-            value = features[row, index]
             reference = keepers[index % own_count] if index < own_count else 0.0
-            phrase = describe(name, float(value), float(reference), int(sizes[row]) if index >= own_count else None)
-            words.append(f"{phrase} ({'+' if contributions[row, index] > 0 else '−'})")
-        reasons.append("; ".join(words))
+            phrase = describe(name, float(features[row, index]), float(reference),
+                              int(sizes[row]) if index >= own_count else None, push)
+            if not down and not up:
+                first_phrase = phrase
+            if phrase not in down + up:
+                (up if push > 0 else down).append(phrase)
+        reasons.append(join_reasons(down, up, up_first=bool(up) and (not down or up[0] == first_phrase)))
     return reasons
+
+
+def join_reasons(down: list[str], up: list[str], up_first: bool = False) -> str:
+    """'held back by: A, B; helped by: C' (`up_first`: the other way round, when the feature that
+    moved the score most helped it)."""
+    parts = [("held back by: " + ", ".join(down)) if down else "", ("helped by: " + ", ".join(up)) if up else ""]
+    return "; ".join(p for p in (parts[::-1] if up_first else parts) if p)
 
 
 def with_reasons(reason: str, why: str) -> str:

@@ -1,6 +1,7 @@
 """Taste, not traces: labels confounded with edits are said, an edit moves a score less than a
 defect does, and the booster's part of a score is said in words."""
 
+import re
 import shutil
 
 import numpy as np
@@ -96,9 +97,11 @@ def test_a_reason_names_the_feature_the_booster_ranks_first(trained_run, small_c
         first = int(np.argmax(np.abs(contribution)))
         name = names[first % len(names)] + ("@scene" if first >= len(names) else "")
         words = describe(name, float(features[row, first]), booster.info["keeper_medians"][first % len(names)],
-                         None)
-        assert reasons[row].startswith(words.split(" than ")[0]), (reasons[row], name)
-        assert reasons[row].count("(") <= 4
+                         None, float(contribution[first]))
+        words = re.split(" than | like | unlike ", words)[0]  # before the scene's size or the keepers
+        side = "helped by: " if contribution[first] > 0 else "held back by: "
+        assert reasons[row].startswith(side + words), (reasons[row], name)
+        assert reasons[row].count(",") + reasons[row].count(";") <= 2
     table = pyphotoq.evaluate_model(trained_run, split="test")
     assert table.predictions["reason"].str.contains("; why: ").all()
 
@@ -108,3 +111,8 @@ def test_describe_speaks_a_photographers_words():
     assert describe("detail_min_noise_luma", 3.0, 1.0, None) == "noisier at 100% (worst patch) than your keepers"
     assert describe("overview_clipped_highlights", 0.2, 0.01, None) == "highlights clipped"
     assert describe("overview_brightness", 0.2, 0.45, None) == "darker than your keepers"
+    # a feature that pushed against its plain sense is not given as a reason in that sense
+    assert describe("overview_sharpness_full", 0.9, 0.5, None, push=-0.3) == "sharpness unlike your keepers"
+    assert describe("overview_sharpness_full", 0.9, 0.5, None, push=0.3) == "crisper than your keepers"
+    assert describe("detail_mean_noise_luma@scene", 0.2, 0.0, 5, push=0.3) == \
+        "noise at 100% like the other 4 shots of its scene"

@@ -141,7 +141,7 @@ def test_bias_report_flags_a_score_that_follows_brightness(train_result):
 def test_explain_photos_writes_overlays(trained_run, demo_photos, tmp_path):
     photos = sorted((demo_photos / "good").glob("*.jpg"))[:3]
     table = pyphotoq.explain_photos(trained_run, photos, out=tmp_path, progress=False)
-    assert list(table.columns) == ["path", "score", "decision", "explained", "peak_x", "peak_y", "overlay"]
+    assert list(table.columns) == ["path", "score", "decision", "explained", "peak_x", "peak_y", "overlay", "reason"]
     assert table["path"].tolist() == [str(p) for p in photos]
     # the run's scores, the photos scored together (their booster compares them with each other)
     together = tmp_path / "together"
@@ -152,6 +152,9 @@ def test_explain_photos_writes_overlays(trained_run, demo_photos, tmp_path):
     scores["name"] = scores["path"].map(lambda p: Path(p).name)
     expected = scores.set_index("name").loc[[p.name for p in photos], "score"].to_numpy()
     assert table["score"].to_numpy() == pytest.approx(expected, abs=1e-5)
+    # the booster's words, as score_photos says them for the same photos
+    said = scores.set_index("name").loc[[p.name for p in photos], "reason"].str.split("; why: ").str[1]
+    assert table["reason"].tolist() == said.tolist() and table["reason"].str.contains("by: ").all()
     for row in table.itertuples():
         with Image.open(row.overlay) as overlay, Image.open(row.path) as photo:
             assert overlay.format == "PNG" and overlay.width == trained_run.info["cache"]["width"]

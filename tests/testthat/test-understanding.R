@@ -22,7 +22,7 @@ test_that("explain_photos() writes overlays and returns a table", {
   photos <- head(list.files(file.path(fixture$photos, "good"), full.names = TRUE), 2)
   out <- tempfile("maps")
   maps <- explain_photos(fixture$run, photos, out = out)
-  expect_named(maps, c("path", "score", "decision", "explained", "peak_x", "peak_y", "overlay"))
+  expect_named(maps, c("path", "score", "decision", "explained", "peak_x", "peak_y", "overlay", "reason"))
   expect_equal(maps$path, normalizePath(photos))
   expect_true(all(file.exists(maps$overlay)))
   expect_true(all(maps$peak_x >= 0 & maps$peak_x <= 1))
