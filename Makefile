@@ -28,7 +28,7 @@ test-python:
 ## install-python: pyphotoq (editable) with its dependencies, the test tools and the Dask extra
 ## (the cluster tests run a real LocalCluster), if missing
 install-python:
-	@$(PYTHON) -c "import pyphotoq, tensorflow, pytest, jinja2, distributed, rawpy, pillow_heif, tifffile, imagecodecs" 2>/dev/null || \
+	@$(PYTHON) -c "import pyphotoq, tensorflow, pytest, jinja2, flask, distributed, rawpy, pillow_heif, tifffile, imagecodecs" 2>/dev/null || \
 		$(PYTHON) -m pip install -e ".[test,dask]"
 
 ## install-r: R, the R packages and Chromium from Debian, if missing (R first: rpy2 builds against it),

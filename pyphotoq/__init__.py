@@ -34,6 +34,7 @@ _LAZY = {
     "undo_sidecars": "xmp",
     "ask_photos": "culling",
     "learn_corrections": "learning",
+    "review": "review_server",
 }
 
 __all__ = [

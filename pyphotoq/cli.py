@@ -260,6 +260,20 @@ def _parser() -> argparse.ArgumentParser:
     undo.add_argument("photos", help="the folder that was scored (or its .photoq-undo journal)")
     _progress_flag(score)
 
+    review = _command(commands, "review", _review,
+                      "review a shoot in the browser: keys, bursts side by side, decisions saved at once")
+    review.add_argument("run", help="run folder")
+    review.add_argument("photos", nargs="+", help="the shoot: a folder of photos (any depth), or photo files")
+    review.add_argument("--table", help="the scores CSV the decisions go to (default: RUN/review/FOLDER-ID.csv; "
+                                        "an existing one is read back, so a review resumes)")
+    review.add_argument("--xmp", action="store_true",
+                        help="also write each decision into the photos' XMP sidecars (undo with pyphotoq undo PHOTOS)")
+    review.add_argument("--learn", action="store_true", help="learn from the decisions when the review ends")
+    review.add_argument("--no-browser", dest="browser", action="store_false", help="only print the page's URL")
+    review.add_argument("--port", type=_whole(0, 65535), default=0, help="port on 127.0.0.1 (default: a free one)")
+    review.add_argument("--checkpoint", default="best", help="checkpoint to score with (default best)")
+    _progress_flag(review)
+
     sweep = _command(commands, "sweep", _sweep, "train and compare runs of several recipes and seeds")
     sweep.add_argument("cache", help="cache folder")
     sweep.add_argument("runs", help="folder for the runs (one subfolder RECIPE-seedSEED each)")
@@ -534,6 +548,14 @@ def _undo(args):
         print(f"  removed {_printable(name)}, left by a write that was stopped")
     for row in table[table["action"] == "refused"].itertuples():
         print(f"  {row.reason}")
+
+
+def _review(args):
+    from .review_server import review
+
+    photos = args.photos[0] if len(args.photos) == 1 else args.photos
+    review(args.run, photos, table=args.table, xmp=args.xmp, learn=args.learn, browser=args.browser,
+           port=args.port, checkpoint=_checkpoint(args.checkpoint), progress=args.progress)
 
 
 def _report(args):

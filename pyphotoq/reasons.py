@@ -123,19 +123,23 @@ def booster_reasons(booster, statistics: np.ndarray, frame: pd.DataFrame, top: i
     sizes = pd.Series(groups).map(pd.Series(groups).value_counts()).to_numpy()
     reasons = []
     for row in range(len(frame)):
-        order = np.argsort(-np.abs(contributions[row]), kind="stable")[:top]
-        down, up, first_phrase = [], [], ""
+        order = np.argsort(-np.abs(contributions[row]), kind="stable")
+        down, up, first_phrase, said = [], [], "", set()
         for index in order:
             push = float(contributions[row, index])
-            if push == 0:
-                continue
+            if push == 0 or len(down) + len(up) >= top:
+                break
             name = all_names[index]
             reference = keepers[index % own_count] if index < own_count else 0.0
             phrase = describe(name, float(features[row, index]), float(reference),
                               int(sizes[row]) if index >= own_count else None, push)
             if not down and not up:
                 first_phrase = phrase
-            if phrase not in down + up:
+            plain = phrase
+            for pool in POOLS.values():
+                plain = plain.replace(pool, "") if pool else plain
+            if plain not in said:  # the best and the worst patch saying the same: once
+                said.add(plain)
                 (up if push > 0 else down).append(phrase)
         reasons.append(join_reasons(down, up, up_first=bool(up) and (not down or up[0] == first_phrase)))
     return reasons

@@ -158,3 +158,109 @@ def open_page(path, width: int = 1280, height: int = 900, timeout: float = 60) -
         return page
     finally:
         browser.close()
+
+
+# ---- a live page: keys, scripts, reloads (the review page's tests) ------------------------------
+
+#: DevTools key events: (key, code, Windows virtual key code, text typed).
+_KEYS = {
+    "ArrowRight": ("ArrowRight", "ArrowRight", 39, ""), "ArrowLeft": ("ArrowLeft", "ArrowLeft", 37, ""),
+    "ArrowDown": ("ArrowDown", "ArrowDown", 40, ""), "ArrowUp": ("ArrowUp", "ArrowUp", 38, ""),
+    "Escape": ("Escape", "Escape", 27, ""), " ": (" ", "Space", 32, " "), "?": ("?", "Slash", 191, "?"),
+}
+
+
+class Tabs:
+    """A headless Chromium with live tabs: `open(url)` gives a Tab; close() ends the browser."""
+
+    def __init__(self, timeout: float = 60):
+        executable = chromium()
+        if executable is None:
+            raise FileNotFoundError("chromium is not installed (apt-get install chromium)")
+        self.browser = _Browser(executable, timeout)
+
+    def open(self, url: str, width: int = 1280, height: int = 720) -> "Tab":
+        target = self.browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Runtime"):
+            self.browser.send(f"{domain}.enable", session=session)
+        self.browser.send("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session)
+        tab = Tab(self.browser, session)
+        tab.go(url)
+        return tab
+
+    def close(self) -> None:
+        self.browser.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Tab:
+    def __init__(self, browser: _Browser, session: str):
+        self.browser, self.session = browser, session
+
+    def go(self, url: str) -> None:
+        self.browser.send("Page.navigate", {"url": url}, self.session)
+        self.browser.wait_for("Page.loadEventFired", self.session)
+
+    def reload(self) -> None:
+        self.browser.send("Page.reload", {"ignoreCache": True}, self.session)
+        self.browser.wait_for("Page.loadEventFired", self.session)
+
+    def run(self, expression: str):
+        """The value of a JavaScript expression (promises awaited)."""
+        reply = self.browser.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                                       "awaitPromise": True}, self.session)
+        if "exceptionDetails" in reply:
+            raise RuntimeError(f"{expression}: {reply['exceptionDetails'].get('text')}")
+        return reply["result"].get("value")
+
+    def wait(self, expression: str, timeout: float = 20):
+        """Until the expression is truthy; its value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.run(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"never true: {expression}")
+            time.sleep(0.05)
+
+    def key(self, key: str, ctrl: bool = False) -> None:
+        """Press and release one key as a person would."""
+        if key in _KEYS:
+            name, code, virtual, text = _KEYS[key]
+        else:
+            name, code, virtual, text = key, (f"Digit{key}" if key.isdigit() else f"Key{key.upper()}"), \
+                ord(key.upper()), key
+        modifiers = 2 if ctrl else (8 if key == "?" else 0)
+        down = {"type": "keyDown" if text and not ctrl else "rawKeyDown", "key": name, "code": code,
+                "windowsVirtualKeyCode": virtual, "modifiers": modifiers}
+        if text and not ctrl:
+            down["text"] = text
+        self.browser.send("Input.dispatchKeyEvent", down, self.session)
+        self.browser.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": name, "code": code,
+                                                     "windowsVirtualKeyCode": virtual, "modifiers": modifiers},
+                          self.session)
+
+    def errors(self) -> list:
+        """The page's exceptions and console errors so far."""
+        found = []
+        for event in self.browser.events:
+            if event.get("sessionId") != self.session:
+                continue
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                details = params.get("exceptionDetails", {})
+                found.append(f"exception: {details.get('exception', {}).get('description') or details.get('text')}")
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+                found.append(f"console: {params.get('args')}")
+        return found
+
+    def screenshot(self) -> bytes:
+        return base64.b64decode(self.browser.send("Page.captureScreenshot", {"format": "png"}, self.session)["data"])

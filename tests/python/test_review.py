@@ -1,0 +1,182 @@
+"""The review page in a real headless Chromium: keys change decisions, the compare view keeps its
+zoom, decisions survive a reload, a second tab and a server restart, sidecars carry them and undo
+restores them byte for byte; the token is required and nothing listens beyond the loopback."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import pyphotoq
+from browser import Tabs, chromium
+from pyphotoq.review_shoot import PERSON_RULE, open_shoot, sharpest_region
+from pyphotoq.review_server import ReviewServer
+from pyphotoq.sources import corrected_photos
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+SIDECAR = b"""<?xpacket begin='' id='W5M0MpCehiHzreSzNTczkc9d'?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="5"/>
+</rdf:RDF></x:xmpmeta>
+<?xpacket end='w'?>
+"""
+
+
+def _files(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.xmp"))}
+
+
+def _request(server, path, token=True, host=None, body=None):
+    url = f"http://127.0.0.1:{server.port}{path}"
+    if token:
+        url += ("&" if "?" in url else "?") + f"token={server.token}"
+    request = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", **({"Host": host} if host else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@pytest.fixture
+def shoot_folder(demo_photos, tmp_path):
+    shoot = tmp_path / "shoot"
+    photos = sorted((demo_photos / "good").glob("*.jpg"))[:6] + sorted((demo_photos / "bad").glob("*.jpg"))[:6]
+    shoot.mkdir()
+    for photo in photos:
+        shutil.copy(photo, shoot / photo.name)
+    (shoot / f"{photos[0].name}.xmp").write_bytes(SIDECAR)  # the photographer's own 5 stars
+    return shoot
+
+
+def test_review_page_in_chromium(trained_run, shoot_folder):
+    if chromium() is None:
+        if IN_CI:
+            pytest.fail("CI must not skip the browser test: install chromium (make install-r)")
+        pytest.skip("chromium is not installed")
+    before = _files(shoot_folder)
+    shoot = open_shoot(trained_run, shoot_folder, xmp=True, progress=False)
+    server = ReviewServer(shoot).start()
+    try:
+        # the token and the loopback host are required; nothing listens beyond the loopback
+        assert _request(server, "/api/shoot", token=False)[0] == 403
+        assert _request(server, "/?token=wrong", token=False)[0] == 403
+        assert _request(server, "/api/shoot", host=f"example.com:{server.port}")[0] == 403
+        assert server.server.server_address[0] == "127.0.0.1"
+        outside = [a for a in {i[4][0] for i in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
+                   if not a.startswith("127.")]
+        for address in outside:
+            with pytest.raises(OSError):
+                socket.create_connection((address, server.port), timeout=2).close()
+        with Tabs() as browser:
+            tab = browser.open(server.url)
+            try:
+                tab.wait("document.body.dataset.ready === '1'")
+            finally:
+                assert tab.errors() == []
+            assert tab.run("document.querySelectorAll('.tile').length") == 12
+            assert tab.run("Array.from(document.images).filter(i => i.complete && i.naturalWidth === 0).length") == 0
+            first = tab.run("state.photos[state.current].id")
+            tab.key("x")
+            tab.wait(f"state.photos[state.byId.get({first})].decision === 'reject'")
+            assert shoot.table.at[first, "decision"] == "reject" and shoot.table.at[first, "rule"] == PERSON_RULE
+            assert "\u2717 reject" in tab.run("document.querySelector('.tile.current').innerText")
+            tab.key("ArrowRight")
+            second = tab.run("state.photos[state.current].id")
+            assert second != first
+            tab.key("p")
+            tab.wait(f"state.photos[state.byId.get({second})].decision === 'keep'")
+            kept = tab.run(f"state.photos[state.byId.get({second})].rating")
+            assert kept >= 1
+            tab.key("3" if kept != 3 else "2")
+            stars = 3 if kept != 3 else 2
+            tab.wait(f"state.photos[state.byId.get({second})].rating === {stars}")
+            assert (shoot.table.at[second, "decision"], shoot.table.at[second, "rating"]) == ("keep", stars)
+            tab.key("z", ctrl=True)  # undo the stars
+            tab.wait(f"state.photos[state.byId.get({second})].rating === {kept}")
+            # compare view: zoom to 100%, kept while stepping
+            tab.key(" ")
+            tab.wait("!document.getElementById('compare').hidden && document.querySelectorAll('.pane').length >= 2")
+            tab.key("z")
+            tab.wait("document.getElementById('compare').dataset.zoom === '100'")
+            tab.wait("Array.from(document.querySelectorAll('.pane')).every(p => p.dataset.scale === '1.0000')")
+            zoom = tab.run("JSON.stringify(state.zoom)")
+            tab.key("ArrowRight")
+            tab.wait(f"state.current !== state.byId.get({second})")
+            assert tab.run("document.getElementById('compare').dataset.zoom") == "100"
+            assert tab.run("JSON.stringify(state.zoom)") == zoom
+            assert tab.run("Array.from(document.querySelectorAll('.pane')).every(p => p.dataset.scale === '1.0000')")
+            tab.key("Escape")
+            tab.key("?")
+            help_text = tab.run("document.getElementById('help').hidden ? '' : document.getElementById('help').innerText")
+            for key in ("P", "X", "U", "0", "5", "Space", "Z", "M", "Ctrl", "?", "Esc"):
+                assert key in help_text, key
+            # a reload shows every decision; a second tab sees the first's and adds its own
+            tab.reload()
+            tab.wait("document.body.dataset.ready === '1'")
+            assert tab.run(f"state.photos[state.byId.get({first})].decision") == "reject"
+            other = browser.open(server.url)
+            other.wait("document.body.dataset.ready === '1'")
+            while other.run("state.photos[state.current].id") in (first, second):
+                other.key("ArrowRight")
+            third = other.run("state.photos[state.current].id")
+            other.key("u" if shoot.table.at[third, "decision"] != "review" else "x")
+            tab.wait(f"state.photos[state.byId.get({third})].by_you === true", timeout=10)
+            assert tab.errors() == [] and other.errors() == []
+    finally:
+        server.stop()
+    # a server started again on the same shoot reads every decision back
+    again = open_shoot(trained_run, shoot_folder, xmp=True, progress=False)
+    assert (again.table["rule"] == PERSON_RULE).sum() == 3
+    assert again.table.at[first, "decision"] == "reject" and again.table.at[second, "rating"] == kept
+    # the sidecars carry the decisions (read by exiftool); the photographer's own one was replaced, journalled
+    sidecar = shoot_folder / f"{Path(shoot.table.at[first, 'path']).name}.xmp"
+    if shutil.which("exiftool"):
+        read = json.loads(subprocess.run(["exiftool", "-j", "-Rating", str(sidecar)], capture_output=True,
+                                         check=True).stdout)[0]
+        assert read["Rating"] == -1
+    # the decisions table is what learn_corrections reads
+    learned = corrected_photos(shoot.table_path)
+    assert set(learned["label"]) <= {"good", "bad"} and len(learned) >= 2
+    # undo, once per decision written, restores the sidecars byte for byte
+    journal = shoot_folder / ".photoq-undo"
+    for _ in range(len([e for e in journal.iterdir() if e.is_dir()])):
+        pyphotoq.undo_sidecars(shoot_folder)
+    assert _files(shoot_folder) == before
+
+
+def test_review_ends_with_done_and_returns_the_decisions(trained_run, shoot_folder, tmp_path):
+    seen = {}
+
+    def press(url):  # what a browser would do: a decision, then Done
+        def work():
+            base, token = url.split("/?token=")
+            shoot = json.loads(urllib.request.urlopen(f"{base}/api/shoot?token={token}").read())
+            seen["photos"] = len(shoot["photos"])
+            for path, body in (("api/decide", {"id": 0, "key": "x"}), ("done", {"learn": False})):
+                urllib.request.urlopen(urllib.request.Request(f"{base}/{path}?token={token}",
+                                                              data=json.dumps(body).encode()))
+        threading.Thread(target=work).start()
+
+    table = pyphotoq.review(trained_run, shoot_folder, table=tmp_path / "decisions.csv", browser=press)
+    assert seen["photos"] == 12
+    assert table.at[0, "decision"] == "reject" and table.at[0, "rule"] == PERSON_RULE
+    assert len(list(shoot_folder.rglob("*.xmp"))) == 1  # no xmp asked: the photographer's own sidecar only
+    with pytest.raises(pyphotoq.PhotoqError, match="port must be"):
+        pyphotoq.review(trained_run, shoot_folder, port=70000)
+
+
+def test_sharpest_region_finds_the_detail():
+    import numpy as np
+
+    grey = np.zeros((120, 160), np.float32)
+    grey[90:120, 0:40] = np.random.default_rng(0).uniform(0, 255, (30, 40))
+    assert sharpest_region(grey) == [0.125, 0.875]
