@@ -16,7 +16,7 @@ test_that("every R function has the same arguments and defaults as its Python tw
               "plot_history", "contact_sheet", "write_conda_env", "roc_plot_data",
               "history_plot_data", "contact_sheet_data", "bias_report", "plot_bias",
               "explain_photos", "report", "sweep_runs", "ask_photos", "undo_sidecars",
-              "learn_corrections")
+              "learn_corrections", "review")
   for (name in shared) {
     python <- reticulate::py_to_r(signatures$signature(name))
     r_formals <- formals(getExportedValue("photoq", name))
