@@ -14,7 +14,6 @@ The page (review_page/: one HTML file, its script and style) reads /api/shoot on
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 import sys
 import threading
@@ -24,7 +23,6 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import PhotoqError, check_whole
-from .files import write_atomic
 from .review_shoot import Shoot, open_shoot
 
 PAGE = Path(__file__).with_name("review_page")
@@ -56,9 +54,6 @@ def review(run, photos, table=None, xmp: bool = False, learn: bool = False, brow
     server = ReviewServer(shoot, port).start()
     print(f"Review page: {server.url}\n(Done on the page, or Ctrl+C here, ends the review; decisions are "
           f"written to {shoot.table_path} as you make them)", flush=True)
-    url_file = os.environ.get("PHOTOQ_REVIEW_URL_FILE")
-    if url_file:  # how R's review() learns the URL of a server in another process
-        write_atomic(url_file, server.url + "\n")
     try:
         if callable(browser):
             browser(server.url)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -169,19 +170,35 @@ class Shoot:
         before = self.table.loc[i, ["decision", "rating", "pick", "rule"]].copy()
         self.table.loc[i, ["decision", "rating", "pick", "rule"]] = [decision, rating, pick, rule]
         try:
-            self._write_table()
+            self._write_table(i)
         except (OSError, PhotoqError):
             self.table.loc[i, ["decision", "rating", "pick", "rule"]] = before.to_list()
+            self._lines = None
             raise
         problem = self._write_sidecar(i) if self.xmp else ""
         self.version += 1
         self.changed[i] = self.version
         return {**self.row(i), "version": self.version, "problem": problem}
 
-    def _write_table(self) -> None:
-        from .scoring import write_scores
+    def _write_table(self, row: int | None = None) -> None:
+        """The whole table, written atomically; only row `row` rendered again (the others' lines
+        are kept from the last write: a key on a 2,000-photo shoot costs one line, not 2,000)."""
+        from .outputs import write_output
+        from .scoring import scores_text
 
-        write_scores(self.table, self.table_path)
+        lines = getattr(self, "_lines", None)
+        if lines is None or row is None:
+            text = scores_text(self.table)
+            lines = text.splitlines(keepends=True)
+            self._lines = lines if len(lines) == len(self.table) + 1 else None  # a line per row, or none kept
+        else:
+            line = scores_text(self.table.loc[[row]], header=False)
+            if line.count("\n") != 1:  # a text with a line break in it: render everything
+                self._lines = None
+                return self._write_table()
+            lines[row + 1] = line
+            text = "".join(lines)
+        write_output(self.table_path, text, "table", "review table")
 
     def _write_sidecar(self, i: int) -> str:
         """The photo's sidecars with its new decision (journalled); '' or the reason it was not."""
@@ -337,6 +354,17 @@ def open_shoot(run, photos, table=None, xmp: bool = False, progress: bool | None
             facts = {}
         print(f"Reviewing {len(table)} photos from {printable(path)} ({int((table['rule'] == PERSON_RULE).sum())} "
               "decided by you so far)")
+        from .sources import photos_to_score
+
+        try:
+            listed = set(photos_to_score(photos)[0])
+        except PhotoqError:
+            listed = set()
+        new = listed - set(table["path"]) - set(table.get("pair", pd.Series(dtype=str)))
+        if new:
+            print(f"warning: {len(new)} photo{'s' if len(new) > 1 else ''} in the shoot {'are' if len(new) > 1 else 'is'} "
+                  f"not in that table (added since; first: {printable(sorted(new)[0])}): review them with another "
+                  "table", file=sys.stderr)
     else:
         table = score_photos(run, photos, progress=progress, **score_args)
         facts = {"lines": {"keep": table.attrs.get("threshold"), "reject": table.attrs.get("reject_threshold"),

@@ -302,11 +302,15 @@ def write_scores(table: pd.DataFrame, out) -> None:
     written as the cache's tables write them (files.encode_path: `%`, control characters and bytes
     that are not valid UTF-8 as `%XX`), so learn_corrections reads every name back; in the rule and
     reason texts, bytes that are not valid UTF-8 are shown `%XX`."""
+    write_output(out, scores_text(table), "table")
+
+
+def scores_text(table: pd.DataFrame, header: bool = True) -> str:
+    """The scores table as write_scores writes it (CSV text; `header`: with its first line)."""
     named = {c: table[c].map(lambda v: (encode_path(v) if c in _NAME_COLUMNS else printable(v))
                              if isinstance(v, str) and v else v)
              for c in ("path", "rule", "duplicate_of", "pair", "reason") if c in table}
-    text = table.assign(**named).to_csv(index=False, lineterminator="\n")
-    write_output(out, text, "table")
+    return table.assign(**named).to_csv(index=False, lineterminator="\n", header=header)
 
 
 def copy_keepers(table: pd.DataFrame, folder, link: bool = False) -> int:

@@ -18,6 +18,7 @@ import pyphotoq
 from browser import Tabs, chromium
 from pyphotoq.review_shoot import PERSON_RULE, open_shoot, sharpest_region
 from pyphotoq.review_server import ReviewServer
+from pyphotoq.scoring import scores_text
 from pyphotoq.sources import corrected_photos
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -133,6 +134,8 @@ def test_review_page_in_chromium(trained_run, shoot_folder):
             assert tab.errors() == [] and other.errors() == []
     finally:
         server.stop()
+    # the table on disk is the whole table as score_photos writes it (each key rewrote one line of it)
+    assert shoot.table_path.read_text() == scores_text(shoot.table)
     # a server started again on the same shoot reads every decision back
     again = open_shoot(trained_run, shoot_folder, xmp=True, progress=False)
     assert (again.table["rule"] == PERSON_RULE).sum() == 3
@@ -180,3 +183,30 @@ def test_sharpest_region_finds_the_detail():
     grey = np.zeros((120, 160), np.float32)
     grey[90:120, 0:40] = np.random.default_rng(0).uniform(0, 255, (30, 40))
     assert sharpest_region(grey) == [0.125, 0.875]
+
+
+def test_pyphotoq_review_command(trained_run, shoot_folder, tmp_path):
+    import sys
+
+    table = tmp_path / "decisions.csv"
+    command = [sys.executable, "-m", "pyphotoq", "review", str(trained_run.path), str(shoot_folder), "--no-browser",
+               "--table", str(table), "--no-progress"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            for line in process.stdout:
+                if line.startswith("Review page: "):
+                    url = line.split(": ", 1)[1].strip()
+                    break
+            base, token = url.split("/?token=")
+            for path, body in (("api/decide", {"id": 1, "key": "p"}), ("done", {})):
+                urllib.request.urlopen(urllib.request.Request(f"{base}/{path}?token={token}",
+                                                              data=json.dumps(body).encode()), timeout=30)
+            rest, errors = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 0, errors
+    assert "1 decision made on the page" in rest
+    assert "I0000" not in errors and "E0000" not in errors  # no TensorFlow start-up lines
+    decided = corrected_photos(table)
+    assert len(decided) >= 1
