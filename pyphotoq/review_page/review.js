@@ -238,6 +238,10 @@ function drawCompare() {
     panes.textContent = "";
     panes.style.gridTemplateColumns = `repeat(${Math.min(set.length, 2) || 1}, 1fr)`;
     if (set.length > 2) panes.style.gridTemplateColumns = `repeat(${set.length}, 1fr)`;
+    // photoq's pick: the best of the burst, or in a scene without one the highest score shown
+    const scored = set.filter((i) => state.photos[i].score !== null);
+    const top = scored.length ? scored.reduce((a, b) => (state.photos[b].score > state.photos[a].score ? b : a)) : -1;
+    const anyBest = set.some((i) => state.photos[i].best);
     for (const position of set) {
       const photo = state.photos[position];
       const pane = document.createElement("div");
@@ -249,7 +253,7 @@ function drawCompare() {
       img.src = withToken(`photo/${photo.id}`);
       img.addEventListener("load", () => place(pane));
       pane.appendChild(img);
-      if (photo.best) {
+      if (anyBest ? photo.best : position === top) {
         const pick = document.createElement("span");
         pick.className = "pick";
         pick.textContent = "photoq's pick";

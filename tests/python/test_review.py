@@ -72,6 +72,8 @@ def test_review_page_in_chromium(trained_run, shoot_folder):
         assert _request(server, "/?token=wrong", token=False)[0] == 403
         assert _request(server, "/api/shoot", host=f"example.com:{server.port}")[0] == 403
         assert server.server.server_address[0] == "127.0.0.1"
+        status, picture = _request(server, "/map/0")  # the network's map, on request
+        assert status == 200 and picture.startswith(b"\x89PNG")
         outside = [a for a in {i[4][0] for i in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
                    if not a.startswith("127.")]
         for address in outside:
@@ -106,6 +108,7 @@ def test_review_page_in_chromium(trained_run, shoot_folder):
             # compare view: zoom to 100%, kept while stepping
             tab.key(" ")
             tab.wait("!document.getElementById('compare').hidden && document.querySelectorAll('.pane').length >= 2")
+            assert tab.run("document.querySelectorAll('.pane .pick').length") == 1  # photoq's pick marked
             tab.key("z")
             tab.wait("document.getElementById('compare').dataset.zoom === '100'")
             tab.wait("Array.from(document.querySelectorAll('.pane')).every(p => p.dataset.scale === '1.0000')")
