@@ -188,28 +188,43 @@ def test_sharpest_region_finds_the_detail():
     assert sharpest_region(grey) == [0.125, 0.875]
 
 
-def test_pyphotoq_review_command(trained_run, shoot_folder, tmp_path):
+def _start_review(command):
+    """The review command started; (process, base URL, token) once it prints the page's URL."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("Review page: "):
+            base, token = line.split(": ", 1)[1].strip().split("/?token=")
+            return process, base, token
+    process.kill()
+    raise AssertionError(f"no URL printed: {process.stderr.read()}")
+
+
+def _post(base, token, path, body):
+    urllib.request.urlopen(urllib.request.Request(f"{base}/{path}?token={token}", data=json.dumps(body).encode()),
+                           timeout=30)
+
+
+def test_pyphotoq_review_command_killed_and_started_again(trained_run, shoot_folder, tmp_path):
+    import signal
     import sys
 
     table = tmp_path / "decisions.csv"
     command = [sys.executable, "-m", "pyphotoq", "review", str(trained_run.path), str(shoot_folder), "--no-browser",
                "--table", str(table), "--no-progress"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
-        try:
-            for line in process.stdout:
-                if line.startswith("Review page: "):
-                    url = line.split(": ", 1)[1].strip()
-                    break
-            base, token = url.split("/?token=")
-            for path, body in (("api/decide", {"id": 1, "key": "p"}), ("done", {})):
-                urllib.request.urlopen(urllib.request.Request(f"{base}/{path}?token={token}",
-                                                              data=json.dumps(body).encode()), timeout=30)
-            rest, errors = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
+    process, base, token = _start_review(command)
+    try:
+        _post(base, token, "api/decide", {"id": 1, "key": "p"})
+        process.send_signal(signal.SIGKILL)  # a server killed: the decision is on disk already
+        process.wait(timeout=30)
+        process, base, token = _start_review(command)
+        shoot = json.loads(urllib.request.urlopen(f"{base}/api/shoot?token={token}", timeout=30).read())
+        assert [p["by_you"] for p in shoot["photos"] if p["id"] == 1] == [True]
+        _post(base, token, "done", {})
+        rest, errors = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
     assert process.returncode == 0, errors
     assert "1 decision made on the page" in rest
     assert "I0000" not in errors and "E0000" not in errors  # no TensorFlow start-up lines
-    decided = corrected_photos(table)
-    assert len(decided) >= 1
+    assert len(corrected_photos(table)) >= 1
