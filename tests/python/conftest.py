@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import pyphotoq
-from workflow_fixtures import demo_photos, small_cache, trained_run  # noqa: F401  (session fixtures)
+from workflow_fixtures import demo_photos, own_run, small_cache, trained_run  # noqa: F401  (shared fixtures)
 
 SMALL = (128, 96)  # (width, height) of the tiny demo photos: landscape 128x96, portrait 96x128
 

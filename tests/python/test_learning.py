@@ -16,19 +16,6 @@ from pyphotoq.sources import corrected_photos
 
 
 @pytest.fixture()
-def own_run(small_cache, trained_run, tmp_path):
-    """A copy of the shared cache and run that a test may change (the run points at the copy)."""
-    cache = tmp_path / "cache"
-    run = tmp_path / "run"
-    shutil.copytree(small_cache.path, cache)
-    shutil.copytree(trained_run.path, run)
-    info = json.loads((run / "run.json").read_text())
-    info["cache"]["path"] = str(cache)
-    (run / "run.json").write_text(json.dumps(info, indent=2) + "\n")
-    return cache, run
-
-
-@pytest.fixture()
 def shoot(tmp_path):
     """A culled shoot: 24 new demo photos sorted into good/ and bad/."""
     return pyphotoq.make_demo_photos(tmp_path / "shoot", n_photos=24, size=(128, 96), seed=7)

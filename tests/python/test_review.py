@@ -16,6 +16,7 @@ import pytest
 
 import pyphotoq
 from browser import Tabs, chromium
+from pyphotoq.cache import read_corrections
 from pyphotoq.review_shoot import PERSON_RULE, open_shoot, sharpest_region
 from pyphotoq.review_server import ReviewServer
 from pyphotoq.scoring import scores_text
@@ -159,25 +160,31 @@ def test_review_page_in_chromium(trained_run, shoot_folder):
     assert _files(shoot_folder) == before
 
 
-def test_review_ends_with_done_and_returns_the_decisions(trained_run, shoot_folder, tmp_path):
+def test_done_and_learn_hands_the_decisions_to_learning(own_run, shoot_folder, tmp_path):
+    _, run = own_run
+    before = pyphotoq.open_run(run).batches_done
     seen = {}
 
-    def press(url):  # what a browser would do: a decision, then Done
+    def press(url):  # what a browser would do: two decisions, then "Done and learn"
         def work():
             base, token = url.split("/?token=")
             shoot = json.loads(urllib.request.urlopen(f"{base}/api/shoot?token={token}").read())
             seen["photos"] = len(shoot["photos"])
-            for path, body in (("api/decide", {"id": 0, "key": "x"}), ("done", {"learn": False})):
-                urllib.request.urlopen(urllib.request.Request(f"{base}/{path}?token={token}",
-                                                              data=json.dumps(body).encode()))
+            for body in ({"id": 0, "key": "x"}, {"id": 1, "key": "p"}):
+                _post(base, token, "api/decide", body)
+            _post(base, token, "done", {"learn": True})
         threading.Thread(target=work).start()
 
-    table = pyphotoq.review(trained_run, shoot_folder, table=tmp_path / "decisions.csv", browser=press)
+    table = pyphotoq.review(run, shoot_folder, table=tmp_path / "decisions.csv", browser=press, progress=False)
     assert seen["photos"] == 12
     assert table.at[0, "decision"] == "reject" and table.at[0, "rule"] == PERSON_RULE
     assert len(list(shoot_folder.rglob("*.xmp"))) == 1  # no xmp asked: the photographer's own sidecar only
+    after = pyphotoq.open_run(run)
+    assert after.batches_done > before  # learned from the decisions
+    learned = read_corrections(after.open_cache().path)
+    assert set(learned["source"]) == {str(tmp_path / "decisions.csv")} and len(learned) >= 2
     with pytest.raises(pyphotoq.PhotoqError, match="port must be"):
-        pyphotoq.review(trained_run, shoot_folder, port=70000)
+        pyphotoq.review(run, shoot_folder, port=70000)
 
 
 def test_sharpest_region_finds_the_detail():

@@ -1,6 +1,9 @@
 """Session fixtures for the training, evaluation, scoring and CLI tests: one tiny demo trip,
 its cache and a short trained run, built once and shared (read-only) by those tests."""
 
+import json
+import shutil
+
 import pytest
 
 import pyphotoq
@@ -33,3 +36,16 @@ def trained_run(small_cache, tmp_path_factory):
         small_cache, tmp_path_factory.mktemp("run") / "run", batches=40, validate_every=20,
         progress=False,
     )
+
+
+@pytest.fixture()
+def own_run(small_cache, trained_run, tmp_path):
+    """A copy of the shared cache and run that a test may change (the run points at the copy)."""
+    cache = tmp_path / "cache"
+    run = tmp_path / "run"
+    shutil.copytree(small_cache.path, cache)
+    shutil.copytree(trained_run.path, run)
+    info = json.loads((run / "run.json").read_text())
+    info["cache"]["path"] = str(cache)
+    (run / "run.json").write_text(json.dumps(info, indent=2) + "\n")
+    return cache, run
