@@ -1,19 +1,21 @@
 #' Score a folder of new photos
 #'
 #' Scores every photo below `photos` (no labels needed), streamed from the
-#' source files. The threshold is `threshold`, else the one keeping
-#' `keep_recall` of the good photos on validation, else the F1-maximising one
-#' chosen on validation (from the validation scores stored in the run folder:
-#' the cache is not needed). A run with a booster (see [train_model()])
+#' source files, and culls them: photos at or above the keep line are kept,
+#' photos below the reject line rejected, the rest go to review (the lines come
+#' from `keep_precision` and `reject_recall`, on the validation scores stored in
+#' the run folder: the cache is not needed). A `threshold`, or `keep_recall`
+#' alone, makes one cut instead. A run with a booster (see [train_model()])
 #' compares each photo with its scene among the photos scored together (taken
 #' within 30 s of each other, or looking alike): score a whole shoot at once.
 #'
 #' @param run A `photoq_run` or a run folder.
 #' @param photos A folder of photos (searched recursively), one photo file, or a
 #'   character vector of photo files and folders.
-#' @param threshold A score threshold, or `NULL` to choose one on validation.
-#' @param keep_recall Share of good validation photos to keep when choosing the
-#'   threshold, or `NULL` (maximise F1).
+#' @param threshold One cut at this score instead of the keep and reject lines,
+#'   or `NULL` for the lines.
+#' @param keep_recall One cut keeping this share of the good validation photos,
+#'   or `NULL` for the lines.
 #' @param checkpoint `"best"` (by validation AUC), `"latest"`, or a batch number.
 #' @param batch_size Photos per batch.
 #' @param workers Threads that open photos, `NULL` for one per CPU.
