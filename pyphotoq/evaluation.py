@@ -135,11 +135,13 @@ def run_scores(run: Run, cache: Cache, frame: pd.DataFrame, checkpoint="best") -
 
 def _scored(run: Run, cache: Cache, frame: pd.DataFrame, checkpoint="best", reasons: bool = False):
     """(run_scores, and with `reasons` the booster's words for each photo, or None without one)."""
-    model = run.load_model(checkpoint)
     booster = load_booster(run, checkpoint)
     if booster is None:
-        return predict_scores(model, cache, frame), None
-    network, statistics = predict_scores(model, cache, frame, statistics=True, network=booster.needs_network)
+        return predict_scores(run.load_model(checkpoint), cache, frame), None
+    # a booster that gives the network no weight scores without it: the model is not loaded
+    model = run.load_model(checkpoint) if booster.needs_network else None
+    network, statistics = predict_scores(model, cache, frame, statistics=True, network=booster.needs_network,
+                                         views=booster.info["views"])
     why = booster_reasons(booster, statistics, frame.reset_index(drop=True)) if reasons else None
     return booster.score(network, statistics, frame), why
 

@@ -109,13 +109,29 @@ def activation_map(model, pixels, patches=None) -> tuple[float, np.ndarray]:
     model, its detail patches); the map has the photo's size, positive where it looks good to
     the model, negative where it looks bad."""
     pixels = np.asarray(pixels, dtype=np.uint8)
+    score, small = _feature_map(model, pixels, patches)
+    return score, _to_size(small, pixels.shape[:2])
+
+
+def _feature_map(model, pixels, patches=None) -> tuple[float, np.ndarray]:
+    """(score, signed map at the feature map's resolution: a few hundred numbers)."""
     given = pixels[None] if patches is None else {"pixels": pixels[None],
                                                   "patches": np.asarray(patches, dtype=np.uint8)[None]}
     score, small = _explainer(model)(given)
-    small = small.numpy()[0].astype(np.float32)
-    height, width = pixels.shape[:2]
-    full = np.asarray(Image.fromarray(small, mode="F").resize((width, height), Image.BILINEAR))
-    return float(score.numpy()[0]), full
+    return float(score.numpy()[0]), small.numpy()[0].astype(np.float32)
+
+
+def _to_size(small: np.ndarray, shape) -> np.ndarray:
+    height, width = shape
+    return np.asarray(Image.fromarray(small, mode="F").resize((width, height), Image.BILINEAR))
+
+
+def _packed(pixels: np.ndarray) -> bytes:
+    """A photo kept until its overlay is drawn: a JPEG in memory (tens of kB, not its pixels), so
+    that explaining thousands of photos holds no more than explaining a few hundred."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(pixels, dtype=np.uint8)).save(buffer, format="JPEG", quality=95)
+    return buffer.getvalue()
 
 
 def overlay(pixels, heat: np.ndarray, alpha: float = 0.55) -> Image.Image:
@@ -183,12 +199,12 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
         except (UnusablePhoto, OSError, ValueError) as error:
             skipped[path] = str(error)
             continue
-        score, signed = activation_map(model, pixels, patches)
+        score, small = _feature_map(model, np.asarray(pixels, dtype=np.uint8), patches)
         measured = None
         if booster is not None:
             measured = batch_statistics({"pixels": pixels[None], "patches": patches[None]} if patches is not None
                                         else pixels[None])[0]
-        opened.append((path, pixels, signed, score, measured, scene))
+        opened.append((path, _packed(pixels), small, score, measured, scene))
     scores = np.array([o[3] for o in opened], dtype=float)
     if booster is not None and opened:  # the run's score: scored together, as score_photos does
         shots = pd.DataFrame([{"hash": o[0], **o[5]} for o in opened], columns=["hash", "taken", "look"])
@@ -200,7 +216,10 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     else:
         why = [""] * len(opened)
     explained = {}
-    for (path, pixels, signed, _, _, _), score, reason in zip(opened, scores, why):
+    for (path, packed, small, _, _, _), score, reason in zip(opened, scores, why):
+        with Image.open(io.BytesIO(packed)) as image:
+            pixels = np.asarray(image.convert("RGB"))
+        signed = _to_size(small, pixels.shape[:2])
         good = score >= threshold
         side = {"decision": classes["positive"] if good else classes["negative"],
                 "good": classes["positive"], "bad": classes["negative"]}[target]

@@ -59,12 +59,14 @@ def predict_images(model, batches, statistics: bool = False, network: bool = Tru
 
 
 def predict_scores(model, cache: Cache, frame: pd.DataFrame, batch_size: int = 16, statistics: bool = False,
-                   network: bool = True):
+                   network: bool = True, views=None):
     """The 'good' score of every row of `frame`, in the frame's row order; with `statistics`,
-    (scores, the booster's statistics of every row); see predict_images for `network`."""
-    dataset, order = ordered_batches(cache, frame, batch_size, views_of(model))
+    (scores, the booster's statistics of every row); see predict_images for `network` (without
+    it, `model` may be None and `views` names the views to read)."""
+    views = tuple(views) if views is not None else views_of(model)
+    dataset, order = ordered_batches(cache, frame, batch_size, views)
     scores = np.empty(len(frame), dtype=float)
-    found = predict_images(model, (images for images, _ in dataset), statistics, network)
+    found = predict_images(model, (images for images, _ in dataset), statistics, network, views)
     if not statistics:
         scores[order] = found
         return scores

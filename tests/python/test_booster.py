@@ -3,6 +3,7 @@ fitted beside the best checkpoint of a default run and blended with it."""
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -126,3 +127,22 @@ def test_booster_setting_is_checked_and_fixed_off_for_the_original():
         resolve("original", booster=True)
     with pytest.raises(pyphotoq.PhotoqError, match="booster must be TRUE or FALSE, got 'yes'"):
         resolve(None, booster="yes")
+
+
+def test_a_booster_without_network_weight_evaluates_without_the_network(trained_run, small_cache, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(trained_run.path, run)
+    info = json.loads((run / "booster" / "booster.json").read_text())
+    (run / "booster" / "booster.json").write_text(json.dumps({**info, "network_weight": 0.0}))
+    handle = pyphotoq.open_run(run)
+    booster = load_booster(handle)
+    assert not booster.needs_network
+    frame = small_cache.split("test")
+    _, statistics = predict_scores(None, small_cache, frame, statistics=True, network=False, views=info["views"])
+    expected = booster.score(np.full(len(frame), np.nan), statistics, frame)
+    # the network is neither loaded nor run: a checkpoint that cannot be read does not matter
+    checkpoint = Path(handle.checkpoint_path("best"))
+    checkpoint.write_bytes(b"not a model")
+    result = pyphotoq.evaluate_model(handle, split="test")
+    got = result.predictions.set_index("hash")["score"].reindex(frame["hash"].to_numpy())
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
