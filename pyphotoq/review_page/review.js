@@ -76,11 +76,18 @@ function drawGrid() {
     const tile = document.createElement("div");
     tile.className = `tile ${photo.decision}`;
     tile.dataset.position = position;
-    const img = document.createElement("img");
-    img.loading = "lazy";
-    img.alt = photo.name;
-    img.src = withToken(`thumb/${photo.id}`);
-    tile.appendChild(img);
+    if (photo.decision === "skipped") {  // not readable when scored: its reason, no picture
+      const note = document.createElement("div");
+      note.className = "unread";
+      note.textContent = photo.reason || photo.rule || "could not be read";
+      tile.appendChild(note);
+    } else {
+      const img = document.createElement("img");
+      img.loading = "lazy";
+      img.alt = photo.name;
+      img.src = withToken(`thumb/${photo.id}`);
+      tile.appendChild(img);
+    }
     if (photo.burst) {
       const burst = document.createElement("span");
       burst.className = "burst";

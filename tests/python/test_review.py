@@ -56,6 +56,7 @@ def shoot_folder(demo_photos, tmp_path):
     for photo in photos:
         shutil.copy(photo, shoot / photo.name)
     (shoot / f"{photos[0].name}.xmp").write_bytes(SIDECAR)  # the photographer's own 5 stars
+    (shoot / "broken.jpg").write_bytes(b"\xff\xd8\xff not a photo")  # skipped when scored
     return shoot
 
 
@@ -86,7 +87,8 @@ def test_review_page_in_chromium(trained_run, shoot_folder):
                 tab.wait("document.body.dataset.ready === '1'")
             finally:
                 assert tab.errors() == []
-            assert tab.run("document.querySelectorAll('.tile').length") == 12
+            assert tab.run("document.querySelectorAll('.tile').length") == 13
+            assert tab.run("document.querySelectorAll('.tile .unread').length") == 1  # the skipped one: its reason
             assert tab.run("Array.from(document.images).filter(i => i.complete && i.naturalWidth === 0).length") == 0
             first = tab.run("state.photos[state.current].id")
             tab.key("x")
@@ -176,7 +178,7 @@ def test_done_and_learn_hands_the_decisions_to_learning(own_run, shoot_folder, t
         threading.Thread(target=work).start()
 
     table = pyphotoq.review(run, shoot_folder, table=tmp_path / "decisions.csv", browser=press, progress=False)
-    assert seen["photos"] == 12
+    assert seen["photos"] == 13
     assert table.at[0, "decision"] == "reject" and table.at[0, "rule"] == PERSON_RULE
     assert len(list(shoot_folder.rglob("*.xmp"))) == 1  # no xmp asked: the photographer's own sidecar only
     after = pyphotoq.open_run(run)
