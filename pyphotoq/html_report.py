@@ -43,7 +43,7 @@ figcaption { color: #555; font-size: 0.9em; }
 .gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(175px, 1fr)); gap: 0.8em; }
 .card { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 0.4em; font-size: 0.85em; }
 .card.wrong { border: 3px solid #d62728; }
-.card .imgs { display: flex; gap: 3px; } .card img { width: 50%; height: auto; }
+.card .imgs { display: flex; gap: 3px; } .card img { width: 50%; height: auto; } .card img:only-child { width: 100%; }
 .card .score { font-weight: 600; } .card .reason { color: #555; }
 table { border-collapse: collapse; background: #fff; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; } th { background: #f0f0f0; }
@@ -66,7 +66,7 @@ tr.flagged td { background: #fdecea; color: #a31515; font-weight: 600; }
 <p class="note">The threshold was {{ threshold_text }}. Checkpoint {{ r.checkpoint }}; photos from the cache folder “{{ cache_name }}”.</p>
 
 <h2>The photos it got most wrong</h2>
-<p class="note">Each photo beside its activation map: the bright parts pushed the score towards the side it was called. The facts under each photo are measured on the photo; they describe it and are not the model's reasons.</p>
+<p class="note">{{ maps_note }}</p>
 {{ gallery(wrong) }}
 
 <h2>The photos it is most sure about</h2>
@@ -95,7 +95,13 @@ tr.flagged td { background: #fdecea; color: #a31515; font-weight: 600; }
 </html>
 """
 
-CARD = """<div class="card{wrong}"><div class="imgs"><img src="{photo}" alt="{name}"><img src="{heat}" alt="activation map of {name}"></div>
+HEAT = '<img src="{heat}" alt="activation map of {name}">'
+MAPS_NOTE = ("Each photo beside its activation map: the bright parts pushed the network's score towards the side it "
+             "was called. The facts under each photo are measured on the photo; they describe it and are not the "
+             "model's reasons.")
+NO_MAPS_NOTE = ("Validation gave the network no weight in this run's scores (the booster alone scores), so no "
+                "activation maps are drawn: the words under each photo say what moved its score.")
+CARD = """<div class="card{wrong}"><div class="imgs"><img src="{photo}" alt="{name}">{heat}</div>
 <div class="score">#{rank} {score:.3f} · {label} · called {predicted}{verdict}</div><div>{name}</div><div class="reason">{reason}</div></div>"""
 
 
@@ -108,6 +114,7 @@ def report(run, file=None, split: str = "test", threshold: float | None = None,
     checkpoint and cache are evaluate_model's.
     """
     from .bias import bias_report
+    from .booster import load_booster
     from .evaluation import evaluate_model
     from .explain import explain_photos
     from .plotdata import sheet_rows
@@ -127,10 +134,14 @@ def report(run, file=None, split: str = "test", threshold: float | None = None,
     confident = pd.concat([ranked.head(GALLERY // 2), ranked.tail(GALLERY // 2)]).drop_duplicates("hash")
     shown = pd.concat([wrong, confident]).drop_duplicates("hash")
     bias = bias_report(result)
-    with tempfile.TemporaryDirectory() as folder:
-        maps = explain_photos(run, list(shown["cached"]), out=folder, threshold=result.threshold,
-                              checkpoint=checkpoint, progress=progress)
-        overlays = {c: _file_uri(o) for c, o in zip(shown["cached"], maps["overlay"]) if o}
+    booster = load_booster(run, checkpoint, note=False)
+    with_maps = booster is None or booster.needs_network  # a network without weight is not run for maps
+    overlays = {}
+    if with_maps:
+        with tempfile.TemporaryDirectory() as folder:
+            maps = explain_photos(run, list(shown["cached"]), out=folder, threshold=result.threshold,
+                                  checkpoint=checkpoint, progress=progress)
+            overlays = {c: _file_uri(o) for c, o in zip(shown["cached"], maps["overlay"]) if o}
     images = {
         "roc": _figure_uri(plot_roc(result)),
         "history": _figure_uri(plot_history(run)),
@@ -145,7 +156,8 @@ def report(run, file=None, split: str = "test", threshold: float | None = None,
         cards = [CARD.format(
             wrong=" wrong" if not p.correct else "", photo=photos[p.cached],
             verdict=" · <b class=\"misclassified\">misclassified</b>" if not p.correct else "",
-            heat=overlays.get(p.cached, photos[p.cached]), name=html.escape(Path(p.original).name),
+            heat=HEAT.format(heat=overlays[p.cached], name=html.escape(Path(p.original).name))
+            if p.cached in overlays else "", name=html.escape(Path(p.original).name),
             rank=p.rank, score=p.score, label=html.escape(str(p.label)),
             predicted=html.escape(str(p.predicted)), reason=html.escape(str(p.reason)))
             for p in rows.itertuples()]
@@ -158,6 +170,7 @@ def report(run, file=None, split: str = "test", threshold: float | None = None,
         r=result, run_name=run.path.name, cache_name=Path(result.cache_path).name,
         headline=_headline(result, n_wrong), n_wrong=n_wrong,
         threshold_text=_threshold_text(result), confounds=run.info.get("confounds", ""),
+        maps_note=MAPS_NOTE if with_maps else NO_MAPS_NOTE,
         wrong=wrong, confident=confident, images=images,
         bias_table=_markup(_bias_table(bias)), settings_table=_markup(_settings_table(run, result)),
     )

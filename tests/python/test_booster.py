@@ -146,3 +146,6 @@ def test_a_booster_without_network_weight_evaluates_without_the_network(trained_
     result = pyphotoq.evaluate_model(handle, split="test")
     got = result.predictions.set_index("hash")["score"].reindex(frame["hash"].to_numpy())
     np.testing.assert_allclose(got, expected, rtol=1e-9)
+    # nor for the report, which then draws no activation maps and says why
+    page = pyphotoq.report(handle, tmp_path / "report.html", progress=False).read_text(encoding="utf-8")
+    assert "activation map of" not in page and "gave the network no weight" in page
