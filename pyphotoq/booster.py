@@ -64,6 +64,11 @@ ROUNDS = 400
 _NOTED: set = set()
 
 
+#: What the booster's statistics measure (pyphotoq.statistics and batch_statistics): raise it
+#: when either changes what it measures, so that statistics kept with caches are measured again.
+STATISTICS_VERSION = 1
+
+
 def statistic_names(views) -> list[str]:
     """The booster's own columns for a model reading `views`."""
     names = [f"overview_{n}" for n in NAMES]
@@ -278,7 +283,30 @@ def measure_statistics(cache: Cache, frame: pd.DataFrame, views, batch_size: int
                        progress: bool | None = None, edit_seed: int | None = None) -> np.ndarray:
     """The booster's statistics of every row of `frame`, in row order, from the cached views
     decoded as the batch stream decodes them; with `edit_seed`, of copies given a random global
-    edit each (edits.py), the same edit on every view of a photo."""
+    edit each (edits.py), the same edit on every view of a photo.
+
+    Photos measured before are read from the cache's statistics.csv (pyphotoq.statistics_store);
+    the others are measured, a chunk at a time, and kept there."""
+    if edit_seed is not None:
+        return _measure(cache, frame, views, batch_size, progress, edit_seed)
+    from . import statistics_store
+
+    views = tuple(views)
+    names = statistic_names(views)
+    frame = frame.reset_index(drop=True)
+    values, kept = statistics_store.stored(cache, frame, views, names, STATISTICS_VERSION)
+    missing = np.flatnonzero(~kept)
+    for start in range(0, len(missing), statistics_store.CHUNK):
+        rows = missing[start : start + statistics_store.CHUNK]
+        part = frame.iloc[rows]
+        values[rows] = _measure(cache, part, views, batch_size, progress, None, offset=start, total=len(missing))
+        statistics_store.keep(cache, part["hash"].drop_duplicates().to_numpy(),
+                              values[rows][~part["hash"].duplicated().to_numpy()], views, names, STATISTICS_VERSION)
+    return values
+
+
+def _measure(cache: Cache, frame: pd.DataFrame, views, batch_size: int, progress, edit_seed,
+             offset: int = 0, total: int | None = None) -> np.ndarray:
     from .progress import tqdm
 
     from .batches import ordered_batches
@@ -287,7 +315,8 @@ def measure_statistics(cache: Cache, frame: pd.DataFrame, views, batch_size: int
     dataset, order = ordered_batches(cache, frame, batch_size, views)
     edits = None if edit_seed is None else edit_parameters(len(frame), edit_seed)
     parts, done = [], 0
-    with tqdm(total=len(frame), desc="Booster statistics" if edits is None else "Booster statistics, edited copies",
+    with tqdm(total=total or len(frame), initial=offset,
+              desc="Booster statistics" if edits is None else "Booster statistics, edited copies",
               unit="photo", disable=None if progress is None else not progress) as bar:
         for images, _ in dataset:
             if edits is not None:

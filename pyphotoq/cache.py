@@ -10,6 +10,8 @@ The cache is a documented format (version 2, see the README), readable without P
     sources.csv    every source file seen, with size and mtime, so rebuilds skip known files
     corrections.csv  (optional) photos a user sorted after culling (learn_corrections): added to
                    every build's listing, their labels win, and they learn in the training split
+    statistics.csv  (optional) the booster's statistics of each photo, measured once (by the first
+                   training) and kept (pyphotoq.statistics_store); not part of the format's checks
     views/<view>/<first two hash digits>/<hash>.<extension>   one file per photo and view
 
 Every reader finds a photo's file for any view by that one rule (`view_file`), from the view's

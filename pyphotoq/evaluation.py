@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from .progress import tqdm
 
-from .booster import load_booster
+from .booster import load_booster, measure_statistics
 from .cache import Cache
 from .errors import PhotoqError, check_number
 from .facts import add_facts, facts_table
@@ -138,10 +138,10 @@ def _scored(run: Run, cache: Cache, frame: pd.DataFrame, checkpoint="best", reas
     booster = load_booster(run, checkpoint)
     if booster is None:
         return predict_scores(run.load_model(checkpoint), cache, frame), None
-    # a booster that gives the network no weight scores without it: the model is not loaded
-    model = run.load_model(checkpoint) if booster.needs_network else None
-    network, statistics = predict_scores(model, cache, frame, statistics=True, network=booster.needs_network,
-                                         views=booster.info["views"])
+    # the statistics kept with the cache (measured once); the network only when it has weight
+    statistics = measure_statistics(cache, frame, booster.info["views"])
+    network = (predict_scores(run.load_model(checkpoint), cache, frame) if booster.needs_network
+               else np.full(len(frame), np.nan))
     why = booster_reasons(booster, statistics, frame.reset_index(drop=True)) if reasons else None
     return booster.score(network, statistics, frame), why
 

@@ -31,6 +31,13 @@ test_that("train_model() trains into a run folder that R reads itself", {
   expect_setequal(unique(h$metric[h$set == "validation"]), c("auc", "accuracy", "f1", "loss"))
   expect_equal(sort(unique(h$batch[h$set == "validation"])), c(10L, 20L))
   expect_true(file.exists(file.path(run$path, "history.png"))) # plot = TRUE by default
+  # the booster's statistics, measured once by training and kept with the cache: a table R reads
+  statistics <- utils::read.csv(file.path(fixture$cache$path, "statistics.csv"),
+                                colClasses = c(hash = "character"))
+  expect_setequal(statistics$hash, fixture$cache$manifest$hash)
+  expect_equal(names(statistics)[1:4], c("hash", "version", "views", "spec"))
+  expect_true(all(statistics$views == "overview+detail"))
+  expect_true(is.numeric(statistics$overview_brightness) && all(is.finite(statistics$overview_brightness)))
 })
 
 test_that("train_model() resumes and extends a run; settings are checked", {
