@@ -6,9 +6,10 @@ memory and its map at the feature map's size (a few hundred numbers), not their 
 RSS should hardly grow with the number of photos. Each size runs in a fresh child process (its
 own peak RSS) on the first N photos of a folder, with the same run.
 
-Baseline: the smallest size, measured in the same run.
+Baseline: the smallest size, measured in the same run; with `--before`, an older checkout's
+explain_photos too (what the change saved).
 
-    python benchmarks/bench_explain.py --run RUN --photos FOLDER [--sizes 200 2000]
+    python benchmarks/bench_explain.py --run RUN --photos FOLDER [--sizes 200 2000] [--before OLD_CHECKOUT]
     python benchmarks/bench_explain.py --quick
 """
 
@@ -37,6 +38,8 @@ def main() -> int:
     parser.add_argument("--run", help="a trained run (default with --quick: a small demo run made here)")
     parser.add_argument("--photos", help="a folder of photos to explain")
     parser.add_argument("--sizes", nargs="+", type=int, default=[200, 2000])
+    parser.add_argument("--before", help="an older checkout of photoq, measured the same way (its pyphotoq/ "
+                                         "imported instead)")
     args = parser.parse_args()
     common.header("explain_photos: peak memory against photos explained", args)
     with common.work_folder(args, "explain") as work:
@@ -48,15 +51,22 @@ def main() -> int:
             cache = pyphotoq.build_cache(photos, work / "cache", width=96, verbose=False, progress=False)
             run = str(pyphotoq.train_model(cache, work / "run", batches=20, validate_every=10, progress=False).path)
             sizes = [10, 60]
-        rows = []
-        for n in sizes:
-            out = tempfile.mkdtemp(prefix=f"overlays-{n}-", dir=work)
-            rows.append(common.run_child(__file__, "explain", run=run, photos=photos, n=n, out=out))
-        base = rows[0]
-        for row in rows:
-            print(f"{row['photos']:>5} photos explained: peak RSS {row['peak_rss_mb']:.0f} MiB "
-                  f"(ratio to {base['photos']} photos: {row['peak_rss_mb'] / base['peak_rss_mb']:.2f}), "
-                  f"{row['seconds']:.0f} s")
+        sides = [("this checkout", None)] + ([("before", str(Path(args.before).resolve()))] if args.before else [])
+        for name, source in sides:
+            rows = []
+            for n in sizes:
+                out = tempfile.mkdtemp(prefix=f"overlays-{n}-", dir=work)
+                if source:
+                    os.environ["PYTHONPATH"] = source
+                try:
+                    rows.append(common.run_child(__file__, "explain", run=run, photos=photos, n=n, out=out))
+                finally:
+                    os.environ.pop("PYTHONPATH", None)
+            base = rows[0]
+            for row in rows:
+                print(f"{name}: {row['photos']:>5} photos explained: peak RSS {row['peak_rss_mb']:.0f} MiB "
+                      f"(ratio to {base['photos']} photos: {row['peak_rss_mb'] / base['peak_rss_mb']:.2f}), "
+                      f"{row['seconds']:.0f} s")
     return 0
 
 

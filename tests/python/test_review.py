@@ -199,7 +199,9 @@ def test_sharpest_region_finds_the_detail():
 
 def _start_review(command):
     """The review command started; (process, base URL, token) once it prints the page's URL."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # as a user starts it: TF_CPP_MIN_LOG_LEVEL not set (the command line then keeps TensorFlow quiet)
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     for line in process.stdout:
         if line.startswith("Review page: "):
             base, token = line.split(": ", 1)[1].strip().split("/?token=")
