@@ -296,17 +296,26 @@ def measure_statistics(cache: Cache, frame: pd.DataFrame, views, batch_size: int
     frame = frame.reset_index(drop=True)
     values, kept = statistics_store.stored(cache, frame, views, names, STATISTICS_VERSION)
     missing = np.flatnonzero(~kept)
-    for start in range(0, len(missing), statistics_store.CHUNK):
-        rows = missing[start : start + statistics_store.CHUNK]
-        part = frame.iloc[rows]
-        values[rows] = _measure(cache, part, views, batch_size, progress, None, offset=start, total=len(missing))
-        statistics_store.keep(cache, part["hash"].drop_duplicates().to_numpy(),
-                              values[rows][~part["hash"].duplicated().to_numpy()], views, names, STATISTICS_VERSION)
+    if len(missing) == 0:
+        return values
+    from .progress import tqdm
+
+    with tqdm(total=len(missing), desc="Booster statistics", unit="photo",
+              disable=None if progress is None else not progress) as bar:  # one bar over every chunk
+        for start in range(0, len(missing), statistics_store.CHUNK):
+            rows = missing[start : start + statistics_store.CHUNK]
+            part = frame.iloc[rows]
+            values[rows] = _measure(cache, part, views, batch_size, progress, None, bar=bar)
+            statistics_store.keep(cache, part["hash"].drop_duplicates().to_numpy(),
+                                  values[rows][~part["hash"].duplicated().to_numpy()], views, names,
+                                  STATISTICS_VERSION)
     return values
 
 
 def _measure(cache: Cache, frame: pd.DataFrame, views, batch_size: int, progress, edit_seed,
-             offset: int = 0, total: int | None = None) -> np.ndarray:
+             bar=None) -> np.ndarray:
+    import contextlib
+
     from .progress import tqdm
 
     from .batches import ordered_batches
@@ -315,9 +324,9 @@ def _measure(cache: Cache, frame: pd.DataFrame, views, batch_size: int, progress
     dataset, order = ordered_batches(cache, frame, batch_size, views)
     edits = None if edit_seed is None else edit_parameters(len(frame), edit_seed)
     parts, done = [], 0
-    with tqdm(total=total or len(frame), initial=offset,
-              desc="Booster statistics" if edits is None else "Booster statistics, edited copies",
-              unit="photo", disable=None if progress is None else not progress) as bar:
+    with (contextlib.nullcontext(bar) if bar is not None else
+          tqdm(total=len(frame), desc="Booster statistics" if edits is None else "Booster statistics, edited copies",
+               unit="photo", disable=None if progress is None else not progress)) as bar:
         for images, _ in dataset:
             if edits is not None:
                 count = int((images["pixels"] if isinstance(images, dict) else images).shape[0])
