@@ -90,6 +90,7 @@ class ReviewServer:
         self.done = threading.Event()
         self.learn = False
         self.maps: dict[int, str] = {}
+        self.map_lock = threading.Lock()
         self.server = make_server("127.0.0.1", port, self._app(), threaded=True, request_handler=Quiet)
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}/?token={self.token}"
@@ -191,7 +192,7 @@ class ReviewServer:
             if i not in self.maps:
                 from .explain import explain_photos
 
-                with shoot.lock:  # one network at a time
+                with self.map_lock:  # one network at a time; decisions go on meanwhile
                     table = explain_photos(shoot.run, [shoot.table.at[i, "path"]], out=shoot.thumbs.parent / "maps",
                                            progress=False)
                 overlay = str(table.at[0, "overlay"])

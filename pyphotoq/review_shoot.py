@@ -342,7 +342,7 @@ def open_shoot(run, photos, table=None, xmp: bool = False, progress: bool | None
 
     run = run if isinstance(run, Run) else open_run(run)
     path = shoot_table_path(run, photos, table)
-    facts_file = path.with_suffix(".json")
+    facts_file = _facts_file(run, path)
     if path.is_file():
         table = read_scores(path)
         facts = {}
@@ -373,12 +373,22 @@ def open_shoot(run, photos, table=None, xmp: bool = False, progress: bool | None
         from .scoring import write_scores
 
         write_scores(table, path)
-        write_atomic(facts_file, json.dumps(facts, default=str))
+        write_atomic(facts_file, json.dumps(facts, default=str), root=run.path)
     if not facts.get("folder"):
         from .sources import photos_to_score
 
         facts["folder"] = str(photos_to_score(photos)[1])
     return Shoot(run, table, path, facts, xmp=xmp, progress=progress)
+
+
+def _facts_file(run: Run, table: Path) -> Path:
+    """Where the lines and drift note of a review's table are kept: always in RUN/review (never
+    beside a table the user named, where a file of theirs could be)."""
+    folder = own_folder(run.path, "review")
+    if table.parent.resolve() == folder.resolve():
+        return table.with_suffix(".json")
+    digest = hashlib.sha256(os.fsencode(os.path.realpath(table))).hexdigest()[:12]
+    return folder / f"table-{digest}.json"
 
 
 def read_scores(path) -> pd.DataFrame:

@@ -35,6 +35,17 @@ def chromium() -> str | None:
     return None
 
 
+def need_chromium() -> None:
+    """Skip the calling test where Chromium is not installed; in CI (CI=true), fail instead: CI
+    must not skip a browser test."""
+    import pytest
+
+    if chromium() is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI must not skip the browser test: install chromium (make install-r)")
+        pytest.skip("chromium is not installed")
+
+
 @dataclass
 class Page:
     errors: list = field(default_factory=list)  # console errors, exceptions, failed loads

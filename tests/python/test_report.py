@@ -1,7 +1,6 @@
 """The HTML report, opened in a real headless Chromium; the report and explain commands."""
 
 import io
-import os
 import re
 
 import numpy as np
@@ -9,10 +8,9 @@ import pytest
 from PIL import Image
 
 import pyphotoq
-from browser import chromium, open_page
+from browser import chromium, need_chromium, open_page
 from pyphotoq.cli import main
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +31,7 @@ def test_report_is_one_self_contained_file(report_file, trained_run):
 
 
 def test_report_opens_in_headless_chromium(report_file, tmp_path):
-    if chromium() is None:
-        if IN_CI:
-            pytest.fail("CI must not skip the browser test: install chromium (make install-r)")
-        pytest.skip("chromium is not installed")
+    need_chromium()
     page = open_page(report_file)
     assert page.errors == []
     assert page.broken_images == [] and page.images >= 8
