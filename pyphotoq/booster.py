@@ -292,9 +292,8 @@ def measure_statistics(cache: Cache, frame: pd.DataFrame, views, batch_size: int
     from . import statistics_store
 
     views = tuple(views)
-    names = statistic_names(views)
     frame = frame.reset_index(drop=True)
-    values, kept = statistics_store.stored(cache, frame, views, names, STATISTICS_VERSION)
+    values, kept = kept_statistics(cache, frame, views)
     missing = np.flatnonzero(~kept)
     if len(missing) == 0:
         return values
@@ -306,10 +305,26 @@ def measure_statistics(cache: Cache, frame: pd.DataFrame, views, batch_size: int
             rows = missing[start : start + statistics_store.CHUNK]
             part = frame.iloc[rows]
             values[rows] = _measure(cache, part, views, batch_size, progress, None, bar=bar)
-            statistics_store.keep(cache, part["hash"].drop_duplicates().to_numpy(),
-                                  values[rows][~part["hash"].duplicated().to_numpy()], views, names,
-                                  STATISTICS_VERSION)
+            keep_statistics(cache, part, views, values[rows])
     return values
+
+
+def kept_statistics(cache: Cache, frame: pd.DataFrame, views) -> tuple[np.ndarray, np.ndarray]:
+    """(the statistics kept in the cache for the rows of `frame`, NaN where none; a mask of those kept)."""
+    from . import statistics_store
+
+    views = tuple(views)
+    return statistics_store.stored(cache, frame, views, statistic_names(views), STATISTICS_VERSION)
+
+
+def keep_statistics(cache: Cache, frame: pd.DataFrame, views, values: np.ndarray) -> None:
+    """Keep the measured statistics of the rows of `frame` in the cache (statistics_store)."""
+    from . import statistics_store
+
+    views = tuple(views)
+    first = ~frame["hash"].duplicated().to_numpy()
+    statistics_store.keep(cache, frame["hash"].to_numpy()[first], np.asarray(values)[first], views,
+                          statistic_names(views), STATISTICS_VERSION)
 
 
 def _measure(cache: Cache, frame: pd.DataFrame, views, batch_size: int, progress, edit_seed,

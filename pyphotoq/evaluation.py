@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from .progress import tqdm
 
-from .booster import load_booster, measure_statistics
+from .booster import keep_statistics, kept_statistics, load_booster, measure_statistics
 from .cache import Cache
 from .errors import PhotoqError, check_number
 from .facts import add_facts, facts_table
@@ -139,9 +139,15 @@ def _scored(run: Run, cache: Cache, frame: pd.DataFrame, checkpoint="best", reas
     if booster is None:
         return predict_scores(run.load_model(checkpoint), cache, frame), None
     # the statistics kept with the cache (measured once); the network only when it has weight
-    statistics = measure_statistics(cache, frame, booster.info["views"])
-    network = (predict_scores(run.load_model(checkpoint), cache, frame) if booster.needs_network
-               else np.full(len(frame), np.nan))
+    views = tuple(booster.info["views"])
+    if not booster.needs_network:
+        network, statistics = np.full(len(frame), np.nan), measure_statistics(cache, frame, views)
+    elif kept_statistics(cache, frame, views)[1].all():
+        network, statistics = predict_scores(run.load_model(checkpoint), cache, frame), measure_statistics(
+            cache, frame, views)
+    else:  # one decode gives both; the statistics are kept for next time
+        network, statistics = predict_scores(run.load_model(checkpoint), cache, frame, statistics=True, views=views)
+        keep_statistics(cache, frame, views, statistics)
     why = booster_reasons(booster, statistics, frame.reset_index(drop=True)) if reasons else None
     return booster.score(network, statistics, frame), why
 
