@@ -1,12 +1,14 @@
-"""evaluate_model with the booster's statistics kept in the cache, against measuring them (issue 24).
+"""evaluate_model with the booster's statistics and the facts kept in the cache, against measuring them (issue 24).
 
-A run's evaluation needs the booster's statistics of every photo of the split. The build now
-measures them once and keeps them in the cache (statistics.csv, pyphotoq.statistics_store), and
-the network is neither loaded nor run when validation gave it no weight. Each side runs in a
+A run's evaluation needs the booster's statistics and the facts of every photo of the split. The
+first training measures them once and keeps them in the cache (statistics.csv and facts.csv,
+pyphotoq.statistics_store), and the network is neither loaded nor run when validation gave it no
+weight. Each side runs in a
 fresh child process (TensorFlow imported and the run opened in it: what a user's call costs), best
 of `--rounds`, alternating:
 
-  * kept: this checkout, the cache's statistics.csv present;
+  * kept: this checkout, the cache's statistics.csv and facts.csv present (measured beforehand
+    when the run's cache has none: as the run's first training or evaluation would);
   * measured (the baseline): the same evaluation with every statistic measured again: with
     `--before SOURCE` an older checkout of photoq (its pyphotoq/ imported instead: today's code
     before this change), else this checkout with statistics.csv moved away for the call.
@@ -64,12 +66,13 @@ def main() -> int:
         (run / "run.json").write_text(json.dumps(info, indent=2) + "\n")
         import pyphotoq
 
-        if not (cache / "statistics.csv").exists():  # an older cache: measured once here, as an upgrade would
-            from pyphotoq.booster import load_booster, measure_statistics
+        # an older cache: measured once here, as the first training or evaluation would
+        from pyphotoq.booster import load_booster, measure_statistics
+        from pyphotoq.facts import cached_facts
 
-            handle = pyphotoq.open_cache(cache)
-            measure_statistics(handle, handle.manifest, load_booster(pyphotoq.open_run(run)).info["views"],
-                               progress=False)
+        handle = pyphotoq.open_cache(cache)
+        measure_statistics(handle, handle.manifest, load_booster(pyphotoq.open_run(run)).info["views"], progress=False)
+        cached_facts(handle, handle.manifest["hash"], progress=False)
         times = {"kept": [], "measured": []}
         results = {}
         for _ in range(args.rounds):

@@ -26,6 +26,8 @@ runs no code):
 
 from __future__ import annotations
 
+import hashlib
+
 import json
 import math
 import os
@@ -67,6 +69,8 @@ _NOTED: set = set()
 #: What the booster's statistics measure (pyphotoq.statistics and batch_statistics): raise it
 #: when either changes what it measures, so that statistics kept with caches are measured again.
 STATISTICS_VERSION = 1
+#: Before the views' names in statistics.csv: the rows of edited copies (statistics_store).
+EDITED = "edited:"
 
 
 def statistic_names(views) -> list[str]:
@@ -285,59 +289,65 @@ def measure_statistics(cache: Cache, frame: pd.DataFrame, views, batch_size: int
     decoded as the batch stream decodes them; with `edit_seed`, of copies given a random global
     edit each (edits.py), the same edit on every view of a photo.
 
-    Photos measured before are read from the cache's statistics.csv (pyphotoq.statistics_store);
-    the others are measured, a chunk at a time, and kept there."""
-    if edit_seed is not None:
-        return _measure(cache, frame, views, batch_size, progress, edit_seed)
+    Photos (and edited copies) measured before are read from the cache's statistics.csv
+    (pyphotoq.statistics_store); the others are measured, a chunk at a time, and kept there."""
     from . import statistics_store
+    from .edits import edit_parameters
 
     views = tuple(views)
     frame = frame.reset_index(drop=True)
-    values, kept = kept_statistics(cache, frame, views)
+    edits = None if edit_seed is None else edit_parameters(len(frame), edit_seed)
+    # an edited copy is kept under the hash of its photo's hash and its edit
+    keys = frame if edits is None else frame.assign(hash=[
+        hashlib.sha256(f"{digest}:".encode() + edit.tobytes()).hexdigest() for digest, edit in zip(frame["hash"], edits)])
+    tag = "" if edits is None else EDITED
+    values, kept = kept_statistics(cache, keys, views, tag)
     missing = np.flatnonzero(~kept)
     if len(missing) == 0:
         return values
     from .progress import tqdm
 
-    with tqdm(total=len(missing), desc="Booster statistics", unit="photo",
-              disable=None if progress is None else not progress) as bar:  # one bar over every chunk
+    with tqdm(total=len(missing), desc="Booster statistics" if edits is None else "Booster statistics, edited copies",
+              unit="photo", disable=None if progress is None else not progress) as bar:  # one bar over every chunk
         for start in range(0, len(missing), statistics_store.CHUNK):
             rows = missing[start : start + statistics_store.CHUNK]
-            part = frame.iloc[rows]
-            values[rows] = _measure(cache, part, views, batch_size, progress, None, bar=bar)
-            keep_statistics(cache, part, views, values[rows])
+            values[rows] = _measure(cache, frame.iloc[rows], views, batch_size, progress,
+                                    None if edits is None else edits[rows], bar=bar)
+            keep_statistics(cache, keys.iloc[rows], views, values[rows], tag)
     return values
 
 
-def kept_statistics(cache: Cache, frame: pd.DataFrame, views) -> tuple[np.ndarray, np.ndarray]:
-    """(the statistics kept in the cache for the rows of `frame`, NaN where none; a mask of those kept)."""
+def kept_statistics(cache: Cache, frame: pd.DataFrame, views, tag: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """(the statistics kept in the cache for the rows of `frame`, NaN where none; a mask of those
+    kept); `tag` EDITED: of edited copies, `frame`'s hash being the copy's."""
     from . import statistics_store
 
     views = tuple(views)
-    return statistics_store.stored(cache, frame, views, statistic_names(views), STATISTICS_VERSION)
+    return statistics_store.stored(cache, frame, views, statistic_names(views), STATISTICS_VERSION, tag=tag)
 
 
-def keep_statistics(cache: Cache, frame: pd.DataFrame, views, values: np.ndarray) -> None:
+def keep_statistics(cache: Cache, frame: pd.DataFrame, views, values: np.ndarray, tag: str = "") -> None:
     """Keep the measured statistics of the rows of `frame` in the cache (statistics_store)."""
     from . import statistics_store
 
     views = tuple(views)
     first = ~frame["hash"].duplicated().to_numpy()
     statistics_store.keep(cache, frame["hash"].to_numpy()[first], np.asarray(values)[first], views,
-                          statistic_names(views), STATISTICS_VERSION)
+                          statistic_names(views), STATISTICS_VERSION, tag=tag)
 
 
-def _measure(cache: Cache, frame: pd.DataFrame, views, batch_size: int, progress, edit_seed,
+def _measure(cache: Cache, frame: pd.DataFrame, views, batch_size: int, progress, edits,
              bar=None) -> np.ndarray:
+    """The statistics of the rows of `frame`, measured; with `edits` (a row of edits.edit_parameters
+    for each row), of edited copies."""
     import contextlib
 
     from .progress import tqdm
 
     from .batches import ordered_batches
-    from .edits import apply_edit, edit_parameters
+    from .edits import apply_edit
 
     dataset, order = ordered_batches(cache, frame, batch_size, views)
-    edits = None if edit_seed is None else edit_parameters(len(frame), edit_seed)
     parts, done = [], 0
     with (contextlib.nullcontext(bar) if bar is not None else
           tqdm(total=len(frame), desc="Booster statistics" if edits is None else "Booster statistics, edited copies",

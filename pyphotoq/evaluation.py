@@ -12,7 +12,7 @@ from .progress import tqdm
 from .booster import keep_statistics, kept_statistics, load_booster, measure_statistics
 from .cache import Cache
 from .errors import PhotoqError, check_number
-from .facts import add_facts, facts_table
+from .facts import add_facts, cached_facts
 from .metrics import best_f1_threshold, binary_metrics, recall_threshold, roc_table
 from .prediction import predict_scores
 from .reasons import booster_reasons, with_reasons
@@ -105,7 +105,7 @@ def evaluate_model(
     })
     predictions["correct"] = predictions["predicted"] == predictions["label"]
     predictions["taken"] = frame["taken"].fillna("").astype(str).to_numpy() if "taken" in frame else ""
-    predictions = add_facts(predictions, facts_table(predictions["cached"], progress=progress), threshold,
+    predictions = add_facts(predictions, cached_facts(cache, frame["hash"], progress=progress), threshold,
                             cache.positive, cache.info["classes"]["negative"], run.info.get("keeper_facts"))
     if why is not None:  # the booster's words for what moved each score
         predictions["reason"] = [with_reasons(r, w) for r, w in zip(predictions["reason"], why)]

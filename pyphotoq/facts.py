@@ -32,6 +32,8 @@ import pandas as pd
 from PIL import Image
 from .progress import tqdm
 
+#: What the facts measure: a fact kept with a cache (facts.csv) under another version is measured again.
+FACTS_VERSION = 1
 FACT_COLUMNS = [
     "sharpness", "clipped_highlights", "clipped_shadows", "noise", "tilt_degrees",
     "brightness", "saturation", "colourfulness", "portrait", "aspect_ratio",
@@ -95,6 +97,28 @@ def facts_table(paths, progress: bool | None = None, workers: int | None = None)
         rows = list(tqdm(pool.map(one, paths), total=len(paths), desc="Facts", unit="photo",
                          disable=None if progress is None else not progress))
     return pd.DataFrame(rows, columns=FACT_COLUMNS)
+
+
+def cached_facts(cache, hashes, progress: bool | None = None) -> pd.DataFrame:
+    """The facts of cached photos (measured on their overviews), one row per hash in order: read
+    from the cache's facts.csv where kept (pyphotoq.statistics_store), the rest measured and kept,
+    so that each cached photo is measured once. NaN where a cached file cannot be read."""
+    from . import statistics_store as store
+
+    hashes = np.asarray(list(hashes), dtype=object)
+    frame = pd.DataFrame({"hash": hashes})
+    views = ("overview",)
+    values, kept = store.stored(cache, frame, views, FACT_COLUMNS, FACTS_VERSION, store.FACTS_FILE, digits=17)
+    missing = np.flatnonzero(~kept)
+    if len(missing):
+        measured = facts_table([cache.view_path(h) for h in hashes[missing]], progress=progress)
+        values[missing] = measured.astype(float).to_numpy(dtype=np.float64)
+        read = missing[~np.isnan(values[missing]).any(axis=1)]
+        store.keep(cache, hashes[read], values[read], views, FACT_COLUMNS, FACTS_VERSION, store.FACTS_FILE, digits=17)
+    table = pd.DataFrame(values, columns=FACT_COLUMNS)
+    table["portrait"] = table["portrait"].map(lambda p: p if np.isnan(p) else bool(p)).astype(
+        bool if not np.isnan(values[:, FACT_COLUMNS.index("portrait")]).any() else object)
+    return table
 
 
 #: The facts that can be a note, the side that is unusual ("low" or "high") and its words.

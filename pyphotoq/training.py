@@ -173,7 +173,7 @@ KEEPER_FACTS_SAMPLE = 400
 def _record_keeper_facts(run_handle: Run, cache: Cache, seed: int, progress) -> None:
     """Record in run.json the range of the facts of the training keepers (facts.keeper_ranges),
     which the reason text compares each photo with; once per run."""
-    from .facts import facts_table, keeper_ranges
+    from .facts import cached_facts, keeper_ranges
 
     if "keeper_facts" in run_handle.info:
         return
@@ -183,8 +183,8 @@ def _record_keeper_facts(run_handle: Run, cache: Cache, seed: int, progress) -> 
         return
     if len(keepers) > KEEPER_FACTS_SAMPLE:
         keepers = keepers.sample(KEEPER_FACTS_SAMPLE, random_state=seed)
-    paths = [str(cache.view_path(digest)) for digest in keepers["hash"]]
-    run_handle.info["keeper_facts"] = keeper_ranges(facts_table(paths, progress=False if progress is False else None))
+    run_handle.info["keeper_facts"] = keeper_ranges(
+        cached_facts(cache, keepers["hash"], progress=False if progress is False else None))
     write_atomic(run_handle.path / "run.json", json.dumps(run_handle.info, indent=2) + "\n")
 
 

@@ -82,3 +82,50 @@ def test_a_killed_measurement_goes_on_from_where_it_stopped(own_cache, monkeypat
     seen.clear()
     measure_statistics(own_cache, frame, VIEWS, progress=False)
     assert sum(seen) == len(frame) - 40
+
+
+def test_facts_are_kept_as_measured_and_read_back_by_evaluation(trained_run, own_cache, monkeypatch, tmp_path):
+    from pyphotoq import facts
+    from pyphotoq.facts import FACT_COLUMNS, FACTS_VERSION, cached_facts, facts_table
+
+    frame = own_cache.split("test")
+    truth = facts_table([own_cache.view_path(h) for h in frame["hash"]], progress=False)
+    real, measured = facts.facts_table, []
+    monkeypatch.setattr(facts, "facts_table", lambda paths, **kw: measured.append(len(paths)) or real(paths, **kw))
+    (own_cache.path / statistics_store.FACTS_FILE).unlink(missing_ok=True)
+    first = cached_facts(own_cache, frame["hash"], progress=False)
+    again = cached_facts(own_cache, frame["hash"], progress=False)
+    assert measured == [len(frame)]  # measured once, then read back
+    pd.testing.assert_frame_equal(first, truth)
+    pd.testing.assert_frame_equal(again, truth)  # bit for bit, portrait a bool again
+    kept = pd.read_csv(own_cache.path / statistics_store.FACTS_FILE, dtype={"hash": str})
+    assert list(kept.columns) == statistics_store.KEY_COLUMNS + FACT_COLUMNS
+    kept.assign(version=FACTS_VERSION - 1).to_csv(own_cache.path / statistics_store.FACTS_FILE, index=False)
+    pd.testing.assert_frame_equal(cached_facts(own_cache, frame["hash"], progress=False), truth)
+    assert measured == [len(frame), len(frame)]  # an older definition is measured again
+    # evaluation reads the kept facts: the same table, nothing measured
+    run = tmp_path / "run"
+    shutil.copytree(trained_run.path, run)
+    info = pyphotoq.open_run(run).info
+    info["cache"]["path"] = str(own_cache.path)
+    (run / "run.json").write_text(__import__("json").dumps(info))
+    evaluated = pyphotoq.evaluate_model(run, split="test", progress=False).predictions.set_index("hash")
+    assert measured == [len(frame), len(frame)]
+    expected = truth.set_index(frame["hash"].to_numpy()).loc[evaluated.index]
+    for column in FACT_COLUMNS:
+        assert (evaluated[column].to_numpy() == expected[column].to_numpy()).all(), column
+
+
+def test_edited_copies_are_kept_under_their_own_key(own_cache, monkeypatch):
+    frame = own_cache.split("train")
+    plain = measure_statistics(own_cache, frame, VIEWS, progress=False)
+    seen = _counting(monkeypatch)
+    edited = measure_statistics(own_cache, frame, VIEWS, progress=False, edit_seed=5)
+    assert sum(seen) == len(frame) and not (edited == plain).all()  # measured: a copy is not its photo
+    seen.clear()
+    again = measure_statistics(own_cache, frame, VIEWS, progress=False, edit_seed=5)
+    assert sum(seen) == 0 and (again == edited).all()  # read back, bit for bit
+    other = measure_statistics(own_cache, frame, VIEWS, progress=False, edit_seed=6)
+    assert sum(seen) == len(frame) and not (other == edited).all()  # another edit is another copy
+    table = pd.read_csv(own_cache.path / "statistics.csv", dtype={"hash": str})
+    assert (table["views"] == booster.EDITED + "+".join(VIEWS)).sum() == 2 * len(frame)

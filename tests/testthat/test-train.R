@@ -39,6 +39,13 @@ test_that("train_model() trains into a run folder that R reads itself", {
   trained <- fixture$cache$manifest$hash[fixture$cache$manifest$split %in% c("train", "validation")]
   expect_true(all(trained %in% two_view$hash))
   expect_true(is.numeric(two_view$overview_brightness) && all(is.finite(two_view$overview_brightness)))
+  # the facts of the training keepers, measured once by training and kept beside them
+  facts <- utils::read.csv(file.path(fixture$cache$path, "facts.csv"), colClasses = c(hash = "character"))
+  expect_equal(names(facts)[1:5], c("hash", "version", "views", "spec", "sharpness"))
+  keepers <- fixture$cache$manifest$hash[fixture$cache$manifest$split == "train" &
+                                         fixture$cache$manifest$label == "good"]
+  expect_true(all(facts$views == "overview") && any(keepers %in% facts$hash))
+  expect_true(all(facts$brightness >= 0 & facts$brightness <= 1))
 })
 
 test_that("train_model() resumes and extends a run; settings are checked", {
