@@ -1,4 +1,4 @@
-"""The disk-streamed batch stream: delivery rate and peak memory (issues 2 and 8).
+"""The disk-streamed batch stream: delivery rate and peak memory.
 
 What it measures, in one run, for two streams: the overview only
 (``training_batches(cache, 'train', batch_size=4)``, what an overview-only recipe reads) and
@@ -23,7 +23,7 @@ detail view's declaration copied from the real cache) and manifest.csv written i
 documented format. Both streams read the same caches. The files are hot in the page cache:
 this measures decoding and the pipeline, not the disk.
 
-Targets (issues 2 and 8), for each stream: peak RSS at 20,000 photos within 10% of the peak at
+Targets, for each stream: peak RSS at 20,000 photos within 10% of the peak at
 2,000 (ratio <= 1.10); delivery at least 10x faster than the training step consumes images.
 
     python benchmarks/bench_batches.py            # N = 2,000 and 20,000, both streams (several minutes)
@@ -81,12 +81,12 @@ def fill_cache(folder: Path, n: int, landscape: list[tuple[Path, Path]], portrai
     import pandas as pd
     from PIL import Image
 
-    from pyphotoq import cache as cache_module
+    from pyphotoq import cache_folder, cache_format
 
     folder.mkdir(parents=True)
-    info = cache_module._load_or_create_info(folder, 480, "good", "bad", "hash", (0.8, 0.1, 0.1), 3.0, 95)
+    info = cache_folder._load_or_create_info(folder, 480, "good", "bad", "hash", (0.8, 0.1, 0.1), 3.0, 95)
     info["views"]["detail"] = dict(detail_spec)  # as build_cache declares it
-    cache_module._write_info(folder, info)
+    cache_folder._write_info(folder, info)
     sizes = {}
     rows = []
     for i in range(n):
@@ -96,7 +96,7 @@ def fill_cache(folder: Path, n: int, landscape: list[tuple[Path, Path]], portrai
                 sizes[overview] = img.size
         digest = hashlib.sha256(f"bench-{i}".encode()).hexdigest()
         for view, source in (("overview", overview), ("detail", detail)):
-            target = folder / cache_module.view_file(digest, view, info)
+            target = folder / cache_format.view_file(digest, view, info)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.link(source, target)
         label = "good" if (i * 7919) % 100 < GOOD_SHARE * 100 else "bad"
@@ -107,8 +107,8 @@ def fill_cache(folder: Path, n: int, landscape: list[tuple[Path, Path]], portrai
             "width": width, "height": height, "source_width": width * 8 // 3,
             "source_height": height * 8 // 3, "taken": "",
         })
-    manifest = pd.DataFrame(rows, columns=cache_module.MANIFEST_COLUMNS)
-    cache_module._write_table(folder / "manifest.csv", manifest.sort_values("original"))
+    manifest = pd.DataFrame(rows, columns=cache_format.MANIFEST_COLUMNS)
+    cache_format._write_table(folder / "manifest.csv", manifest.sort_values("original"))
 
 
 # --------------------------------------------------------------------------- child phases

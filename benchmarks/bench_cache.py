@@ -1,4 +1,4 @@
-"""Cache build speed on camera-size JPEGs (issues 2 and 8).
+"""Cache build speed on camera-size JPEGs.
 
 What it measures, in one run on the same generated photos:
 
@@ -23,7 +23,7 @@ All sources are hot in the page cache for every path, so the figures compare CPU
 Prints images/s for each path and its ratio to (a), and the bytes per photo of each view (the
 mean of files.csv's `size` by `view`, from the cache built in (b)) with the detail view's bytes
 extrapolated to 10,000 photos. Targets, on a 2-core machine: (b) at least 3x the original path
-(issue 8: both views); (b0) at least 8x (issue 2: the overview alone); the no-op rebuild time
+(both views); (b0) at least 8x (the overview alone); the no-op rebuild time
 is reported (it should be a small fraction of a second per thousand photos and do no image
 work). In the full mode every path is measured --rounds times, alternating, and the best round
 of each is used (the best is the least disturbed by other work on the machine).

@@ -1,4 +1,4 @@
-"""Cache building and scoring on a Dask LocalCluster against this machine alone (issue 12).
+"""Cache building and scoring on a Dask LocalCluster against this machine alone.
 
 What it measures, in one run on the same generated 12 MP camera JPEGs (``bench_cache.make_photos``):
 

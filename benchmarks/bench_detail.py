@@ -1,4 +1,4 @@
-"""The detail view: decoding camera JPEGs for its patches, what its encoding does, scoring (issue 8).
+"""The detail view: decoding camera JPEGs for its patches, what its encoding does, scoring.
 
 What it measures, in one run, on generated 12 MP camera JPEGs (``bench_cache.make_photos``:
 4000x3000, one in four stored as 3000x4000, quality 88-95, distinct bytes):
@@ -38,7 +38,7 @@ What it measures, in one run, on generated 12 MP camera JPEGs (``bench_cache.mak
       call), and what a call costs besides its photos (loading and tracing the model). The
       model's quality is irrelevant here.
 
-Target (issue 8): scoring with the two-view run at least 10 photos/s on a 2-core machine (the
+Target: scoring with the two-view run at least 10 photos/s on a 2-core machine (the
 verdict is on the timed call's photos/s, loading included). The figures of (e) and (f) are
 information (they chose the decoder and the encoding); nothing is asserted. All sources are
 hot in the page cache, so the figures compare CPU work.
@@ -200,7 +200,7 @@ def measure_encoding(photos: list[dict]) -> dict:
     """Statistics of every patch before and after each encoding, and bytes per photo."""
     import tensorflow as tf
 
-    from pyphotoq import cache as cache_module
+    from pyphotoq import views as views_module
     from pyphotoq import detail
     from pyphotoq.statistics import NAMES, image_statistics
 
@@ -219,11 +219,11 @@ def measure_encoding(photos: list[dict]) -> dict:
         raw = detail.split_patches(np.asarray(strip.convert("RGB")), spec)
         before.append(measure(tf.constant(raw)).numpy()[:, columns])
         for name, encoding in encodings().items():
-            data = cache_module.encode_view(strip, encoding)
+            data = views_module.encode_view(strip, encoding)
             with Image.open(io.BytesIO(data)) as img:
                 pixels = detail.split_patches(np.asarray(img.convert("RGB")), encoding)
             if not checked and encoding == spec:  # the round trip is what a cache reader gets
-                reader = cache_module.cached_view_pixels(photo["data"], spec, photo["opened"])
+                reader = views_module.cached_view_pixels(photo["data"], spec, photo["opened"])
                 if not np.array_equal(reader, pixels):
                     raise RuntimeError("the q95 4:4:4 round trip differs from cache.cached_view_pixels")
                 checked = True

@@ -1,4 +1,4 @@
-"""evaluate_model with the booster's statistics and the facts kept in the cache, against measuring them (issue 24).
+"""evaluate_model with the booster's statistics and the facts kept in the cache, against measuring them.
 
 A run's evaluation needs the booster's statistics and the facts of every photo of the split. The
 first training measures them once and keeps them in the cache (statistics.csv and facts.csv,

@@ -1,4 +1,4 @@
-"""Peak memory of explain_photos against the number of photos explained (issue 24).
+"""Peak memory of explain_photos against the number of photos explained.
 
 explain_photos scores the photos together (a run's booster compares each with its scene), so it
 must keep something of every photo until the last is scored. It keeps each photo as a JPEG in

@@ -1,4 +1,4 @@
-"""Learning from corrections on realistic photographs: validation AUC before and after (issue 10).
+"""Learning from corrections on realistic photographs: validation AUC before and after.
 
 The data set is made by realistic_photos.py from real photographs that Debian ships (see its
 docstring): camera-size shots of 46 scenes, 30% good, taken scene after scene. It is cut by

@@ -1,4 +1,4 @@
-"""A learning run's work beside the training batches, kept statistics against measured (issue 24).
+"""A learning run's work beside the training batches, kept statistics against measured.
 
 `learn_corrections` adds a sorted shoot to a run's cache and trains on. Besides the training
 batches themselves it measures: the validation AUC before and after, each validation interval's

@@ -1,4 +1,4 @@
-"""What the recipes learn on realistic photographs: test AUC, per defect, time to quality (issue 7).
+"""What the recipes learn on realistic photographs: test AUC, per defect, time to quality.
 
 The data set is made by realistic_photos.py from real photographs that Debian ships (see its
 docstring): about 2,000 camera-size shots of 45 scenes, 30% good, 70% with capture defects or

@@ -7,7 +7,7 @@ library first). Each side runs in its own fresh process; Python start-up and the
 import are warmed up before the clock starts, so only the training call is timed. The two
 sides alternate for a few rounds and the best round of each counts.
 
-Target (issue: the R package): the R face costs under 5% (ratio R/Python >= 0.95).
+Target: the R face costs under 5% (ratio R/Python >= 0.95).
 """
 
 from __future__ import annotations

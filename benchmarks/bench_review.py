@@ -1,4 +1,4 @@
-"""The review page on a large shoot: page-ready time and key-to-screen latency (issue 21).
+"""The review page on a large shoot: page-ready time and key-to-screen latency.
 
 A shoot of N photos (default 2,000, straight from the camera: realistic_photos.py's `fresh/`
 folders, flattened and renamed IMG_00000.jpg... so that no name tells a label) is scored by a run

@@ -1,4 +1,4 @@
-"""Training, evaluation and scoring speed on the same cached photos (issue 3).
+"""Training, evaluation and scoring speed on the same cached photos.
 
 What it measures, in one run, each in its own child process (so each has its own peak RSS):
 
@@ -28,7 +28,7 @@ so the batches are 480x360 (landscape) or 480x640 (portrait), as a 480-wide cach
 (b), (b'), (a) and (c) run --rounds times, alternating, and each phase's shortest round is
 reported (the least disturbed by other work on this noisy machine); every round is printed too.
 
-Targets (issue 3): steady train_model images/s at least 0.95 of compute-only ((a)/(b) >= 0.95);
+Targets: steady train_model images/s at least 0.95 of compute-only ((a)/(b) >= 0.95);
 the wall time of a whole run, validation included, below the replica's ((a)/(c) < 1).
 
     python benchmarks/bench_training.py            # 200 batches, 2 rounds (about 5 minutes)

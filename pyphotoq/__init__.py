@@ -5,7 +5,8 @@ The cache functions import quickly; everything that needs TensorFlow is imported
 
 __version__ = "0.1.0"
 
-from .cache import build_cache, open_cache  # noqa: E402
+from .cache import open_cache  # noqa: E402
+from .cache_build import build_cache  # noqa: E402
 from .demo import make_demo_photos  # noqa: E402
 from .envfile import write_conda_env  # noqa: E402
 from .errors import PhotoqError  # noqa: E402

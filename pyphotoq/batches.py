@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 from .quiet import tf  # TensorFlow imported quietly (pyphotoq.quiet)
 
-from .cache import OVERVIEW, Cache, view_file
+from .cache import Cache
+from .cache_format import OVERVIEW, view_file
 from .detail import DETAIL
 from .errors import PhotoqError
 

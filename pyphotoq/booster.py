@@ -39,7 +39,9 @@ import numpy as np
 import pandas as pd
 from .quiet import tf  # TensorFlow imported quietly (pyphotoq.quiet)
 
-from .cache import DETAIL, OVERVIEW, Cache
+from .cache import Cache
+from .cache_format import OVERVIEW
+from .detail import DETAIL
 from .errors import PhotoqError
 from .files import inside, write_atomic
 from .outputs import own_folder

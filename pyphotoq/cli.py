@@ -66,7 +66,7 @@ def _check_paths(args) -> None:
     messages as the functions give later, without their imports. Arguments come first."""
     if getattr(args, "checkpoint", None) is not None:
         _checkpoint(args.checkpoint)
-    from .cache import cache_folder
+    from .cache_format import cache_folder
     from .runs import run_folder
 
     run = getattr(args, "run", None)
@@ -92,7 +92,7 @@ _WRITE_ERRORS = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EP
 
 
 def _cache(args):
-    from .cache import build_cache
+    from .cache_build import build_cache
 
     build_cache(args.photos, args.cache, width=args.width, positive=args.positive,
                 negative=args.negative, split_method=args.split, wait=args.wait,
@@ -328,7 +328,7 @@ def _explain(args):
 
 
 def _demo(args):
-    from .cache import build_cache
+    from .cache_build import build_cache
     from .demo import make_demo_photos
     from .evaluation import evaluate_model
     from .scoring import score_photos

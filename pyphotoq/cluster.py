@@ -203,7 +203,8 @@ def build_chunk(folder: str, info: dict, verify: str, token: str, jobs: list) ->
     """On a worker: cache a chunk of photos (path, label, size, mtime_ns) as a local build does,
     returning for each its sources row, the recorded entries of its view files and any damage
     found. The worker keeps one builder per build (`token`), which reads the cache's tables once."""
-    from .cache import _Builder, view_file
+    from .cache_builder import _Builder
+    from .cache_format import view_file
 
     _quiet_worker()
     builder = _BUILDERS.get(token)

@@ -74,7 +74,7 @@ def confounds(cache, progress: bool | None = None) -> list[str]:
     from PIL import Image
     from .progress import tqdm
 
-    from .cache import cached_name
+    from .cache_format import cached_name
 
     manifest = cache.manifest
     positive = cache.positive

@@ -21,7 +21,7 @@ are enlarged (bicubic) until it fits. The patches are stored one under the other
 reader needs nothing but a JPEG decoder: rows [k * size, (k + 1) * size) are patch k.
 
 Scoring computes the same patches from the source file through the same functions and passes
-them through the same encoding (cache.cached_view_pixels), so new photos are seen exactly as
+them through the same encoding (views.cached_view_pixels), so new photos are seen exactly as
 the training photos were.
 """
 

@@ -252,7 +252,7 @@ def _views_of_photo(path: str, specs: dict, views, manifest=None) -> tuple:
     it: a cached overview file (views/overview/<hh>/<hash>.jpg) with its cached patches beside
     it (taken and look from the cache's manifest), or any other photo made into each view as
     scoring makes it."""
-    from .cache import source_views
+    from .views import source_views
     from .detail import split_patches
     from .images import read_photo_bytes
 

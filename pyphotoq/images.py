@@ -17,12 +17,12 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import camera
-from .camera import HEIF_EXTENSIONS, RAW_EXTENSIONS
+from .camera import HEIF_EXTENSIONS, READABLE_RAW_EXTENSIONS
 
 #: File name endings that are looked at; everything else (sidecars, .DS_Store, videos) is ignored.
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
-) | RAW_EXTENSIONS | HEIF_EXTENSIONS
+) | READABLE_RAW_EXTENSIONS | HEIF_EXTENSIONS
 #: The network halves its input six times, so neither side may end up below this.
 MIN_SIDE = 64
 #: Far beyond any camera (the largest sensors are ~150 MP); larger files are refused unread.

@@ -21,7 +21,7 @@ import sys
 
 import pandas as pd
 
-from .cache import add_corrections
+from .cache_build import add_corrections
 from .errors import PhotoqError, check_whole
 from .files import printable
 from .evaluation import validation_auc

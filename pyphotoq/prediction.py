@@ -9,7 +9,8 @@ import pandas as pd
 from .quiet import tf  # TensorFlow imported quietly (pyphotoq.quiet)
 
 from .batches import IMAGE_SPEC, ordered_batches
-from .cache import OVERVIEW, Cache
+from .cache import Cache
+from .cache_format import OVERVIEW
 from .model import views_of
 
 #: Patches of any count and size (batch, patches, size, size, 3).

@@ -106,7 +106,7 @@ def photo_marks(photo: str, listings: dict | None = None) -> Marks | None:
     """The marks of one photo from its sidecar, else from the XMP embedded in it; None when it has
     none. Refused (the reason, without the file name, in `.args[1]` the file) when the XMP it
     would be read from is damaged or hostile."""
-    from .xmp import packet_marks
+    from .xmp_packet import packet_marks
 
     for sidecar in sidecar_paths(photo):
         sidecar = existing_spelling(sidecar, listings)  # `listings`: folder listings shared by a walk
@@ -266,7 +266,7 @@ def sidecar_corrections(photos, positive: str = "good", negative: str = "bad", g
     import pandas as pd
 
     from .sources import camera_pairs, walk_images
-    from .xmp import packet_marks
+    from .xmp_packet import packet_marks
 
     good_rule, bad_rule = parse_rule(good, "good"), parse_rule(bad, "bad")
     paths = walk_images(photos)

@@ -29,7 +29,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .cache import Cache, open_cache, write_atomic
+from .cache import Cache, open_cache
+from .cache_format import write_atomic
 from .errors import PhotoqError, RunBusy
 from .files import fsync_folder, inside
 from .outputs import own_folder

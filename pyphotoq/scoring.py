@@ -15,7 +15,7 @@ from .progress import tqdm
 
 from .booster import load_booster, photo_statistics, statistic_names
 from .camera import photo_exif
-from .cache import source_views
+from .views import source_views
 from .errors import PhotoqError, check_number, check_whole
 from .culling import decide, drift_text
 from .files import encode_path, fsync_folder, is_inside, printable

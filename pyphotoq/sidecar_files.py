@@ -8,12 +8,7 @@ import os
 import stat
 from datetime import datetime, timezone
 
-#: Proprietary RAW formats (and DNG), whose sidecar Lightroom names `<stem>.xmp`.
-RAW_EXTENSIONS = frozenset({
-    ".3fr", ".ari", ".arw", ".bay", ".cap", ".cr2", ".cr3", ".crw", ".dcr", ".dcs", ".dng", ".drf",
-    ".eip", ".erf", ".fff", ".gpr", ".iiq", ".k25", ".kdc", ".mdc", ".mef", ".mos", ".mrw", ".nef",
-    ".nrw", ".orf", ".pef", ".ptx", ".raf", ".raw", ".rw2", ".rwl", ".sr2", ".srf", ".srw", ".x3f",
-})
+from .camera import RAW_EXTENSIONS  # a RAW's sidecar is also named `<stem>.xmp` (Lightroom's name)
 
 #: Larger files are not sidecars (darktable's longest histories stay far below this).
 MAX_SIDECAR_BYTES = 32 * 1024 * 1024

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .camera import RAW_EXTENSIONS
+from .camera import READABLE_RAW_EXTENSIONS
 from .errors import PhotoqError
 from .files import decode_path, printable
 from .images import IMAGE_EXTENSIONS, is_image_name
@@ -124,7 +124,7 @@ def photos_to_score(photos) -> tuple[list[str], str]:
 def camera_pairs(paths) -> tuple[list[str], dict[str, str]]:
     """`paths` with each RAW+JPEG pair collapsed to its JPEG, and the pairs found.
 
-    A pair is a RAW file (camera.RAW_EXTENSIONS) and a JPEG, else a HEIC/HEIF, with the same name
+    A pair is a RAW file (camera.READABLE_RAW_EXTENSIONS) and a JPEG, else a HEIC/HEIF, with the same name
     before the extension (extensions compared without case) in the same folder: the camera wrote
     both for one shot. The RAW is left out; every other path is kept, in the order given. Returns
     (the kept paths, {the pair's kept path: its RAW}). A name with several RAWs (e.g. a .CR2 and a
@@ -139,7 +139,7 @@ def camera_pairs(paths) -> tuple[list[str], dict[str, str]]:
     dropped: set[str] = set()
     pairs: dict[str, str] = {}
     for files in by_stem.values():
-        raws = [path for extension, found in files.items() if extension in RAW_EXTENSIONS for path in found]
+        raws = [path for extension, found in files.items() if extension in READABLE_RAW_EXTENSIONS for path in found]
         if len(raws) != 1:
             continue
         rendering = next((files[ext][0] for ext in _PAIR_RENDERINGS if len(files.get(ext, ())) == 1), None)

@@ -31,7 +31,7 @@ from .outputs import own_folder
 from .plots import plot_history
 from .prediction import predict_scores
 from .recipes import DEFAULT, OVERVIEW_DEFAULT, resolve
-from .runs import (  # check_validation_set, resume_model, with_run_lock: issue 11 (hardening)
+from .runs import (  # check_validation_set, resume_model, with_run_lock: hardening
     HISTORY_COLUMNS, Run, check_validation_set, checkpoint_name, commit_checkpoint, create_run,
     open_run, resume_model, with_run_lock,
     validation_scores_name,

@@ -21,7 +21,7 @@ from PIL import Image
 
 import pyphotoq
 from conftest import jpeg_variant, png_bomb, png_bytes
-from pyphotoq.cache import FILES_COLUMNS, MANIFEST_COLUMNS, MANIFEST_V1_COLUMNS
+from pyphotoq.cache_format import FILES_COLUMNS, MANIFEST_COLUMNS, MANIFEST_V1_COLUMNS
 from pyphotoq.errors import CacheBusy
 from pyphotoq.sources import walk_images
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import pyphotoq
-from pyphotoq.cache import ENCODINGS, FORMAT_VERSION, view_file
+from pyphotoq.cache_format import ENCODINGS, FORMAT_VERSION, view_file
 from pyphotoq.files import decode_path, encode_path
 
 FIXTURE = Path(__file__).parent / "fixtures" / "v1"
@@ -98,7 +98,7 @@ def test_v1_cache_is_upgraded_in_place_without_redoing_the_overview(v1_cache):
 
 
 UPGRADE_SCRIPT = """
-import sys, pyphotoq, pyphotoq.cache as c
+import sys, pyphotoq, pyphotoq.cache_builder as c
 original = c._Builder._record_unknown
 def slow(self, *args):
     import time; time.sleep(0.3)
@@ -131,7 +131,7 @@ def test_killed_upgrade_resumes_to_the_same_manifest(v1_cache, tmp_path):
 
 def test_a_declared_view_is_made_for_every_photo(make_photos, tmp_path, monkeypatch):
     """Adding a view is declaring it (and registering its maker): no change to the format."""
-    from pyphotoq import cache as cache_module
+    from pyphotoq import views as views_module
 
     photos = make_photos(n=6)
     folder = tmp_path / "cache"
@@ -141,7 +141,7 @@ def test_a_declared_view_is_made_for_every_photo(make_photos, tmp_path, monkeypa
     def grey(data, spec, opened=None):
         return pyphotoq.images.open_photo(data, int(spec["width"])).image.convert("L").convert("RGB")
 
-    monkeypatch.setitem(cache_module.VIEW_MAKERS, "grey", grey)
+    monkeypatch.setitem(views_module.VIEW_MAKERS, "grey", grey)
     info = json.loads((folder / "cache.json").read_text())
     info["views"]["grey"] = {"make": "grey", "width": 112, "encoding": "png"}
     (folder / "cache.json").write_text(json.dumps(info))

@@ -16,7 +16,8 @@ from PIL import Image, ImageOps
 
 import pyphotoq
 from pyphotoq import camera
-from pyphotoq.cache import source_view_pixels, split_patches
+from pyphotoq.detail import split_patches
+from pyphotoq.views import source_view_pixels
 from pyphotoq.detail import decode_native, to_upright
 from pyphotoq.images import UnusablePhoto, is_image_name, open_photo, read_photo_bytes, sniff_kind
 from pyphotoq.sources import camera_pairs, labelled_photos, walk_images

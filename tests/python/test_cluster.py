@@ -1,6 +1,6 @@
 """Cache building, scoring and sweeps on a real Dask LocalCluster (2 worker processes, loopback
 only): the same manifest and the same scores as here, also when a worker or the client is
-killed in the middle (issue 12)."""
+killed in the middle."""
 
 import os
 import signal

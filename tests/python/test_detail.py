@@ -1,4 +1,4 @@
-"""The detail view (issue 8): native-resolution patches chosen by one deterministic rule, the
+"""The detail view: native-resolution patches chosen by one deterministic rule, the
 two-view batch stream and model, the overview-only fallback, and scoring that sees new photos
 exactly as cached ones."""
 
@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 
 import pyphotoq
 from pyphotoq.batches import ordered_batches, training_batches
-from pyphotoq.cache import cached_view_pixels
+from pyphotoq.views import cached_view_pixels
 from pyphotoq.detail import DEFAULT_SPEC, decode_native, make_patches, patch_cells, split_patches
 from pyphotoq.images import open_photo
 

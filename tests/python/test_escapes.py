@@ -20,7 +20,8 @@ import pytest
 import pyphotoq
 from pyphotoq.booster import load_booster
 from pyphotoq.booster_files import checked_model_text
-from pyphotoq.cache import add_corrections, open_cache
+from pyphotoq.cache import open_cache
+from pyphotoq.cache_build import add_corrections
 from pyphotoq.errors import PhotoqError
 from pyphotoq.outputs import check_output, own_folder, write_output
 from pyphotoq.scoring import write_scores

@@ -1,4 +1,4 @@
-"""Issue 11: nothing lost, nothing followed outside its folder, one clear line for every
+"""Hardening: nothing lost, nothing followed outside its folder, one clear line for every
 mistake. One test (or more) per row of the issue's table, and a hostile-input corpus made here:
 broken, odd and huge files, symlink tricks, damaged caches and run folders."""
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import pyphotoq
-from pyphotoq.cache import read_corrections
+from pyphotoq.cache_folder import read_corrections
 from pyphotoq.errors import PhotoqError
 from pyphotoq.sources import corrected_photos
 
@@ -152,7 +152,7 @@ def test_learning_refuses_a_run_in_training_and_an_untrained_run(own_run, shoot)
 
 
 def test_corrections_keep_every_cached_photo_when_the_sources_index_is_damaged(small_cache, shoot, tmp_path):
-    from pyphotoq.cache import add_corrections
+    from pyphotoq.cache_build import add_corrections
 
     folder = tmp_path / "cache"
     shutil.copytree(small_cache.path, folder)

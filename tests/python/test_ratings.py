@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from pyphotoq.cache import build_cache
+from pyphotoq.cache_build import build_cache
 from pyphotoq.catalogues import read_catalogue
 from pyphotoq.errors import PhotoqError
 from pyphotoq.ratings import parse_rule, rated_photos

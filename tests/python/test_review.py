@@ -16,7 +16,7 @@ import pytest
 
 import pyphotoq
 from browser import Tabs, need_chromium
-from pyphotoq.cache import read_corrections
+from pyphotoq.cache_folder import read_corrections
 from pyphotoq.review_shoot import PERSON_RULE, open_shoot, sharpest_region
 from pyphotoq.review_server import ReviewServer
 from pyphotoq.scoring import scores_text

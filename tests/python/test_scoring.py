@@ -12,7 +12,7 @@ import pyphotoq
 from pyphotoq.errors import PhotoqError
 from pyphotoq.scoring import SCORE_COLUMNS
 from pyphotoq.booster import batch_statistics, load_booster
-from pyphotoq.cache import cached_view_pixels
+from pyphotoq.views import cached_view_pixels
 from pyphotoq.runs import view_specs
 from pyphotoq.facts import FACT_COLUMNS
 from pyphotoq.images import open_photo

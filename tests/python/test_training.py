@@ -110,7 +110,7 @@ def test_changed_settings_on_resume_are_refused(small_cache, trained_run):
 def test_one_class_cache_is_refused(demo_photos, tmp_path):
     only_good = tmp_path / "photos"
     shutil.copytree(demo_photos / "good", only_good / "good")
-    # issue 11 row 12: refused by build_cache itself, before anything is cached
+    # refused by build_cache itself, before anything is cached
     with pytest.raises(pyphotoq.PhotoqError, match="No 'bad/' folder .*both classes"):
         pyphotoq.build_cache(only_good, tmp_path / "cache", width=96, progress=False, verbose=False)
     assert not (tmp_path / "cache").exists()
