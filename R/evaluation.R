@@ -20,7 +20,9 @@
 #'   `threshold`, `threshold_rule`, `auc`, `accuracy`, `f1`, `share_positive`,
 #'   `n_photos`, `positive` and `negative` (class names), `roc` (a data frame of
 #'   fpr, tpr, threshold, highest threshold first), `predictions` (hash,
-#'   original, cached (absolute path), label, score, predicted, correct, taken,
+#'   original, cached (absolute path), label, score, predicted, correct,
+#'   decision (keep, review or reject: the verdict [score_photos()] gives the
+#'   photo by its score, from the same keep and reject lines), taken,
 #'   then `margin` (score minus threshold), measured facts -- sharpness,
 #'   clipped_highlights, clipped_shadows, noise, tilt_degrees, brightness,
 #'   saturation, colourfulness, portrait, aspect_ratio -- and a short `reason`

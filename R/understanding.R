@@ -121,14 +121,16 @@ plot.photoq_bias <- function(x, ...) {
 #'   vector of photos.
 #' @param out Folder for the overlays, or `NULL` for `explain/` in the run
 #'   folder.
-#' @param target Which side to show: `"decision"` (the side the photo was
-#'   called on), `"good"` or `"bad"`.
-#' @param threshold A score threshold, or `NULL` for the one chosen on
-#'   validation.
+#' @param target Which side to show: `"decision"` (good for a keeper, bad for
+#'   a reject; for a photo in review, the side of the max-F1 threshold),
+#'   `"good"` or `"bad"`.
+#' @param threshold A score threshold (one cut: keep or reject), or `NULL` for
+#'   the keep and reject lines chosen on validation.
 #' @param checkpoint `"best"`, `"latest"`, or a batch number.
 #' @param progress Show a progress bar: `TRUE`, `FALSE`, or `NULL` (only on a
 #'   terminal).
-#' @return A data frame of path, score, decision, explained (the side shown),
+#' @return A data frame of path, score, decision (keep, review or reject, as
+#'   [score_photos()] and [evaluate_model()] give it by score), explained (the side shown),
 #'   peak_x and peak_y (where the map is hottest: fractions of the width from
 #'   the left and of the height from the top), overlay (the PNG file) and
 #'   reason (with a booster, the features that moved the score most, in words,

@@ -33,7 +33,7 @@ _LAZY = {
     "ordered_batches": "batches",
     "sweep_runs": "cluster",
     "undo_sidecars": "xmp",
-    "ask_photos": "culling",
+    "ask_photos": "scoring",
     "learn_corrections": "learning",
     "review": "review_server",
 }

@@ -255,7 +255,7 @@ def _mark(value) -> str:
 
 
 def _ask(args):
-    from .culling import ask_photos
+    from .scoring import ask_photos
     from .scoring import write_scores
 
     if args.out:

@@ -48,6 +48,9 @@ MIN_SEQUENCE = 3
 WEAKER = ("review", "reject", "keep")
 RATINGS = {"keep": 4, "review": 2, "reject": -1}
 PICKS = {"keep": "accepted", "review": "pending", "reject": "rejected"}
+#: The default lines: kept photos at least 90% good, 95% of the good ones above the reject line.
+KEEP_PRECISION = 0.9
+REJECT_RECALL = 0.95
 CULL_COLUMNS = ["rule", "rating", "pick", "burst", "best_in_burst", "duplicate_of", "sequence"]
 
 
@@ -66,22 +69,15 @@ def precision_threshold(labels, scores, precision: float) -> float:
     return float(scores[order[ok[-1]]])
 
 
-def decide(frame: pd.DataFrame, validation: pd.DataFrame, positive: str, threshold: float | None = None,
-           keep_recall: float | None = None, keep_precision: float = 0.9, reject_recall: float = 0.95,
-           best: int | None = None, best_share: float | None = None, burst_seconds: float = BURST_SECONDS,
-           weaker_in_burst: str = "review") -> tuple[pd.DataFrame, dict]:
-    """(`frame` with decision, rule and the columns of CULL_COLUMNS, the lines used).
-
-    `frame`: one row per usable photo with path, score, hash, taken, look and the EXIF columns
-    exposure_bias, exposure_time, f_number, iso, focal_length (NaN where unknown).
-    `validation`: the run's validation scores (label, score). The lines are returned as
-    {"keep": ..., "reject": ..., "rule": text}."""
+def culling_lines(validation: pd.DataFrame, positive: str, threshold: float | None = None,
+                  keep_recall: float | None = None, keep_precision: float = KEEP_PRECISION,
+                  reject_recall: float = REJECT_RECALL) -> dict:
+    """The keep and reject lines chosen on a run's validation scores (columns label, score), as
+    the module text says: {"keep", "reject", "rule", "f1" (the max-F1 cut, for metrics)}. The one
+    decision policy: score_photos, evaluate_model, explain_photos and the report all decide
+    through these lines (`band`)."""
     from .metrics import best_f1_threshold, recall_threshold
 
-    if weaker_in_burst not in WEAKER:
-        raise PhotoqError(f"weaker_in_burst must be one of {', '.join(WEAKER)}, got {weaker_in_burst!r}")
-    if best is not None and best_share is not None:
-        raise PhotoqError("Give best (a number of photos) or best_share (a share), not both")
     labels = (validation["label"] == positive).to_numpy().astype(int)
     scores = validation["score"].to_numpy(dtype=float)
     if labels.sum() == 0 or labels.sum() == len(labels):
@@ -109,6 +105,42 @@ def decide(frame: pd.DataFrame, validation: pd.DataFrame, positive: str, thresho
                                  if positives < SMALL_SPLIT else ""))
         lines = {"keep": keep_line, "reject": reject_line, "rule": rule}
     lines["f1"] = best_f1_threshold(labels, scores)
+    return lines
+
+
+def run_lines(run, checkpoint="best", threshold: float | None = None, keep_recall: float | None = None,
+              keep_precision: float = KEEP_PRECISION, reject_recall: float = REJECT_RECALL) -> dict:
+    """culling_lines on a run's validation scores (its booster's blend when it has one)."""
+    from .booster import load_booster
+
+    booster = load_booster(run, checkpoint)
+    validation = run.validation_scores(checkpoint) if booster is None else booster.validation_scores()
+    return culling_lines(validation, run.info["classes"]["positive"], threshold, keep_recall, keep_precision,
+                         reject_recall)
+
+
+def band(scores, lines: dict) -> np.ndarray:
+    """keep (at or above the keep line), reject (below the reject line) or review, for each score:
+    the verdict by score alone, before bursts, duplicates and sequences (`decide`)."""
+    scores = np.asarray(scores, dtype=float)
+    return np.where(scores >= lines["keep"], "keep", np.where(scores < lines["reject"], "reject", "review")).astype(object)
+
+
+def decide(frame: pd.DataFrame, validation: pd.DataFrame, positive: str, threshold: float | None = None,
+           keep_recall: float | None = None, keep_precision: float = KEEP_PRECISION,
+           reject_recall: float = REJECT_RECALL, best: int | None = None, best_share: float | None = None,
+           burst_seconds: float = BURST_SECONDS, weaker_in_burst: str = "review") -> tuple[pd.DataFrame, dict]:
+    """(`frame` with decision, rule and the columns of CULL_COLUMNS, the lines used).
+
+    `frame`: one row per usable photo with path, score, hash, taken, look and the EXIF columns
+    exposure_bias, exposure_time, f_number, iso, focal_length (NaN where unknown).
+    `validation`: the run's validation scores (label, score). The lines are returned as
+    {"keep": ..., "reject": ..., "rule": text} (culling_lines)."""
+    if weaker_in_burst not in WEAKER:
+        raise PhotoqError(f"weaker_in_burst must be one of {', '.join(WEAKER)}, got {weaker_in_burst!r}")
+    if best is not None and best_share is not None:
+        raise PhotoqError("Give best (a number of photos) or best_share (a share), not both")
+    lines = culling_lines(validation, positive, threshold, keep_recall, keep_precision, reject_recall)
     table = frame.reset_index(drop=True).copy()
     n = len(table)
     decision = np.full(n, "review", dtype=object)
@@ -328,51 +360,3 @@ def _training_reference(run, exif_of) -> tuple[float, float, set] | None:
         known.discard("")
         _REFERENCES[key] = (pixels, float(brightness.median()) if len(brightness) else float("nan"), known)
     return _REFERENCES[key]
-
-
-ASK_COLUMNS = ["path", "score", "decision", "margin", "scene", "why"]
-
-
-def ask_photos(run, photos, n: int = 20, checkpoint="best", progress: bool | None = None, **score_args) -> pd.DataFrame:
-    """The `n` photos below `photos` whose label would teach the model most: those scored
-    closest to the keep line (on the logit scale, where a step means the same everywhere), at
-    most one per scene (shots within 30 s of each other, `splits.scene_groups`) until every
-    scene has given one, so that the answers are not twenty frames of one burst. Returns a table
-    of path, score, decision, margin (score minus the keep line), scene and why, the most
-    uncertain first. `score_args` go to score_photos (e.g. keep_precision, client). Label them by
-    sorting the shoot into good/ and bad/, then learn from it: learning.learn_corrections."""
-    from .booster import logit
-    from .errors import check_whole
-    from .scoring import score_photos
-    from .splits import DEFAULT_SECONDS, scene_groups
-
-    n = check_whole(n, "n", 1)
-    table = score_photos(run, photos, checkpoint=checkpoint, progress=progress, **score_args)
-    line = float(table.attrs["threshold"])
-    scored = table[table["decision"] != "skipped"].reset_index(drop=True)
-    if scored.empty:
-        raise PhotoqError(f"No usable photos to ask about in {photos}")
-    scenes = scene_groups(pd.DataFrame({"hash": scored["path"], "taken": scored["taken"].fillna("")}),
-                          DEFAULT_SECONDS["scene"])
-    scored["scene"] = pd.factorize(scenes)[0] + 1
-
-    distance = np.abs(logit(scored["score"]) - logit(line))
-    order = np.argsort(distance, kind="stable")
-    chosen, seen = [], set()
-    for i in order:  # one per scene first ...
-        if scored.loc[i, "scene"] not in seen:
-            chosen.append(i)
-            seen.add(scored.loc[i, "scene"])
-        if len(chosen) == n:
-            break
-    for i in order:  # ... then the next most uncertain
-        if len(chosen) == n:
-            break
-        if i not in chosen:
-            chosen.append(i)
-    chosen.sort(key=lambda i: distance[i])
-    asked = scored.loc[chosen].copy()
-    asked["margin"] = asked["score"] - line
-    asked["why"] = [f"{'above' if m >= 0 else 'below'} the keep line by {abs(m):.3f}; scene {s}"
-                    for m, s in zip(asked["margin"], asked["scene"])]
-    return asked[ASK_COLUMNS].reset_index(drop=True)

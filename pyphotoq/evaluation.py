@@ -12,6 +12,7 @@ from .progress import tqdm
 from .booster import keep_statistics, kept_statistics, load_booster, measure_statistics
 from .cache import Cache
 from .errors import PhotoqError, check_number
+from .culling import band, run_lines
 from .facts import add_facts, cached_facts
 from .metrics import best_f1_threshold, binary_metrics, recall_threshold, roc_table
 from .prediction import predict_scores
@@ -70,10 +71,13 @@ def evaluate_model(
     checkpoints score with the network alone.
 
     `predictions` has one row per photo, best score first: hash, original, cached, label,
-    score, predicted, correct, taken, then `margin` (score minus threshold), the measured facts
+    score, predicted (the class at the threshold), correct, decision (keep, review or reject: the
+    verdict score_photos gives the photo by its score, from the same keep and reject lines chosen
+    on validation; one cut at `threshold` or `keep_recall` when given), taken, then `margin`
+    (score minus threshold), the measured facts
     of `pyphotoq.facts` (sharpness, clipped_highlights, clipped_shadows, noise, tilt_degrees,
     brightness, saturation, colourfulness, portrait, aspect_ratio) and a short `reason` text:
-    the decision, then, with the run's booster, the features that moved the score most (its
+    the decision against the keep line, then, with the run's booster, the features that moved the score most (its
     largest LightGBM contributions, in words: pyphotoq.reasons), else what stands out in the
     facts. The facts describe the photo; they are not the model's reasons.
     """
@@ -104,9 +108,13 @@ def evaluate_model(
         "predicted": np.where(scores >= threshold, cache.positive, cache.info["classes"]["negative"]),
     })
     predictions["correct"] = predictions["predicted"] == predictions["label"]
+    # the verdict of the one decision policy (culling), as score_photos gives it by score
+    lines = run_lines(run, checkpoint, threshold if rule == "given" else None, keep_recall)
+    predictions["decision"] = band(scores, lines)
     predictions["taken"] = frame["taken"].fillna("").astype(str).to_numpy() if "taken" in frame else ""
     predictions = add_facts(predictions, cached_facts(cache, frame["hash"], progress=progress), threshold,
-                            cache.positive, cache.info["classes"]["negative"], run.info.get("keeper_facts"))
+                            cache.positive, cache.info["classes"]["negative"], run.info.get("keeper_facts"),
+                            line=lines["keep"])
     if why is not None:  # the booster's words for what moved each score
         predictions["reason"] = [with_reasons(r, w) for r, w in zip(predictions["reason"], why)]
     predictions = predictions.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)

@@ -153,15 +153,18 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     run's booster, the photos are scored together, as `score_photos` scores a folder; the map
     shows the network's evidence), and its map written as a PNG overlay into `out` (default
     RUN/explain). `target` says which side to
-    show: 'decision' (the side the photo was called on), 'good' or 'bad'. Returns a table of path,
-    score, decision ('keep' or 'reject' at the threshold, chosen on validation unless given),
+    show: 'decision' (the side the photo was called on: good for a keeper, bad for a reject, and for
+    a photo in review the side of the max-F1 threshold), 'good' or 'bad'. Returns a table of path,
+    score, decision (keep, review or reject: the verdict score_photos and evaluate_model give the
+    photo by its score, from the keep and reject lines chosen on validation; one cut at `threshold`
+    when given),
     explained (the side shown), peak_x and peak_y (where the map is hottest, as fractions of the
     width from the left and of the height from the top), overlay (the PNG) and reason (with a
     booster, the two or three features that moved the score most, in words, as `score_photos`
     says them; the map shows the network's part); photos that cannot be opened get an empty
     overlay and the reason in decision.
     """
-    from .evaluation import validation_threshold
+    from .culling import band, run_lines
     from .sources import walk_images
 
     run = run if isinstance(run, Run) else open_run(run)
@@ -179,8 +182,7 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
         paths = [str(Path(p).expanduser()) for p in photos]
     if not paths:
         raise PhotoqError(f"No photos to explain in {photos}")
-    if threshold is None:
-        threshold, _ = validation_threshold(run, checkpoint)
+    lines = run_lines(run, checkpoint, threshold)
     classes = run.info["classes"]
     folder = check_output_folder(out, "overlay folder") if out is not None else own_folder(run.path, "explain")
     model = run.load_model(checkpoint)
@@ -216,11 +218,11 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     else:
         why = [""] * len(opened)
     explained = {}
-    for (path, packed, small, _, _, _), score, reason in zip(opened, scores, why):
+    for (path, packed, small, _, _, _), score, reason, decision in zip(opened, scores, why, band(scores, lines)):
         with Image.open(io.BytesIO(packed)) as image:
             pixels = np.asarray(image.convert("RGB"))
         signed = _to_size(small, pixels.shape[:2])
-        good = score >= threshold
+        good = decision == "keep" or (decision == "review" and score >= lines["f1"])
         side = {"decision": classes["positive"] if good else classes["negative"],
                 "good": classes["positive"], "bad": classes["negative"]}[target]
         heat = np.maximum(signed if side == classes["positive"] else -signed, 0)
@@ -229,12 +231,14 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
         y, x = np.unravel_index(int(np.argmax(heat)), heat.shape)
         name = f"{Path(path).stem}-{hashlib.sha256(path.encode()).hexdigest()[:10]}.png"
         _save_png(overlay(pixels, heat), folder / name)
-        explained[path] = [path, float(score), "keep" if good else "reject", side,
+        explained[path] = [path, float(score), decision, side,
                            (x + 0.5) / heat.shape[1], (y + 0.5) / heat.shape[0], str(folder / name), reason]
     rows = [explained.get(path) or [path, np.nan, f"skipped: {skipped[path]}", "", np.nan, np.nan, "", ""]
             for path in paths]
     table = pd.DataFrame(rows, columns=EXPLAIN_COLUMNS)
-    table.attrs["threshold"] = float(threshold)
+    table.attrs["threshold"] = float(lines["keep"])
+    table.attrs["reject_threshold"] = float(lines["reject"])
+    table.attrs["rule"] = lines["rule"]
     return table
 
 

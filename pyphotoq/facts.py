@@ -205,16 +205,19 @@ def _fixed_notes(facts: dict) -> list[str]:
 
 
 def add_facts(table: pd.DataFrame, facts: pd.DataFrame, threshold: float, positive: str,
-              negative: str, keepers: dict | None = None) -> pd.DataFrame:
-    """`table` (with a score column, and a decision column when it was culled) with margin, the
-    fact columns and reason appended (`keepers`: the run's keeper_ranges, see reason_text)."""
+              negative: str, keepers: dict | None = None, line: float | None = None) -> pd.DataFrame:
+    """`table` (with a score column, and a decision column when it was culled) with margin (score
+    minus `threshold`), the fact columns and reason appended (`keepers`: the run's keeper_ranges,
+    see reason_text; a decision's reason is measured against the keep `line`, `threshold` unless
+    given)."""
+    line = threshold if line is None else line
     table = table.reset_index(drop=True).copy()
     facts = facts.reset_index(drop=True)
     table["margin"] = table["score"] - threshold
     for column in FACT_COLUMNS:
         table[column] = facts[column] if column in facts else np.nan
     table["reason"] = [
-        reason_text(score, threshold, row, positive, negative, keepers, decision)
+        reason_text(score, line if decision is not None else threshold, row, positive, negative, keepers, decision)
         for score, row, decision in zip(table["score"], facts.to_dict("records"),
                                         table["decision"] if "decision" in table else [None] * len(table))
     ]

@@ -102,7 +102,7 @@ MAPS_NOTE = ("Each photo beside its activation map: the bright parts pushed the 
 NO_MAPS_NOTE = ("Validation gave the network no weight in this run's scores (the booster alone scores), so no "
                 "activation maps are drawn: the words under each photo say what moved its score.")
 CARD = """<div class="card{wrong}"><div class="imgs"><img src="{photo}" alt="{name}">{heat}</div>
-<div class="score">#{rank} {score:.3f} · {label} · called {predicted}{verdict}</div><div>{name}</div><div class="reason">{reason}</div></div>"""
+<div class="score">#{rank} {score:.3f} · {label} · {decision} (called {predicted}){verdict}</div><div>{name}</div><div class="reason">{reason}</div></div>"""
 
 
 def report(run, file=None, split: str = "test", threshold: float | None = None,
@@ -139,7 +139,7 @@ def report(run, file=None, split: str = "test", threshold: float | None = None,
     overlays = {}
     if with_maps:
         with tempfile.TemporaryDirectory() as folder:
-            maps = explain_photos(run, list(shown["cached"]), out=folder, threshold=result.threshold,
+            maps = explain_photos(run, list(shown["cached"]), out=folder, threshold=threshold,
                                   checkpoint=checkpoint, progress=progress)
             overlays = {c: _file_uri(o) for c, o in zip(shown["cached"], maps["overlay"]) if o}
     images = {
@@ -159,7 +159,8 @@ def report(run, file=None, split: str = "test", threshold: float | None = None,
             heat=HEAT.format(heat=overlays[p.cached], name=html.escape(Path(p.original).name))
             if p.cached in overlays else "", name=html.escape(Path(p.original).name),
             rank=p.rank, score=p.score, label=html.escape(str(p.label)),
-            predicted=html.escape(str(p.predicted)), reason=html.escape(str(p.reason)))
+            predicted=html.escape(str(p.predicted)), decision=html.escape(str(p.decision)),
+            reason=html.escape(str(p.reason)))
             for p in rows.itertuples()]
         return '<div class="gallery">' + "\n".join(cards) + "</div>"
 

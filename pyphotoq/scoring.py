@@ -1,4 +1,5 @@
-"""Score a folder of new photos straight from the source files, streamed."""
+"""Score a folder of new photos straight from the source files, streamed (score_photos), and the
+photos whose label would teach the run most (ask_photos)."""
 
 from __future__ import annotations
 
@@ -186,6 +187,53 @@ def score_photos(
                                    else write_sidecars(decisions, photos=root, replace_ratings=replace_ratings))
         table.attrs["photos"] = root
     return table
+
+
+ASK_COLUMNS = ["path", "score", "decision", "margin", "scene", "why"]
+
+
+def ask_photos(run, photos, n: int = 20, checkpoint="best", progress: bool | None = None, **score_args) -> pd.DataFrame:
+    """The `n` photos below `photos` whose label would teach the model most: those scored
+    closest to the keep line (on the logit scale, where a step means the same everywhere), at
+    most one per scene (shots within 30 s of each other, `splits.scene_groups`) until every
+    scene has given one, so that the answers are not twenty frames of one burst. Returns a table
+    of path, score, decision, margin (score minus the keep line), scene and why, the most
+    uncertain first. `score_args` go to score_photos (e.g. keep_precision, client). Label them by
+    sorting the shoot into good/ and bad/, then learn from it: learning.learn_corrections."""
+    from .booster import logit
+    from .errors import check_whole
+    from .splits import DEFAULT_SECONDS, scene_groups
+
+    n = check_whole(n, "n", 1)
+    table = score_photos(run, photos, checkpoint=checkpoint, progress=progress, **score_args)
+    line = float(table.attrs["threshold"])
+    scored = table[table["decision"] != "skipped"].reset_index(drop=True)
+    if scored.empty:
+        raise PhotoqError(f"No usable photos to ask about in {photos}")
+    scenes = scene_groups(pd.DataFrame({"hash": scored["path"], "taken": scored["taken"].fillna("")}),
+                          DEFAULT_SECONDS["scene"])
+    scored["scene"] = pd.factorize(scenes)[0] + 1
+
+    distance = np.abs(logit(scored["score"]) - logit(line))
+    order = np.argsort(distance, kind="stable")
+    chosen, seen = [], set()
+    for i in order:  # one per scene first ...
+        if scored.loc[i, "scene"] not in seen:
+            chosen.append(i)
+            seen.add(scored.loc[i, "scene"])
+        if len(chosen) == n:
+            break
+    for i in order:  # ... then the next most uncertain
+        if len(chosen) == n:
+            break
+        if i not in chosen:
+            chosen.append(i)
+    chosen.sort(key=lambda i: distance[i])
+    asked = scored.loc[chosen].copy()
+    asked["margin"] = asked["score"] - line
+    asked["why"] = [f"{'above' if m >= 0 else 'below'} the keep line by {abs(m):.3f}; scene {s}"
+                    for m, s in zip(asked["margin"], asked["scene"])]
+    return asked[ASK_COLUMNS].reset_index(drop=True)
 
 
 def measure_photo(path: str, specs: dict, views, statistics: bool = True, pixels: bool = True) -> dict | str:

@@ -26,7 +26,7 @@ UPWARD = {
 #: Groups of modules that import each other (through imports inside functions), to be untied.
 LOOPS = [
     {"booster", "booster_files"}, {"camera", "camera_exif", "images"}, {"catalogues", "ratings", "sources"},
-    {"model", "recipes"}, {"cache_builder", "cluster", "culling", "scoring"},
+    {"model", "recipes"}, {"cache_builder", "cluster", "scoring"},
 ]
 
 

@@ -28,6 +28,11 @@ def test_report_is_one_self_contained_file(report_file, trained_run):
     assert f"{result.threshold:.3f}" in page and result.threshold_rule in page
     assert "Bias report" in page and "Settings of the run" in page
     assert "not the model&#39;s reasons" in page or "not the model's reasons" in page
+    # each photo shown carries the one verdict evaluate_model (and score_photos) gives it
+    cards = re.findall(r'<div class="score">#\d+ ([0-9.]+) · (\w+) · (keep|review|reject) \(called (\w+)\)', page)
+    assert cards
+    verdicts = {f"{s:.3f}": d for s, d in zip(result.predictions["score"], result.predictions["decision"])}
+    assert all(verdicts[score] == decision for score, _, decision, _ in cards)
 
 
 def test_report_opens_in_headless_chromium(report_file, tmp_path):

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 import pyphotoq
+from pyphotoq.culling import band, run_lines
 from pyphotoq.facts import FACT_COLUMNS, photo_facts, reason_text
 
 
@@ -83,9 +84,13 @@ def test_evaluation_and_scores_carry_facts_and_a_reason(trained_run, demo_photos
     assert set(kept) >= {"sharpness", "brightness", "tilt_degrees"} and all(len(v) == 3 for v in kept.values())
     assert list(predictions.columns[-len(FACT_COLUMNS) - 2:]) == ["margin", *FACT_COLUMNS, "reason"]
     assert np.allclose(predictions["margin"], predictions["score"] - result.threshold)
-    assert predictions["reason"].str.startswith("called ").all()
+    # one decision policy: evaluation's verdict is score_photos' by score, from the same two lines
+    lines = run_lines(pyphotoq.open_run(trained_run.path))
+    assert (predictions["decision"] == band(predictions["score"], lines)).all()
+    assert all(reason.startswith(f"{d} (") for reason, d in zip(predictions["reason"], predictions["decision"]))
     assert predictions["brightness"].between(0, 1).all()
     scores = pyphotoq.score_photos(trained_run, demo_photos / "bad", progress=False)
+    assert (scores.attrs["threshold"], scores.attrs["reject_threshold"]) == (lines["keep"], lines["reject"])
     assert {"margin", *FACT_COLUMNS, "reason"} <= set(scores.columns)
     # a culled photo's reason starts with its own decision, never "called bad" on a photo in review
     scored = scores[scores["decision"] != "skipped"]
@@ -155,11 +160,19 @@ def test_explain_photos_writes_overlays(trained_run, demo_photos, tmp_path):
     # the booster's words, as score_photos says them for the same photos
     said = scores.set_index("name").loc[[p.name for p in photos], "reason"].str.split("; why: ").str[1]
     assert table["reason"].tolist() == said.tolist() and table["reason"].str.contains("by: ").all()
+    # one verdict: the decision score_photos gives by score (bursts aside) is explain_photos' decision
+    decided = scores.set_index("name").loc[[p.name for p in photos]]
+    by_score = decided["rule"].str.match(r"(keep: score|reject: score|review: between)").to_numpy()
+    assert by_score.any()
+    assert (table["decision"].to_numpy()[by_score] == decided["decision"].to_numpy()[by_score]).all()
+    lines = run_lines(pyphotoq.open_run(trained_run.path))
+    assert (table.attrs["threshold"], table.attrs["reject_threshold"]) == (lines["keep"], lines["reject"])
     for row in table.itertuples():
         with Image.open(row.overlay) as overlay, Image.open(row.path) as photo:
             assert overlay.format == "PNG" and overlay.width == trained_run.info["cache"]["width"]
         assert 0 <= row.peak_x <= 1 and 0 <= row.peak_y <= 1
-        assert row.explained == ("good" if row.decision == "keep" else "bad")
+        leans_good = row.decision == "keep" or (row.decision == "review" and row.score >= lines["f1"])
+        assert row.explained == ("good" if leans_good else "bad")
     with pytest.raises(pyphotoq.PhotoqError, match="Unknown target"):
         pyphotoq.explain_photos(trained_run, photos, target="why")
 

@@ -18,12 +18,13 @@ test_that("evaluate_model() returns metrics, ROC table and predictions as R data
   expect_equal(result$threshold_rule, "max F1 on validation")
   expect_equal(c(result$negative, result$positive), c("bad", "good"))
   p <- result$predictions
-  expect_named(p, c("hash", "original", "cached", "label", "score", "predicted", "correct", "taken",
+  expect_named(p, c("hash", "original", "cached", "label", "score", "predicted", "correct", "decision", "taken",
                     "margin", "sharpness", "clipped_highlights", "clipped_shadows", "noise",
                     "tilt_degrees", "brightness", "saturation", "colourfulness", "portrait",
                     "aspect_ratio", "reason"))
   expect_equal(p$margin, p$score - result$threshold)
-  expect_true(all(startsWith(p$reason, "called ")))
+  expect_true(all(p$decision %in% c("keep", "review", "reject")))
+  expect_true(all(startsWith(p$reason, paste0(p$decision, " ("))))
   expect_type(p$portrait, "logical")
   expect_setequal(p$hash, test_rows$hash)
   expect_type(p$correct, "logical")
