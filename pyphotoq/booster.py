@@ -298,7 +298,7 @@ def measure_statistics(cache: Cache, frame: pd.DataFrame, views, batch_size: int
 
     views = tuple(views)
     frame = frame.reset_index(drop=True)
-    edits = None if edit_seed is None else edit_parameters(len(frame), edit_seed)
+    edits = None if edit_seed is None else edit_parameters(frame["hash"], edit_seed)
     # an edited copy is kept under the hash of its photo's hash and its edit
     keys = frame if edits is None else frame.assign(hash=[
         hashlib.sha256(f"{digest}:".encode() + edit.tobytes()).hexdigest() for digest, edit in zip(frame["hash"], edits)])

@@ -27,15 +27,21 @@ WHITE_BALANCE = 0.04  # per-channel gain, +-
 SHARPEN = (0.0, 0.9)  # unsharp-mask amount, drawn for half the photos (the rest: none)
 
 
-def edit_parameters(count: int, seed: int) -> np.ndarray:
-    """(count, 7) float32: curve, gamma, saturation, three channel gains, sharpening, per photo."""
-    rng = np.random.default_rng([int(seed), 0x0ED17])
-    curve = rng.uniform(*CURVE, count)
-    gamma = 2.0 ** rng.uniform(*GAMMA, count)
-    saturation = rng.uniform(*SATURATION, count)
-    gains = 1 + rng.uniform(-WHITE_BALANCE, WHITE_BALANCE, (count, 3))
-    sharpen = np.where(rng.random(count) < 0.5, rng.uniform(*SHARPEN, count), 0.0)
-    return np.column_stack([curve, gamma, saturation, gains, sharpen]).astype(np.float32)
+def edit_parameters(photos, seed: int) -> np.ndarray:
+    """(photos, 7) float32: curve, gamma, saturation, three channel gains, sharpening, one row per
+    photo of `photos` (their hashes; a number n stands for the keys 0 to n - 1). Each row is drawn
+    from the seed and its photo's hash alone, so a photo's edit stays the same whatever else the
+    training split holds (learning adds photos: the copies of the others, kept with the cache, are
+    not measured again)."""
+    keys = range(int(photos)) if isinstance(photos, (int, np.integer)) else [int(str(h), 16) for h in photos]
+    rows = []
+    for key in keys:
+        rng = np.random.default_rng([int(seed), 0x0ED17, int(key)])
+        curve, gamma, saturation = rng.uniform(*CURVE), 2.0 ** rng.uniform(*GAMMA), rng.uniform(*SATURATION)
+        gains = 1 + rng.uniform(-WHITE_BALANCE, WHITE_BALANCE, 3)
+        sharpen = rng.uniform(*SHARPEN) if rng.random() < 0.5 else 0.0
+        rows.append([curve, gamma, saturation, *gains, sharpen])
+    return np.asarray(rows, dtype=np.float32).reshape(-1, 7)
 
 
 _BLUR = tf.constant(np.outer([1, 2, 1], [1, 2, 1]) / 16.0, tf.float32)[:, :, None, None]

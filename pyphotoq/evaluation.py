@@ -161,9 +161,21 @@ def _scored(run: Run, cache: Cache, frame: pd.DataFrame, checkpoint="best", reas
 
 
 def validation_auc(run: Run, cache: Cache) -> float:
-    """The run's validation AUC as it scores now (run_scores on the validation split)."""
+    """The run's validation AUC as it scores now, with the labels the cache holds now: from the
+    validation scores the run keeps (its booster's, or its best checkpoint's) while the validation
+    split holds the same photos (scores do not depend on labels), else run_scores on it."""
     frame = cache.split("validation")
-    return float(binary_metrics(_is_positive(frame, cache), run_scores(run, cache, frame))["auc"])
+    labels = _is_positive(frame, cache)
+    try:
+        booster = load_booster(run, note=False)
+        kept = run.validation_scores("best") if booster is None else booster.validation_scores()
+    except PhotoqError:
+        kept = None
+    if kept is not None and len(kept) == len(frame) and set(kept["hash"]) == set(frame["hash"]):
+        scores = kept.drop_duplicates("hash").set_index("hash")["score"].reindex(frame["hash"]).to_numpy(dtype=float)
+    else:
+        scores = run_scores(run, cache, frame)
+    return float(binary_metrics(labels, scores)["auc"])
 
 
 def validation_threshold(run: Run, checkpoint="best", keep_recall: float | None = None):

@@ -164,3 +164,27 @@ def test_corrections_keep_every_cached_photo_when_the_sources_index_is_damaged(s
     assert updated.summary.removed == 0
     with pytest.raises(PhotoqError, match="labels the cache .* does not have: keepers"):
         add_corrections(folder, frame.assign(label="keepers"), shoot)
+
+
+def test_the_validation_auc_before_learning_is_read_from_the_kept_scores(trained_run, small_cache, monkeypatch):
+    from pyphotoq import evaluation
+    from pyphotoq.metrics import binary_metrics
+
+    frame = small_cache.split("validation")
+    labels = (frame["label"] == small_cache.positive).to_numpy().astype(int)
+    measured = binary_metrics(labels, evaluation.run_scores(trained_run, small_cache, frame))["auc"]
+    calls = []
+    real = evaluation.run_scores
+    monkeypatch.setattr(evaluation, "run_scores", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert evaluation.validation_auc(trained_run, small_cache) == pytest.approx(measured, abs=1e-6)
+    assert calls == []  # the validation split holds the same photos: nothing scored again
+    relabelled = small_cache.manifest.copy()
+    first = relabelled.index[relabelled["split"] == "validation"][0]
+    relabelled.loc[first, "label"] = "bad" if relabelled.loc[first, "label"] == "good" else "good"
+    monkeypatch.setattr(small_cache, "manifest", relabelled)  # labels matter, scores do not change
+    labels = (small_cache.split("validation")["label"] == small_cache.positive).to_numpy().astype(int)
+    rescored = binary_metrics(labels, real(trained_run, small_cache, small_cache.split("validation")))["auc"]
+    assert evaluation.validation_auc(trained_run, small_cache) == pytest.approx(rescored, abs=1e-6)
+    monkeypatch.setattr(small_cache, "manifest", small_cache.manifest[small_cache.manifest.index != first])
+    evaluation.validation_auc(trained_run, small_cache)  # another set of photos: scored again
+    assert len(calls) == 1

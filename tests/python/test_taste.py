@@ -77,6 +77,10 @@ def test_random_edits_are_reproducible_and_go_both_ways(trained_run):
     parameters = edit_parameters(500, seed=3)
     assert parameters.shape == (500, 7) and (parameters[:, 0] < 0).any() and (parameters[:, 0] > 0).any()
     assert (parameters == edit_parameters(500, seed=3)).all()
+    # a photo's edit depends on its hash alone, not on the other photos beside it
+    hashes = [f"{i:064x}" for i in (7, 11, 13)]
+    assert (edit_parameters(hashes, 3)[1:] == edit_parameters(hashes[1:], 3)).all()
+    assert not (edit_parameters(hashes, 3) == edit_parameters(hashes, 4)).all()
 
 
 def test_a_reason_names_the_feature_the_booster_ranks_first(trained_run, small_cache):
