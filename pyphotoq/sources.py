@@ -173,7 +173,7 @@ def labelled_photos(photos, positive: str = "good", negative: str = "bad", exclu
     `attrs["pairs"]`, a table with columns used (the JPEG) and other (its RAW).
     """
     source = Path(photos).expanduser()
-    if source.is_file() and source.suffix.lower() in (".csv", ".tsv", ".txt"):
+    if _is_table(source):
         return _both_classes(_collapse_pairs(_from_table(source, positive, negative)), source, positive, negative)
     if not source.exists():
         raise PhotoqError(
@@ -185,16 +185,13 @@ def labelled_photos(photos, positive: str = "good", negative: str = "bad", exclu
             f"Expected a folder with '{positive}/' and '{negative}/' subfolders, or a CSV of "
             f"path,label (.csv, .tsv or .txt), got a file: {source}"
         )
-    classes = _class_folders(source, positive, negative)
-    rows = [
-        (path, label) for label, folder in classes.items() for path in walk_images(folder, exclude)
-    ]
-    if not rows:
+    frame = _walk_classes(_class_folders(source, positive, negative), exclude)
+    if frame.empty:
         raise PhotoqError(
             f"No photos found in {source}: expected image files "
             f"({', '.join(sorted(IMAGE_EXTENSIONS))}) below '{positive}/' and '{negative}/'"
         )
-    return _both_classes(_collapse_pairs(pd.DataFrame(rows, columns=["path", "label"])), source, positive, negative)
+    return _both_classes(_collapse_pairs(frame), source, positive, negative)
 
 
 #: How a decision in score_photos' table becomes a label when it is learned from.
@@ -215,7 +212,7 @@ def corrected_photos(photos, positive: str = "good", negative: str = "bad") -> p
     """
     source = Path(photos).expanduser()
     left_out: list[str] = []
-    if source.is_file() and source.suffix.lower() in (".csv", ".tsv", ".txt"):
+    if _is_table(source):
         sep = "\t" if source.suffix.lower() == ".tsv" else ","
         try:
             columns = pd.read_csv(source, sep=sep, nrows=0).columns
@@ -245,13 +242,9 @@ def corrected_photos(photos, positive: str = "good", negative: str = "bad") -> p
             f"Expected a folder with '{positive}/' and/or '{negative}/' subfolders, or a CSV, got: {source}"
         )
     else:
-        by_name = {child.name.lower(): child for child in source.iterdir() if child.is_dir()}
-        classes = {label: by_name[label.lower()] for label in (positive, negative) if label.lower() in by_name}
+        classes = _class_folders(source, positive, negative, both=False)  # one class is enough here
         if classes:
-            frame = pd.DataFrame(
-                [(path, label) for label, folder in classes.items() for path in walk_images(folder)],
-                columns=["path", "label"],
-            )
+            frame = _walk_classes(classes)
             empty = f"No photos in {' or '.join(str(f) for f in classes.values())}: nothing to learn from"
         else:
             from .ratings import sidecar_corrections
@@ -324,10 +317,25 @@ def _both_classes(frame: pd.DataFrame, source, positive: str, negative: str) -> 
     return frame
 
 
-def _class_folders(source: Path, positive: str, negative: str) -> dict[str, Path]:
+def _is_table(source: Path) -> bool:
+    """Whether `source` names a table of photos (a CSV, TSV or TXT file) rather than a folder."""
+    return source.is_file() and source.suffix.lower() in (".csv", ".tsv", ".txt")
+
+
+def _walk_classes(classes: dict[str, Path], exclude=()) -> pd.DataFrame:
+    """(path, label) of every photo below each class folder of `classes` ({label: folder})."""
+    return pd.DataFrame([(path, label) for label, folder in classes.items() for path in walk_images(folder, exclude)],
+                        columns=["path", "label"])
+
+
+def _class_folders(source: Path, positive: str, negative: str, both: bool = True) -> dict[str, Path]:
+    """{label: its subfolder of `source`} (names matched in any case); with `both`, the one-line
+    error when either is missing."""
     by_name = {child.name.lower(): child for child in source.iterdir() if child.is_dir()}
     classes = {label: by_name.get(label.lower()) for label in (positive, negative)}
     missing = [label for label, folder in classes.items() if folder is None]
+    if not both:
+        return {label: folder for label, folder in classes.items() if folder is not None}
     if len(missing) == 2:
         raise PhotoqError(
             f"No class folders in {source}: expected subfolders '{positive}/' and '{negative}/' "
