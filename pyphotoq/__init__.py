@@ -12,7 +12,7 @@ from .envfile import write_conda_env  # noqa: E402
 from .errors import PhotoqError  # noqa: E402
 
 _LAZY = {
-    "build_model": "model",
+    "build_model": "recipes",
     "train_model": "training",
     "open_run": "runs",
     "evaluate_model": "evaluation",

@@ -48,11 +48,9 @@ from .outputs import own_folder
 from .metrics import binary_metrics
 from .splits import DEFAULT_SECONDS, scene_groups
 from .statistics import NAMES, image_statistics
+from .booster_files import FORMAT, MIN_SCENE, check_info, checked_model_text
 
 FOLDER = "booster"
-FORMAT = 1
-#: Scenes smaller than this get the booster without scene comparisons.
-MIN_SCENE = 5
 SCENE_SECONDS = DEFAULT_SECONDS["scene"]
 #: The network's weights tried on validation (0: the boosters alone; 1: the network alone).
 NETWORK_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -212,11 +210,10 @@ def load_booster(run, checkpoint="best", note: bool = True) -> Booster | None:
         return None
     if Path(run.checkpoint_path(checkpoint)).name != Path(run.checkpoint_path("best")).name:
         return None
-    from .booster_files import check_info, checked_model_text
-
     try:
         inside(run.path, folder, what="booster folder")  # only files inside the run folder are read
-        info = check_info(json.loads(_small_text(folder / "booster.json")), folder / "booster.json", (OVERVIEW, DETAIL))
+        info = check_info(json.loads(_small_text(folder / "booster.json")), folder / "booster.json", (OVERVIEW, DETAIL),
+                          statistic_names)
         # LightGBM's native parser sees only text photoq's own parser checked (booster_files)
         models = {name: lightgbm.Booster(model_str=checked_model_text(
                       inside(run.path, folder / f"{name}.txt", what="booster file"), _inputs(name, info)))
@@ -272,7 +269,6 @@ def trees_fitted(run, cache: Cache) -> bool:
     folder = booster_path(run)
     if not all((folder / name).is_file() for name in ("booster.json", "scene.txt", "alone.txt", "boosted.csv")):
         return False
-    from .booster_files import checked_model_text
 
     try:
         info = json.loads(_small_text(folder / "booster.json"))

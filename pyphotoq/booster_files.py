@@ -55,9 +55,15 @@ def checked_model_text(path: Path, features: int) -> str:
                           "to refit it from its cache") from None
 
 
-def check_info(info, path: Path, views_known) -> dict:
-    """booster.json's values typed and ranged; PhotoqError naming the file otherwise."""
-    from .booster import FORMAT, MIN_SCENE, statistic_names
+#: The version of booster.json's layout.
+FORMAT = 1
+#: Scenes smaller than this get the booster without scene comparisons.
+MIN_SCENE = 5
+
+
+def check_info(info, path: Path, views_known, statistic_names) -> dict:
+    """booster.json's values typed and ranged (`statistic_names(views)`: the features a booster
+    of those views reads); PhotoqError naming the file otherwise."""
 
     def damaged(what: str):
         return PhotoqError(f"The booster file {path} is damaged ({what}): run train_model on the run again to refit "

@@ -19,33 +19,6 @@ from .statistics import ImageStatistics, PiecewiseLinear
 ORIGINAL_PARAMETERS = 47_266
 
 
-def build_model(recipe: str | None = None, seed: int | None = 0, **options) -> keras.Model:
-    """The network of `recipe` (None: the default recipe), compiled with its optimiser.
-
-    `options` override the recipe's settings: its network's own options (for "original":
-    filters, last_filters, strided_layers, dropout; for the default: widths, dropout,
-    statistics) and its training settings (learning_rate, and batches, which sets the length
-    of a decaying schedule). A setting the recipe does not have, or one it fixes, is refused.
-    `build_model("original")` is the original 47,266-parameter network with RMSprop 1e-4.
-    """
-    from .recipes import resolve
-
-    settings = resolve(recipe, seed=0 if seed is None else seed, **options)
-    return network_for(settings, seed)
-
-
-def network_for(settings: dict, seed: int | None = 0) -> keras.Model:
-    """The compiled network that resolved recipe `settings` describe."""
-    from .recipes import compile_for
-
-    if seed is not None:
-        keras.utils.set_random_seed(int(seed))
-    builder = NETWORKS[settings["network"]]
-    model = builder(seed=seed, **settings["model_options"])
-    compile_for(model, settings)
-    return model
-
-
 def original_network(
     filters: int = 32,
     last_filters: int = 64,
@@ -261,5 +234,5 @@ def views_of(model_or_settings) -> tuple[str, ...]:
     names = [getattr(t, "name", "") for t in model_or_settings.inputs]
     return ("overview", "detail") if any(n.startswith("patches") for n in names) else ("overview",)
 
-__all__ = ["build_model", "network_for", "original_network", "two_branch_network", "two_view_network",
+__all__ = ["original_network", "two_branch_network", "two_view_network",
            "ORIGINAL_PARAMETERS", "STATISTIC_NAMES"]

@@ -26,7 +26,8 @@ from .cache import Cache, open_cache
 from .errors import PhotoqError
 from .files import write_atomic
 from .metrics import binary_metrics
-from .model import network_for, views_of
+from .model import views_of
+from .recipes import network_for
 from .outputs import own_folder
 from .plots import plot_history
 from .prediction import predict_scores

@@ -25,8 +25,8 @@ UPWARD = {
 }
 #: Groups of modules that import each other (through imports inside functions), to be untied.
 LOOPS = [
-    {"booster", "booster_files"}, {"camera", "camera_exif", "images"}, {"catalogues", "ratings", "sources"},
-    {"model", "recipes"}, {"cache_builder", "cluster", "scoring"},
+    {"camera", "camera_exif", "images"}, {"catalogues", "ratings", "sources"},
+    {"cache_builder", "cluster", "scoring"},
 ]
 
 
