@@ -248,6 +248,12 @@ def _small_text(path: Path, limit: int = 16 * 1024 * 1024) -> str:
     return data.decode("utf-8")
 
 
+def run_validation_scores(run, booster, checkpoint="best") -> pd.DataFrame:
+    """hash, label, score of the validation photos as the run scores them: blended by its booster
+    (load_booster's answer), or by the checkpoint's network alone when `booster` is None."""
+    return run.validation_scores(checkpoint) if booster is None else booster.validation_scores()
+
+
 def booster_is_current(run) -> bool:
     try:
         booster = load_booster(run, note=False)

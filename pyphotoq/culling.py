@@ -111,10 +111,9 @@ def culling_lines(validation: pd.DataFrame, positive: str, threshold: float | No
 def run_lines(run, checkpoint="best", threshold: float | None = None, keep_recall: float | None = None,
               keep_precision: float = KEEP_PRECISION, reject_recall: float = REJECT_RECALL) -> dict:
     """culling_lines on a run's validation scores (its booster's blend when it has one)."""
-    from .booster import load_booster
+    from .booster import load_booster, run_validation_scores
 
-    booster = load_booster(run, checkpoint)
-    validation = run.validation_scores(checkpoint) if booster is None else booster.validation_scores()
+    validation = run_validation_scores(run, load_booster(run, checkpoint), checkpoint)
     return culling_lines(validation, run.info["classes"]["positive"], threshold, keep_recall, keep_precision,
                          reject_recall)
 
@@ -159,10 +158,11 @@ def decide(frame: pd.DataFrame, validation: pd.DataFrame, positive: str, thresho
         low = ~quota & (score < lines["reject"])
         rule[~quota & ~low] = f"review: outside the best {count}, above the reject line {lines['reject']:.3f}"
     else:
-        keep = score >= lines["keep"]
+        by_score = band(score, lines)  # the one rule by score
+        keep = by_score == "keep"
         decision[keep] = "keep"
         rule[keep] = f"keep: score at or above the keep line {lines['keep']:.3f}"
-        low = score < lines["reject"]
+        low = by_score == "reject"
     decision[low] = "reject"
     rule[low] = f"reject: score below the reject line {lines['reject']:.3f}"
 

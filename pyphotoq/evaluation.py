@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from .progress import tqdm
 
-from .booster import keep_statistics, kept_statistics, load_booster, measure_statistics
+from .booster import keep_statistics, kept_statistics, load_booster, measure_statistics, run_validation_scores
 from .cache import Cache
 from .errors import PhotoqError, check_number
 from .culling import band, run_lines
@@ -168,7 +168,7 @@ def validation_auc(run: Run, cache: Cache) -> float:
     labels = _is_positive(frame, cache)
     try:
         booster = load_booster(run, note=False)
-        kept = run.validation_scores("best") if booster is None else booster.validation_scores()
+        kept = run_validation_scores(run, booster)
     except PhotoqError:
         kept = None
     if kept is not None and len(kept) == len(frame) and set(kept["hash"]) == set(frame["hash"]):
@@ -182,8 +182,7 @@ def validation_threshold(run: Run, checkpoint="best", keep_recall: float | None 
     """(threshold, rule) chosen on the validation scores stored with a run's checkpoint:
     max F1, or keeping `keep_recall` of the good photos. A run with a booster has the scores
     of the booster blended with its best checkpoint."""
-    booster = load_booster(run, checkpoint)
-    scores = run.validation_scores(checkpoint) if booster is None else booster.validation_scores()
+    scores = run_validation_scores(run, load_booster(run, checkpoint), checkpoint)
     labels = (scores["label"] == run.info["classes"]["positive"]).to_numpy().astype(int)
     return _threshold_from_validation(labels, scores["score"].to_numpy(), keep_recall)
 

@@ -116,8 +116,9 @@ def cached_facts(cache, hashes, progress: bool | None = None) -> pd.DataFrame:
         read = missing[~np.isnan(values[missing]).any(axis=1)]
         store.keep(cache, hashes[read], values[read], views, FACT_COLUMNS, FACTS_VERSION, store.FACTS_FILE, digits=17)
     table = pd.DataFrame(values, columns=FACT_COLUMNS)
-    table["portrait"] = table["portrait"].map(lambda p: p if np.isnan(p) else bool(p)).astype(
-        bool if not np.isnan(values[:, FACT_COLUMNS.index("portrait")]).any() else object)
+    portrait = table["portrait"]  # a bool again, as facts_table gives it (NaN where unread)
+    table["portrait"] = (portrait.astype(bool) if portrait.notna().all()
+                         else portrait.map(lambda p: p if np.isnan(p) else bool(p)))
     return table
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from .progress import tqdm
 
-from .booster import load_booster, photo_statistics, statistic_names
+from .booster import load_booster, photo_statistics, run_validation_scores, statistic_names
 from .camera import photo_exif
 from .views import source_views
 from .errors import PhotoqError, check_number, check_whole
@@ -117,7 +117,7 @@ def score_photos(
     booster = load_booster(run, checkpoint)
     # a booster that gives the network no weight scores without it: the model is not loaded
     model = run.load_model(checkpoint) if booster is None or booster.needs_network else None
-    validation = run.validation_scores(checkpoint) if booster is None else booster.validation_scores()
+    validation = run_validation_scores(run, booster, checkpoint)
     specs = view_specs(run)
     views = views_of(model) if model is not None else tuple(booster.info["views"])
     bar = tqdm(total=len(paths), desc="Scoring", unit="photo", disable=None if progress is None else not progress)
