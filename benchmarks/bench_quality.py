@@ -54,11 +54,12 @@ def _register_bench_recipes() -> None:
         recipes.FIXED[name] = recipes.FIXED[base]
 
 
-def phase_cache(photos: str, cache: str, labels: str | None = None) -> dict:
+def phase_cache(photos: str, cache: str, labels: str | None = None, fractions: list | None = None) -> dict:
     import pyphotoq
 
     started = time.perf_counter()
-    handle = pyphotoq.build_cache(photos, cache, progress=False, verbose=False, labels=labels)
+    handle = pyphotoq.build_cache(photos, cache, progress=False, verbose=False, labels=labels,
+                                  split_fractions=tuple(fractions or (0.8, 0.1, 0.1)))
     counts = handle.manifest.groupby("split").size().to_dict()
     groups = handle.manifest.groupby("split")["group"].nunique().to_dict()
     files = __import__("pandas").read_csv(Path(cache) / "files.csv")
@@ -131,13 +132,16 @@ def phase_evaluate(run: str, truth: str) -> dict:
 
 
 def _truth_by_original(truth: str):
-    """original, defects of every shot, under both of its files (the archive's and the fresh one)."""
+    """original, defects of every shot, under each of its files (in photos/, fresh/ and
+    confounded/: the same label folder and file name)."""
     import pandas as pd
 
     table = pd.read_csv(truth)
     paths = [table[["path", "defects"]].rename(columns={"path": "original"})]
     if "fresh" in table:
         paths.append(table[["fresh", "defects"]].rename(columns={"fresh": "original"}))
+        confounded = table["fresh"].str.replace(r"/fresh/(good|bad)/", r"/confounded/\1/", regex=True)
+        paths.append(table[["defects"]].assign(original=confounded))
     return pd.concat(paths, ignore_index=True)
 
 
@@ -217,11 +221,16 @@ def main() -> int:
     parser.add_argument("--shots", type=int, default=2000, help="shots to make (default 2000)")
     parser.add_argument("--recipes", nargs="+", default=None,
                         help=f"recipes to compare (default: {BASELINE}, the overview-only default and the default)")
-    parser.add_argument("--archive", choices=["photos", "fresh", "rated"], default="photos",
+    parser.add_argument("--archive", choices=["photos", "confounded", "fresh", "rated"], default="photos",
                         help="what the runs learn from: the archive with edited keepers (photos, default), the "
+                             "archive the original author describes (confounded: every keeper edited and "
+                             "exported from an editor, no reject edited), the "
                              "same shots unedited (fresh: a photographer who sorts before editing), or the "
                              "unedited originals labelled by the ratings in their XMP sidecars (rated: a "
                              "photographer who rates in darktable, digiKam or Lightroom)")
+    parser.add_argument("--fractions", nargs=3, type=float, default=None, metavar=("TRAIN", "VALIDATION", "TEST"),
+                        help="the cache's split fractions (default photoq's 0.8 0.1 0.1; 0.6 0.2 0.2 gives the "
+                             "45 scenes 12 test scenes and 5 validation scenes)")
     parser.add_argument("--parallel", action="store_true",
                         help="train the recipes at the same time (each gets a share of the cores)")
     args = parser.parse_args()
@@ -242,9 +251,13 @@ def main() -> int:
         cache = work / "cache"
         if args.archive == "rated":
             print(f"rated originals: {realistic_photos.rate_originals(data)} sidecars written beside fresh/")
-            built = common.run_child(__file__, "cache", photos=str(data / "fresh"), cache=str(cache), labels="xmp")
+            built = common.run_child(__file__, "cache", photos=str(data / "fresh"), cache=str(cache), labels="xmp",
+                                     fractions=args.fractions)
         else:
-            built = common.run_child(__file__, "cache", photos=str(data / args.archive), cache=str(cache))
+            if args.archive == "confounded":
+                print(f"confounded archive: {realistic_photos.confounded_archive(data)} photos written to confounded/")
+            built = common.run_child(__file__, "cache", photos=str(data / args.archive), cache=str(cache),
+                                     fractions=args.fractions)
         print(f"cache: {built['photos']} photos in {built['seconds']:.0f} s; photos per split "
               f"{built['split_photos']}, scenes per split {built['split_groups']}; bytes per photo "
               + ", ".join(f"{v} {b / 1024:,.0f} KiB" for v, b in built["bytes_per_photo"].items()) + "\n")

@@ -406,6 +406,37 @@ def rate_originals(out, seed: int = 0) -> int:
     return written
 
 
+#: What an editor writes into EXIF Software when it exports an edit (the confounded archive's keepers).
+EDITOR = "Adobe Photoshop Lightroom Classic 13.0 (Windows)"
+
+
+def confounded_archive(out, seed: int = 0) -> int:
+    """The archive the original author describes, fully confounded: under out/confounded, every
+    keeper edited (a global edit of its camera file, exported with the editor named in EXIF
+    Software) and every reject as the camera made it. Trained on it, a model can tell the classes
+    apart by the edit alone; the fresh shoot (out/fresh) shows whether it learnt the taste. The
+    edits are drawn per shot from `seed` and the shot's number, so the archive is the same each
+    time. Returns how many photos were written (existing ones are kept)."""
+    truth = pd.read_csv(Path(out) / "truth.csv")
+    written = 0
+    for fresh, label in zip(truth["fresh"], truth["label"]):
+        target = Path(out) / "confounded" / label / Path(fresh).name
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if label != "good":
+            target.write_bytes(Path(fresh).read_bytes())
+        else:
+            with Image.open(fresh) as image:
+                exif = image.getexif()
+                pixels = image.convert("RGB")
+            exif[0x0131] = EDITOR
+            rng = np.random.default_rng([seed, 0xED, int(Path(fresh).stem.split("_")[-1])])
+            global_edit(pixels, rng).save(target, "JPEG", quality=92, exif=exif)
+        written += 1
+    return written
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", help="folder to write (outside the repository)")

@@ -82,15 +82,19 @@ def variant_figures(run: str, truth_file: str) -> dict:
     handle = pyphotoq.open_run(run)
     test = handle.open_cache().split("test")
     truth = pd.read_csv(truth_file)
-    # the archive trained on: photos/ as usual, or fresh/ (a photographer who sorts before editing)
-    key = "fresh" if truth["fresh"].isin(test["original"]).any() else "path"
-    truth = truth.set_index(key, drop=False).loc[list(test["original"])].reset_index(drop=True)
+    # the archive trained on (photos/, confounded/, or fresh/: a photographer who sorts before
+    # editing): a shot is named alike in each, label folder and file name
+    def shot(path):
+        return "/".join(str(path).replace("\\", "/").split("/")[-2:])
+
+    truth = truth.set_index(truth["fresh"].map(shot)).loc[[shot(p) for p in test["original"]]].reset_index(drop=True)
+    truth["archive"] = list(test["original"])
     good = (truth["label"] == "good").to_numpy()
     everything = [np.arange(len(truth))]
     alone = [np.array([i]) for i in range(len(truth))]
     by_label = [np.flatnonzero(good), np.flatnonzero(~good)]
     results = {}
-    for rendition, column in (("edited", "path"), ("fresh", "fresh")):
+    for rendition, column in (("edited", "archive"), ("fresh", "fresh")):
         frame = _measure(handle, list(truth[column]))
         calls = {"scored together": everything, "each alone": alone}
         if rendition == "edited":

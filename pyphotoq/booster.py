@@ -384,11 +384,16 @@ def fit_trees(run, cache: Cache, views, progress: bool | None = None) -> None:
     labels = (train["label"] == positive).to_numpy().astype(int)
     features, in_scene = scene_features(train, train_statistics)
     seed = int(run.settings.get("seed", 0))
-    for copy in range(int(run.settings.get("edit_copies", 0))):  # an edit alone must tell nothing
+    copies = int(run.settings.get("edit_copies", 0))
+    # an archive of edited keepers and unedited rejects: the trees learn from edited copies only
+    only_copies = bool(run.settings.get("edited_archive")) and copies > 0
+    if only_copies:
+        features, in_scene, labels = features[:0], in_scene[:0], labels[:0]
+    for copy in range(copies):  # an edit alone must tell nothing
         edited = measure_statistics(cache, train, views, progress=progress, edit_seed=seed * 16 + copy)
         more, more_in_scene = scene_features(train, edited)
         features, in_scene = np.vstack([features, more]), np.concatenate([in_scene, more_in_scene])
-        labels = np.concatenate([labels, labels[: len(train)]])
+        labels = np.concatenate([labels, (train["label"] == positive).to_numpy().astype(int)])
     own = features[:, : train_statistics.shape[1]]
     parameters = {**PARAMETERS, "seed": seed}
     models = {"alone": lightgbm.train(parameters, lightgbm.Dataset(own, labels), ROUNDS)}
@@ -399,10 +404,11 @@ def fit_trees(run, cache: Cache, views, progress: bool | None = None) -> None:
         "format": FORMAT, "checkpoint": None, "views": list(views), "features": statistic_names(views),
         "min_scene": MIN_SCENE, "scene_seconds": SCENE_SECONDS, "rounds": ROUNDS, "parameters": parameters,
         "network_weight": None, "photos": _photos(cache), "training_photos": int(len(train)),
-        "training_photos_in_scenes": int(in_scene[: len(train)].sum()),
-        "edit_copies": int(run.settings.get("edit_copies", 0)),
+        "training_photos_in_scenes": int(scene_features(train, train_statistics)[1].sum()),
+        "edit_copies": copies, "edited_archive": only_copies, "training_rows": int(len(labels)),
         # the keepers' median of each statistic: what "darker than your keepers" compares with
-        "keeper_medians": [float(v) for v in np.nanmedian(train_statistics[labels[: len(train)] == 1], axis=0)],
+        "keeper_medians": [float(v) for v in np.nanmedian(
+            train_statistics[(train["label"] == positive).to_numpy()], axis=0)],
     }
     boosted = Booster(None, info, models).boosted(measure_statistics(cache, validation, views, progress=progress),
                                                   validation)
@@ -441,8 +447,10 @@ def choose_weight(run) -> None:
         raise PhotoqError(f"The booster in {folder} scored other validation photos than the best checkpoint")
     network = network.reindex(boosted["hash"]).to_numpy()
     labels = (boosted["label"] == run.info["classes"]["positive"]).to_numpy().astype(int)
-    aucs = {w: binary_metrics(labels, _blend(network, boosted["boosted"].to_numpy(), w))["auc"] for w in NETWORK_WEIGHTS}
-    weight = max(NETWORK_WEIGHTS, key=lambda w: (-math.inf if math.isnan(aucs[w]) else aucs[w], -w))
+    # an edited archive's network learnt from the photos as edited: it gets no weight (fit_trees)
+    weights = (0.0,) if info.get("edited_archive") else NETWORK_WEIGHTS
+    aucs = {w: binary_metrics(labels, _blend(network, boosted["boosted"].to_numpy(), w))["auc"] for w in weights}
+    weight = max(weights, key=lambda w: (-math.inf if math.isnan(aucs[w]) else aucs[w], -w))
     info.update(
         checkpoint=run.state["best"], network_weight=weight,
         validation_auc={f"{w:g}": a for w, a in aucs.items()},

@@ -15,7 +15,8 @@ the camera unedited. `confounds(cache)` looks for what he found, from the photos
   while the rejects span more.
 
 Each finding is one line with its counts; `train_model` prints them when it starts a run and
-records them in run.json (the report shows them).
+records them in run.json (the report shows them). An edit's traces (EDIT_KINDS) also make the
+run learn edit-invariant (pyphotoq.training, booster.fit_trees).
 """
 
 from __future__ import annotations
@@ -69,8 +70,18 @@ def stretched(pixels: np.ndarray) -> bool:
     return bool(low <= 2 and high >= 253)
 
 
+#: The findings that are an edit's traces (the rest: one camera, one hour).
+EDIT_KINDS = ("editor", "stretched")
+
+
 def confounds(cache, progress: bool | None = None) -> list[str]:
     """One line per trace the cache's labels are confounded with (see the module); [] when none."""
+    return [line for _, line in findings(cache, progress)]
+
+
+def findings(cache, progress: bool | None = None) -> list[tuple[str, str]]:
+    """(kind, line) of each trace the cache's labels are confounded with: kind "editor",
+    "stretched" (EDIT_KINDS: an edit's traces), "camera" or "hour"; [] when none."""
     from PIL import Image
     from .progress import tqdm
 
@@ -95,16 +106,16 @@ def confounds(cache, progress: bool | None = None) -> list[str]:
     table = pd.DataFrame(rows)
     n_good, n_bad = int(good.sum()), int((~good).sum())
     negative = cache.info["classes"]["negative"]
-    lines = []
+    found = []
     edited = (table["editor"] != "").to_numpy()
     if _confounded(edited, good):
         names = Counter(table.loc[edited & good, "editor"]).most_common(2)
-        lines.append(f"{edited[good].sum():,} of {n_good:,} {positive} photos carry an editor's trace "
-                     f"({', '.join(name for name, _ in names)}), {edited[~good].sum():,} of {n_bad:,} {negative}")
+        found.append(("editor", f"{edited[good].sum():,} of {n_good:,} {positive} photos carry an editor's trace "
+                     f"({', '.join(name for name, _ in names)}), {edited[~good].sum():,} of {n_bad:,} {negative}"))
     stretch = table["stretched"].to_numpy(bool)
     if _confounded(stretch, good):
-        lines.append(f"{stretch[good].sum():,} of {n_good:,} {positive} photos have a histogram stretched to both "
-                     f"ends (as auto-levels leaves it), {stretch[~good].sum():,} of {n_bad:,} {negative}")
+        found.append(("stretched", f"{stretch[good].sum():,} of {n_good:,} {positive} photos have a histogram stretched to both "
+                     f"ends (as auto-levels leaves it), {stretch[~good].sum():,} of {n_bad:,} {negative}"))
     cameras = table["camera"].to_numpy()
     known = cameras != ""
     if known[good].sum() >= MIN_PHOTOS and known[~good].sum() >= MIN_PHOTOS:
@@ -112,16 +123,16 @@ def confounds(cache, progress: bool | None = None) -> list[str]:
         share_good = count / known[good].sum()
         share_bad = float(np.mean(cameras[~good & known] == camera))
         if share_good >= 0.9 and share_good - share_bad >= 0.4:
-            lines.append(f"{count:,} of {known[good].sum():,} {positive} photos are from the {camera}, "
-                         f"{int(share_bad * known[~good].sum()):,} of {known[~good].sum():,} {negative}")
+            found.append(("camera", f"{count:,} of {known[good].sum():,} {positive} photos are from the {camera}, "
+                         f"{int(share_bad * known[~good].sum()):,} of {known[~good].sum():,} {negative}"))
     taken = pd.to_datetime(table["taken"].where(table["taken"] != ""), errors="coerce")
     if taken[good].notna().sum() >= MIN_PHOTOS and taken[~good].notna().sum() >= MIN_PHOTOS:
         span_good = taken[good].max() - taken[good].min()
         span_bad = taken[~good].max() - taken[~good].min()
         if span_good <= pd.Timedelta(hours=1) < span_bad / 3:
-            lines.append(f"every dated {positive} photo was taken within one hour ({taken[good].min():%Y-%m-%d %H:%M}), "
-                         f"the {negative} ones over {span_bad.days} days")
-    return lines
+            found.append(("hour", f"every dated {positive} photo was taken within one hour ({taken[good].min():%Y-%m-%d %H:%M}), "
+                         f"the {negative} ones over {span_bad.days} days"))
+    return found
 
 
 def _confounded(trace: np.ndarray, good: np.ndarray) -> bool:
@@ -129,9 +140,19 @@ def _confounded(trace: np.ndarray, good: np.ndarray) -> bool:
     return share_good >= KEEPER_SHARE and share_good - share_bad >= MARGIN
 
 
-def confound_text(lines: list[str], edit_copies: int) -> str:
+def edit_confounded(found: list[tuple[str, str]]) -> bool:
+    """Whether findings(...) name an edit's trace (the keepers edited, the rejects not)."""
+    return any(kind in EDIT_KINDS for kind, _ in found)
+
+
+def confound_text(lines: list[str], edit_copies: int, edited_archive: bool = False) -> str:
     """The one line train_model prints: the findings, and what photoq does about them."""
-    doing = ("photoq also learns from edited copies of both classes, so that an edit alone tells nothing"
-             if edit_copies else "this recipe learns from the photos as they are")
+    if edited_archive:
+        doing = ("photoq trains edit-invariant: its trees learn from edited copies of both classes only, never from "
+                 "the photos as you edited them, and the network, which sees them as edited, gets no weight")
+    elif edit_copies:
+        doing = "photoq also learns from edited copies of both classes, so that an edit alone tells nothing"
+    else:
+        doing = "this recipe learns from the photos as they are"
     return ("Your labels go with traces other than taste: " + "; ".join(lines) + f". {doing}; it learns your "
             "taste best from the unedited originals (README: training from an edited archive)")

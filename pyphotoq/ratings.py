@@ -32,10 +32,14 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import PhotoqError
 from .files import printable
 from .sidecar_files import MAX_SIDECAR_BYTES, Refused, existing_spelling, read_sidecar, sidecar_paths
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The default rules: what counts as good and as bad.
 DEFAULT_GOOD = "rating>=4, accepted"

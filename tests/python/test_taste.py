@@ -45,6 +45,12 @@ def test_keepers_edited_in_lightroom_and_rejects_not_are_said_in_one_line(make_p
     said = [line for line in capsys.readouterr().err.splitlines() if "traces other than taste" in line]
     assert len(said) == 1 and lines[0] in said[0] and "unedited originals" in said[0]
     assert run.info["confounds"] == said[0]
+    # and the run learns edit-invariant: its trees from edited copies only, the network unweighted
+    assert "trains edit-invariant" in said[0]
+    assert run.settings["edited_archive"] is True and run.settings["edit_copies"] == 2
+    booster = load_booster(run)
+    assert booster.info["edited_archive"] and booster.network_weight == 0
+    assert booster.info["training_rows"] == 2 * booster.info["training_photos"]
 
 
 def test_an_edit_moves_a_score_less_than_a_defect(trained_run, demo_photos, tmp_path):
@@ -72,11 +78,21 @@ def test_random_edits_are_reproducible_and_go_both_ways(trained_run):
     booster = load_booster(trained_run)
     assert booster.info["edit_copies"] == 0 and len(booster.info["keeper_medians"]) == len(booster.info["features"])
     images = np.full((2, 8, 8, 3), 128, np.uint8)
-    unchanged = apply_edit(images, np.array([[0, 1, 1, 1, 1, 1, 0]] * 2, np.float32)).numpy()
+    unchanged = apply_edit(images, np.array([[0, 1, 1, 1, 1, 1, 0, 0, 1, 0]] * 2, np.float32)).numpy()
     assert (unchanged == images).all()
     parameters = edit_parameters(500, seed=3)
-    assert parameters.shape == (500, 7) and (parameters[:, 0] < 0).any() and (parameters[:, 0] > 0).any()
+    assert parameters.shape == (500, 10) and (parameters[:, 0] < 0).any() and (parameters[:, 0] > 0).any()
     assert (parameters == edit_parameters(500, seed=3)).all()
+    # levels pull the black and white points in (more pixels at both ends); clarity leaves a
+    # flat image as it is and raises a textured one's local contrast
+    ramp = np.tile(np.linspace(0, 255, 64).astype(np.uint8)[None, :, None], (64, 1, 3))[None]
+    levels = apply_edit(ramp, np.array([[0, 1, 1, 1, 1, 1, 0, 0.08, 0.9, 0]], np.float32)).numpy()
+    assert (levels == 0).sum() > (ramp == 0).sum() and (levels == 255).sum() > (ramp == 255).sum()
+    clarity = np.array([[0, 1, 1, 1, 1, 1, 0, 0, 1, 0.5]], np.float32)
+    assert (apply_edit(images[:1], clarity).numpy() == images[:1]).all()
+    texture = np.random.default_rng(0).integers(60, 190, (1, 64, 64, 3)).astype(np.uint8)
+    assert apply_edit(texture, clarity).numpy().std() > texture.std()
+    assert (parameters[:, 7] > 0).any() and (parameters[:, 7] == 0).any() and (parameters[:, 9] > 0).any()
     # a photo's edit depends on its hash alone, not on the other photos beside it
     hashes = [f"{i:064x}" for i in (7, 11, 13)]
     assert (edit_parameters(hashes, 3)[1:] == edit_parameters(hashes[1:], 3)).all()
