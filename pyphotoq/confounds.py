@@ -21,12 +21,16 @@ run learn edit-invariant (pyphotoq.training, booster.fit_trees).
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import sys
 from collections import Counter
 
 import numpy as np
 import pandas as pd
+
+from .files import write_atomic
 
 #: Programs that name themselves in EXIF Software when they save an edit (lower case).
 EDITORS = ("lightroom", "photoshop", "camera raw", "darktable", "digikam", "gimp", "capture one", "rawtherapee",
@@ -37,6 +41,9 @@ EDITORS = ("lightroom", "photoshop", "camera raw", "darktable", "digikam", "gimp
 _XMP_TRACES = re.compile(rb"xmpMM:History|photoshop:History|darktable:history|crs:ProcessVersion|"
                          rb"crs:HasSettings=\"True\"|<crs:|lr:hierarchicalSubject|xmp:CreatorTool=\"[^\"]*(?i:"
                          rb"lightroom|photoshop|darktable|digikam|gimp|capture one|rawtherapee)")
+#: Edited copies of every training photo the booster learns from, instead of the photos, when the
+#: keepers carry an edit's traces and the rejects do not (README: training from an edited archive).
+EDITED_ARCHIVE_COPIES = 1
 #: Bytes read from the start of each photo: EXIF and XMP sit in the first segments.
 _HEAD_BYTES = 256 * 1024
 #: A confound is said when this share of the keepers carries a trace, this much more than the rejects.
@@ -110,12 +117,14 @@ def findings(cache, progress: bool | None = None) -> list[tuple[str, str]]:
     edited = (table["editor"] != "").to_numpy()
     if _confounded(edited, good):
         names = Counter(table.loc[edited & good, "editor"]).most_common(2)
-        found.append(("editor", f"{edited[good].sum():,} of {n_good:,} {positive} photos carry an editor's trace "
-                     f"({', '.join(name for name, _ in names)}), {edited[~good].sum():,} of {n_bad:,} {negative}"))
+        found.append(("editor", f"{edited[good].sum():,} of {n_good:,} {positive} photos carry an editor's "
+                      f"trace ({', '.join(name for name, _ in names)}), {edited[~good].sum():,} of {n_bad:,} "
+                      f"{negative}"))
     stretch = table["stretched"].to_numpy(bool)
     if _confounded(stretch, good):
-        found.append(("stretched", f"{stretch[good].sum():,} of {n_good:,} {positive} photos have a histogram stretched to both "
-                     f"ends (as auto-levels leaves it), {stretch[~good].sum():,} of {n_bad:,} {negative}"))
+        found.append(("stretched", f"{stretch[good].sum():,} of {n_good:,} {positive} photos have a histogram "
+                      f"stretched to both ends (as auto-levels leaves it), {stretch[~good].sum():,} of "
+                      f"{n_bad:,} {negative}"))
     cameras = table["camera"].to_numpy()
     known = cameras != ""
     if known[good].sum() >= MIN_PHOTOS and known[~good].sum() >= MIN_PHOTOS:
@@ -123,15 +132,15 @@ def findings(cache, progress: bool | None = None) -> list[tuple[str, str]]:
         share_good = count / known[good].sum()
         share_bad = float(np.mean(cameras[~good & known] == camera))
         if share_good >= 0.9 and share_good - share_bad >= 0.4:
-            found.append(("camera", f"{count:,} of {known[good].sum():,} {positive} photos are from the {camera}, "
-                         f"{int(share_bad * known[~good].sum()):,} of {known[~good].sum():,} {negative}"))
+            found.append(("camera", f"{count:,} of {known[good].sum():,} {positive} photos are from the "
+                          f"{camera}, {int(share_bad * known[~good].sum()):,} of {known[~good].sum():,} {negative}"))
     taken = pd.to_datetime(table["taken"].where(table["taken"] != ""), errors="coerce")
     if taken[good].notna().sum() >= MIN_PHOTOS and taken[~good].notna().sum() >= MIN_PHOTOS:
         span_good = taken[good].max() - taken[good].min()
         span_bad = taken[~good].max() - taken[~good].min()
         if span_good <= pd.Timedelta(hours=1) < span_bad / 3:
-            found.append(("hour", f"every dated {positive} photo was taken within one hour ({taken[good].min():%Y-%m-%d %H:%M}), "
-                         f"the {negative} ones over {span_bad.days} days"))
+            found.append(("hour", f"every dated {positive} photo was taken within one hour "
+                          f"({taken[good].min():%Y-%m-%d %H:%M}), the {negative} ones over {span_bad.days} days"))
     return found
 
 
@@ -156,3 +165,27 @@ def confound_text(lines: list[str], edit_copies: int, edited_archive: bool = Fal
         doing = "this recipe learns from the photos as they are"
     return ("Your labels go with traces other than taste: " + "; ".join(lines) + f". {doing}; it learns your "
             "taste best from the unedited originals (README: training from an edited archive)")
+
+
+def learn_past_edits(cache, settings: dict, progress) -> list[tuple[str, str]]:
+    """What the labels go with besides taste (findings), for a new run of `settings`. Where it is
+    an edit (the keepers edited, the rejects not) and the recipe fits the booster with no edited
+    copies of its own, `settings` learn edit-invariant (`edited_archive`): the trees learn from
+    EDITED_ARCHIVE_COPIES edited copies of every training photo and not from the photos as
+    edited, and the network, which learns from them as edited, gets no weight in the blend
+    (booster.fit_trees, booster.choose_weight)."""
+    found = findings(cache, progress=progress)
+    if edit_confounded(found) and settings.get("booster") and settings.get("edit_copies") == 0:
+        settings["edit_copies"], settings["edited_archive"] = EDITED_ARCHIVE_COPIES, True
+    return found
+
+
+def note_confounds(run_handle, found: list[tuple[str, str]], settings: dict) -> None:
+    """Say (one line on stderr) and record in run.json what the labels go with besides taste."""
+    if not found:
+        return
+    text = confound_text([line for _, line in found], int(settings.get("edit_copies", 0)),
+                         bool(settings.get("edited_archive")))
+    print(text, file=sys.stderr)
+    run_handle.info["confounds"] = text
+    write_atomic(run_handle.path / "run.json", json.dumps(run_handle.info, indent=2) + "\n")

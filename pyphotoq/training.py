@@ -23,6 +23,7 @@ from .progress import tqdm
 from .batches import ordered_batches, training_batches
 from .booster import booster_is_current, choose_weight, fit_trees, trees_fitted
 from .cache import Cache, open_cache
+from .confounds import learn_past_edits, note_confounds
 from .errors import PhotoqError
 from .files import write_atomic
 from .metrics import binary_metrics
@@ -76,7 +77,7 @@ def train_model(
     stderr, with the counts, and run.json keeps the line (`confounds`; the report shows it);
     where the trace is an edit (keepers edited, rejects not) and the recipe fits the booster
     without edited copies, the run learns edit-invariant (settings' `edited_archive`: the trees
-    learn from two edited copies of each training photo instead of the photos as edited, and the
+    learn from an edited copy of each training photo instead of the photos as edited, and the
     network gets no weight in the blend).
     Calling it again on the same run folder resumes from the last checkpoint (and can extend a
     finished run by asking for more batches).
@@ -106,7 +107,7 @@ def train_model(
             # a cache labelled from ratings holds unedited originals: the default booster also
             # learns from an edited copy of each (measured better on the fresh shoot; README)
             settings["edit_copies"] = RATED_EDIT_COPIES
-        found = _confound_findings(cache, settings, progress)
+        found = learn_past_edits(cache, settings, progress)
         missing = [v for v in views_of(settings) if v not in cache.views]
         if missing:
             raise PhotoqError(
@@ -115,7 +116,7 @@ def train_model(
                 f"{missing[0]}=True) (the overviews are kept), or use recipe {OVERVIEW_DEFAULT!r}"
             )
         run_handle = create_run(folder, cache, settings)
-        _note_confounds(run_handle, found, settings)
+        note_confounds(run_handle, found, settings)
     batches = int(settings["batches"])
     done = run_handle.batches_done
     if done >= batches:
@@ -171,9 +172,6 @@ def few_photos_note(run_handle: Run, validation, positive: str) -> str:
 
 #: Edited copies the default recipe's booster learns from when the cache was labelled from ratings.
 RATED_EDIT_COPIES = 1
-#: Edited copies of every training photo the booster learns from, instead of the photos, when the
-#: keepers carry an edit's traces and the rejects do not (README: training from an edited archive).
-EDITED_ARCHIVE_COPIES = 2
 
 #: How many training keepers the keeper facts are measured on (a sample, seeded by the run).
 KEEPER_FACTS_SAMPLE = 400
@@ -194,33 +192,6 @@ def _record_keeper_facts(run_handle: Run, cache: Cache, seed: int, progress) -> 
         keepers = keepers.sample(KEEPER_FACTS_SAMPLE, random_state=seed)
     run_handle.info["keeper_facts"] = keeper_ranges(
         cached_facts(cache, keepers["hash"], progress=False if progress is False else None))
-    write_atomic(run_handle.path / "run.json", json.dumps(run_handle.info, indent=2) + "\n")
-
-
-def _confound_findings(cache: Cache, settings: dict, progress) -> list[tuple[str, str]]:
-    """What the labels go with besides taste (pyphotoq.confounds). Where it is an edit (the
-    keepers edited, the rejects not) and the recipe fits the booster with no edited copies of its
-    own, the run learns edit-invariant (`edited_archive`): its trees learn from
-    EDITED_ARCHIVE_COPIES edited copies of every training photo and not from the photos as
-    edited, and the network, which learns from them as edited, gets no weight in the blend."""
-    from .confounds import edit_confounded, findings
-
-    found = findings(cache, progress=progress)
-    if edit_confounded(found) and settings.get("booster") and settings.get("edit_copies") == 0:
-        settings["edit_copies"], settings["edited_archive"] = EDITED_ARCHIVE_COPIES, True
-    return found
-
-
-def _note_confounds(run_handle: Run, found: list[tuple[str, str]], settings: dict) -> None:
-    """Say (one line on stderr) and record in run.json what the labels go with besides taste."""
-    from .confounds import confound_text
-
-    if not found:
-        return
-    text = confound_text([line for _, line in found], int(settings.get("edit_copies", 0)),
-                         bool(settings.get("edited_archive")))
-    print(text, file=sys.stderr)
-    run_handle.info["confounds"] = text
     write_atomic(run_handle.path / "run.json", json.dumps(run_handle.info, indent=2) + "\n")
 
 

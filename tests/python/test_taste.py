@@ -47,10 +47,12 @@ def test_keepers_edited_in_lightroom_and_rejects_not_are_said_in_one_line(make_p
     assert run.info["confounds"] == said[0]
     # and the run learns edit-invariant: its trees from edited copies only, the network unweighted
     assert "trains edit-invariant" in said[0]
-    assert run.settings["edited_archive"] is True and run.settings["edit_copies"] == 2
+    assert run.settings["edited_archive"] is True and run.settings["edit_copies"] == 1
     booster = load_booster(run)
     assert booster.info["edited_archive"] and booster.network_weight == 0
-    assert booster.info["training_rows"] == 2 * booster.info["training_photos"]
+    assert booster.info["training_rows"] == booster.info["training_photos"]  # the copies, not the photos too
+    kept = pd.read_csv(edited.path / "statistics.csv")
+    assert (kept["views"].str.startswith("edited:")).sum() == booster.info["training_photos"]
 
 
 def test_an_edit_moves_a_score_less_than_a_defect(trained_run, demo_photos, tmp_path):
