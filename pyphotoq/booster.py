@@ -381,8 +381,9 @@ def fit_trees(run, cache: Cache, views, progress: bool | None = None) -> None:
     if train["label"].nunique() < 2:
         raise PhotoqError(f"The training split of {cache.path} needs photos of both classes to fit the booster")
     train_statistics = measure_statistics(cache, train, views, progress=progress)
-    labels = (train["label"] == positive).to_numpy().astype(int)
+    own_labels = (train["label"] == positive).to_numpy().astype(int)
     features, in_scene = scene_features(train, train_statistics)
+    own_in_scene, labels = in_scene, own_labels
     seed = int(run.settings.get("seed", 0))
     copies = int(run.settings.get("edit_copies", 0))
     # an archive of edited keepers and unedited rejects: the trees learn from edited copies only
@@ -393,7 +394,7 @@ def fit_trees(run, cache: Cache, views, progress: bool | None = None) -> None:
         edited = measure_statistics(cache, train, views, progress=progress, edit_seed=seed * 16 + copy)
         more, more_in_scene = scene_features(train, edited)
         features, in_scene = np.vstack([features, more]), np.concatenate([in_scene, more_in_scene])
-        labels = np.concatenate([labels, (train["label"] == positive).to_numpy().astype(int)])
+        labels = np.concatenate([labels, own_labels])
     own = features[:, : train_statistics.shape[1]]
     parameters = {**PARAMETERS, "seed": seed}
     models = {"alone": lightgbm.train(parameters, lightgbm.Dataset(own, labels), ROUNDS)}
@@ -404,11 +405,10 @@ def fit_trees(run, cache: Cache, views, progress: bool | None = None) -> None:
         "format": FORMAT, "checkpoint": None, "views": list(views), "features": statistic_names(views),
         "min_scene": MIN_SCENE, "scene_seconds": SCENE_SECONDS, "rounds": ROUNDS, "parameters": parameters,
         "network_weight": None, "photos": _photos(cache), "training_photos": int(len(train)),
-        "training_photos_in_scenes": int(scene_features(train, train_statistics)[1].sum()),
+        "training_photos_in_scenes": int(own_in_scene.sum()),
         "edit_copies": copies, "edited_archive": only_copies, "training_rows": int(len(labels)),
         # the keepers' median of each statistic: what "darker than your keepers" compares with
-        "keeper_medians": [float(v) for v in np.nanmedian(
-            train_statistics[(train["label"] == positive).to_numpy()], axis=0)],
+        "keeper_medians": [float(v) for v in np.nanmedian(train_statistics[own_labels == 1], axis=0)],
     }
     boosted = Booster(None, info, models).boosted(measure_statistics(cache, validation, views, progress=progress),
                                                   validation)

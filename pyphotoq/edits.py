@@ -38,9 +38,9 @@ def edit_parameters(photos, seed: int) -> np.ndarray:
     """(photos, len(COLUMNS)) float32: curve, gamma, saturation, three channel gains, sharpening,
     levels' black and white points and clarity, one row per photo of `photos` (their hashes; a
     number n stands for the keys 0 to n - 1). Each row is drawn from the seed and its photo's
-    hash alone, so a photo's edit stays the same whatever else the
-    training split holds (learning adds photos: the copies of the others, kept with the cache, are
-    not measured again)."""
+    hash alone, so a photo's edit stays the same whatever else the training split holds
+    (learning adds photos: the copies of the others, kept with the cache, are not measured
+    again)."""
     keys = range(int(photos)) if isinstance(photos, (int, np.integer)) else [int(str(h), 16) for h in photos]
     rows = []
     for key in keys:

@@ -107,7 +107,6 @@ def train_model(
             # a cache labelled from ratings holds unedited originals: the default booster also
             # learns from an edited copy of each (measured better on the fresh shoot; README)
             settings["edit_copies"] = RATED_EDIT_COPIES
-        found = learn_past_edits(cache, settings, progress)
         missing = [v for v in views_of(settings) if v not in cache.views]
         if missing:
             raise PhotoqError(
@@ -115,6 +114,7 @@ def train_model(
                 f"{cache.path} does not have: build the cache again with build_cache(..., "
                 f"{missing[0]}=True) (the overviews are kept), or use recipe {OVERVIEW_DEFAULT!r}"
             )
+        found = learn_past_edits(cache, settings, progress)  # reads every photo: after the checks
         run_handle = create_run(folder, cache, settings)
         note_confounds(run_handle, found, settings)
     batches = int(settings["batches"])
