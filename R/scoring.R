@@ -1,36 +1,24 @@
 #' Score a folder of new photos
 #'
 #' Scores every photo below `photos` (no labels needed), streamed from the
-#' source files, and culls them: photos at or above the keep line are kept,
-#' photos below the reject line rejected, the rest go to review (the lines come
-#' from `keep_precision` and `reject_recall`, on the validation scores stored in
-#' the run folder: the cache is not needed). A `threshold`, or `keep_recall`
-#' alone, makes one cut instead. A run with a booster (see [train_model()])
-#' compares each photo with its scene among the photos scored together (taken
-#' within 30 s of each other, or looking alike): score a whole shoot at once.
+#' source files, and culls them as `culling` says (see [culling()]): photos at
+#' or above the keep line are kept, photos below the reject line rejected, the
+#' rest go to review (the lines come from the validation scores stored in the
+#' run folder: the cache is not needed). A run with a booster (see
+#' [train_model()]) compares each photo with its scene among the photos scored
+#' together (taken within 30 s of each other, or looking alike): score a whole
+#' shoot at once.
 #'
 #' @param run A `photoq_run` or a run folder.
 #' @param photos A folder of photos (searched recursively), one photo file, or a
 #'   character vector of photo files and folders.
-#' @param threshold One cut at this score instead of the keep and reject lines,
-#'   or `NULL` for the lines.
-#' @param keep_recall One cut keeping this share of the good validation photos,
-#'   or `NULL` for the lines.
+#' @param culling How scores become keep / review / reject: [culling()] (or a
+#'   named list of its settings); `NULL` for its defaults.
 #' @param checkpoint `"best"` (by validation AUC), `"latest"`, or a batch number.
 #' @param batch_size Photos per batch.
 #' @param workers Threads that open photos, `NULL` for one per CPU.
 #' @param progress Show a progress bar: `TRUE`, `FALSE`, or `NULL` (only on a
 #'   terminal).
-#' @param keep_precision The keep line: validation photos at or above it are
-#'   this share good.
-#' @param reject_recall The reject line: it keeps this share of the good
-#'   validation photos above it. Photos between the lines go to review.
-#' @param best,best_share Keep this many (or this share of) best photos instead
-#'   of the keep line; `NULL` for the line.
-#' @param burst_seconds Shots this close in time that look alike form a burst,
-#'   whose best shot is marked.
-#' @param weaker_in_burst What happens to a burst's weaker shots that would be
-#'   kept: `"review"`, `"reject"` or `"keep"`.
 #' @param xmp Write each decision into XMP sidecars beside the photos (star
 #'   rating, reject as rating -1, digiKam's pick label), which Lightroom,
 #'   darktable and digiKam read; existing sidecars are merged and a journal is
@@ -64,30 +52,24 @@
 #'   scores <- score_photos(run, new)
 #'   head(scores)
 #'   attr(scores, "threshold")
+#'   # the 3 best, or one cut keeping 95% of the keepers
+#'   table(score_photos(run, new, culling(best = 3))$decision)
+#'   attr(score_photos(run, new, culling(keep_recall = 0.95)), "rule")
 #' }
 #' }
-score_photos <- function(run, photos, threshold = NULL, keep_recall = NULL, checkpoint = "best",
-                         batch_size = 16, workers = NULL, progress = NULL, client = NULL,
-                         keep_precision = 0.9, reject_recall = 0.95, best = NULL, best_share = NULL,
-                         burst_seconds = 2, weaker_in_burst = "review", xmp = FALSE, dry_run = FALSE,
-                         replace_ratings = FALSE) {
+score_photos <- function(run, photos, culling = NULL, checkpoint = "best", batch_size = 16,
+                         workers = NULL, progress = NULL, client = NULL, xmp = FALSE,
+                         dry_run = FALSE, replace_ratings = FALSE) {
   table <- call_photoq(
     "score_photos",
     run = check_path(run, "run"),
     photos = check_paths(photos, "photos"),
-    threshold = check_share(threshold, "threshold", zero_ok = TRUE),
-    keep_recall = check_share(keep_recall, "keep_recall", zero_ok = FALSE),
+    culling = check_culling(culling),
     checkpoint = check_checkpoint(checkpoint),
     batch_size = check_whole(batch_size, "batch_size", min = 1),
     workers = check_whole(workers, "workers", null_ok = TRUE, min = 1),
     progress = check_flag(progress, "progress", null_ok = TRUE),
     client = check_client(client),
-    keep_precision = check_share(keep_precision, "keep_precision", zero_ok = FALSE),
-    reject_recall = check_share(reject_recall, "reject_recall", zero_ok = FALSE),
-    best = check_whole(best, "best", null_ok = TRUE, min = 0),
-    best_share = check_share(best_share, "best_share", zero_ok = TRUE),
-    burst_seconds = check_number(burst_seconds, "burst_seconds"),
-    weaker_in_burst = check_string(weaker_in_burst, "weaker_in_burst"),
     xmp = check_flag(xmp, "xmp"),
     dry_run = check_flag(dry_run, "dry_run"),
     replace_ratings = check_flag(replace_ratings, "replace_ratings")
@@ -102,6 +84,66 @@ score_photos <- function(run, photos, threshold = NULL, keep_recall = NULL, chec
     attr(scores, "sidecars") <- columns_to_df(result$sidecars)
   }
   scores
+}
+
+#' How scores become keep, review and reject
+#'
+#' The culling settings that [score_photos()] and [ask_photos()] take, in one
+#' object (Python's `pyphotoq.Culling`, which checks them: a wrong value is one
+#' line naming the setting). By default the keep line is the lowest score at
+#' which the validation photos are `keep_precision` good, the reject line keeps
+#' `reject_recall` of the good validation photos above it, and the photos
+#' between go to review.
+#'
+#' @param keep_precision The keep line: validation photos at or above it are
+#'   this share good.
+#' @param reject_recall The reject line: it keeps this share of the good
+#'   validation photos above it. Photos between the lines go to review.
+#' @param threshold One cut at this score instead of the keep and reject lines,
+#'   or `NULL` for the lines.
+#' @param keep_recall One cut keeping this share of the good validation photos,
+#'   or `NULL` for the lines.
+#' @param best,best_share Keep this many (or this share of) best photos instead
+#'   of the keep line; `NULL` for the line.
+#' @param burst_seconds Shots this close in time that look alike form a burst,
+#'   whose best shot is marked.
+#' @param weaker_in_burst What happens to a burst's weaker shots that would be
+#'   kept: `"review"`, `"reject"` or `"keep"`.
+#' @return A `photoq_culling`: the settings as a named list, checked.
+#' @export
+#' @examples
+#' \donttest{
+#' if (photoq_available()) {
+#'   culling(best = 20)
+#'   culling(keep_precision = 0.95, weaker_in_burst = "reject")
+#' }
+#' }
+culling <- function(keep_precision = 0.9, reject_recall = 0.95, threshold = NULL, keep_recall = NULL,
+                    best = NULL, best_share = NULL, burst_seconds = 2, weaker_in_burst = "review") {
+  checked <- call_photoq("Culling", keep_precision = keep_precision, reject_recall = reject_recall,
+                         threshold = threshold, keep_recall = keep_recall, best = best,
+                         best_share = best_share, burst_seconds = burst_seconds,
+                         weaker_in_burst = weaker_in_burst)
+  structure(from_python("culling_settings", checked), class = "photoq_culling")
+}
+
+#' @export
+print.photoq_culling <- function(x, ...) {
+  given <- Filter(Negate(is.null), unclass(x))
+  cat("<photoq culling>", paste0(names(given), " = ", vapply(given, format, ""), collapse = ", "), "\n")
+  invisible(x)
+}
+
+# NULL, or a culling() / named list of its settings as JSON for Python (which checks the values).
+check_culling <- function(x, call = sys.call(-1)) {
+  if (is.null(x)) {
+    return(NULL)
+  }
+  if (!is.list(x) || (length(x) && (is.null(names(x)) || any(names(x) == "")))) {
+    photoq_stop("`culling` must be culling(...) or a named list of its settings, got ", deparse_short(x),
+                call = call)
+  }
+  json_arg(unclass(x))
 }
 
 #' Undo the XMP sidecars of the last scoring with `xmp = TRUE`
@@ -140,7 +182,7 @@ check_share <- function(x, name, zero_ok, call = sys.call(-1)) {
 #'
 #' @inheritParams score_photos
 #' @param n How many photos.
-#' @param ... Passed to [score_photos()] (e.g. `keep_precision`, `client`).
+#' @param ... Passed to [score_photos()] (e.g. `culling = culling(keep_precision = 0.8)`, `client`).
 #' @return A data frame of path, score, decision, margin (score minus the keep
 #'   line), scene and why, the most uncertain first.
 #' @export

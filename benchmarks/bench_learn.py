@@ -148,7 +148,7 @@ def main() -> None:
         # The new shoot, culled by the run at its threshold; the user's 20 corrections.
         trip2 = flat_folder(work / "trip2-unsorted", trips[1])
         threshold, _ = validation_threshold(run)
-        scored = pyphotoq.score_photos(run, trip2, threshold=threshold, progress=False)
+        scored = pyphotoq.score_photos(run, trip2, {"threshold": threshold}, progress=False)
         scored = scored[scored["decision"] != "skipped"]
         scored["name"] = scored["path"].map(lambda p: Path(p).name)
         truth2 = trips[1].set_index("name")

@@ -7,6 +7,7 @@ __version__ = "0.1.0"
 
 from .cache import open_cache  # noqa: E402
 from .cache_build import build_cache  # noqa: E402
+from .culling import Culling  # noqa: E402
 from .demo import make_demo_photos  # noqa: E402
 from .envfile import write_conda_env  # noqa: E402
 from .errors import PhotoqError  # noqa: E402
@@ -39,7 +40,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "build_cache", "open_cache", "make_demo_photos", "write_conda_env", "PhotoqError", *_LAZY,
+    "build_cache", "open_cache", "make_demo_photos", "write_conda_env", "PhotoqError", "Culling", *_LAZY,
 ]
 
 

@@ -186,12 +186,13 @@ def _score(args):
 
     photos = args.photos[0] if len(args.photos) == 1 else args.photos
     check_outputs(photos, out=args.out, keepers=args.keepers)  # before anything is written
-    table = score_photos(args.run, photos, threshold=args.threshold, keep_recall=args.keep_recall,
-                         checkpoint=_checkpoint(args.checkpoint), progress=args.progress,
-                         client=args.scheduler, keep_precision=args.keep_precision,
-                         reject_recall=args.reject_recall, best=args.best, best_share=args.best_share,
-                         burst_seconds=args.burst_seconds, weaker_in_burst=args.weaker_in_burst,
-                         xmp=args.xmp and not args.dry_run, dry_run=args.dry_run,
+    from .culling import Culling
+
+    culling = Culling(threshold=args.threshold, keep_recall=args.keep_recall, keep_precision=args.keep_precision,
+                      reject_recall=args.reject_recall, best=args.best, best_share=args.best_share,
+                      burst_seconds=args.burst_seconds, weaker_in_burst=args.weaker_in_burst)
+    table = score_photos(args.run, photos, culling, checkpoint=_checkpoint(args.checkpoint), progress=args.progress,
+                         client=args.scheduler, xmp=args.xmp and not args.dry_run, dry_run=args.dry_run,
                          replace_ratings=args.replace_ratings)
     write_scores(table, args.out)
     counts = table["decision"].value_counts()

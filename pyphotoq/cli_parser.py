@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from .culling import WEAKER, Culling
 from .ratings import DEFAULT_BAD as DEFAULT_BAD_RULE
 from .ratings import DEFAULT_GOOD as DEFAULT_GOOD_RULE
 
@@ -136,16 +137,20 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--out", default="scores.csv", help="CSV to write (default scores.csv)")
     score.add_argument("--keepers", help="copy the photos to keep into this folder")
     score.add_argument("--link", action="store_true", help="with --keepers: link instead of copy")
-    score.add_argument("--keep-precision", type=_number(0, 1, low_open=True), default=0.9,
-                       help="keep line: validation photos at or above it are this share good (default 0.9)")
-    score.add_argument("--reject-recall", type=_number(0, 1, low_open=True), default=0.95,
-                       help="reject line: keeps this share of the good validation photos above it (default 0.95)")
+    # the culling settings' defaults and choices are pyphotoq.Culling's own
+    score.add_argument("--keep-precision", type=_number(0, 1, low_open=True), default=DEFAULTS.keep_precision,
+                       help="keep line: validation photos at or above it are this share good "
+                            f"(default {DEFAULTS.keep_precision:g})")
+    score.add_argument("--reject-recall", type=_number(0, 1, low_open=True), default=DEFAULTS.reject_recall,
+                       help="reject line: keeps this share of the good validation photos above it "
+                            f"(default {DEFAULTS.reject_recall:g})")
     score.add_argument("--best", type=_whole(0), help="keep the N best photos instead of the keep line")
     score.add_argument("--best-share", type=_number(0, 1), help="keep this share of the best photos instead")
-    score.add_argument("--burst-seconds", type=_number(0), default=2.0,
-                       help="shots this close that look alike form a burst (default 2)")
-    score.add_argument("--weaker-in-burst", choices=["review", "reject", "keep"], default="review",
-                       help="what happens to a burst's weaker shots that would be kept (default review)")
+    score.add_argument("--burst-seconds", type=_number(0), default=DEFAULTS.burst_seconds,
+                       help=f"shots this close that look alike form a burst (default {DEFAULTS.burst_seconds:g})")
+    score.add_argument("--weaker-in-burst", choices=list(WEAKER), default=DEFAULTS.weaker_in_burst,
+                       help="what happens to a burst's weaker shots that would be kept "
+                            f"(default {DEFAULTS.weaker_in_burst})")
     score.add_argument("--xmp", action="store_true",
                        help="write each decision into XMP sidecars beside the photos (rating, reject, pick label) "
                             "for Lightroom, darktable and digiKam; existing sidecars are merged; undo with "
@@ -253,6 +258,10 @@ def _scheduler_flag(parser):
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run on a Dask cluster: a scheduler address (tcp://host:8786) or local:N for N "
                              "worker processes here (needs pip install \"pyphotoq[dask]\")")
+
+
+#: The culling settings' defaults, as pyphotoq.Culling declares them.
+DEFAULTS = Culling()
 
 
 def _progress_flag(parser):

@@ -30,12 +30,13 @@ sequence 5, review 2, reject -1; pick accepted / pending / rejected): what XMP s
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pandas as pd
 
-from .errors import PhotoqError
+from .errors import PhotoqError, check_number, check_whole
 from .splits import SMALL_SPLIT, look_distance
 
 #: Shots closer in time than this (seconds) and alike in look form a burst.
@@ -52,6 +53,74 @@ PICKS = {"keep": "accepted", "review": "pending", "reject": "rejected"}
 KEEP_PRECISION = 0.9
 REJECT_RECALL = 0.95
 CULL_COLUMNS = ["rule", "rating", "pick", "burst", "best_in_burst", "duplicate_of", "sequence"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Culling:
+    """How scores become keep / review / reject (the module text): one object that
+    `score_photos`, `ask_photos` and the CLI's `score` take, as scikit-learn takes a splitter.
+
+    keep_precision   the keep line: validation photos at or above it are this share good
+    reject_recall    the reject line: it keeps this share of the good validation photos above it
+    threshold        one cut at this score instead of the two lines (None: the lines)
+    keep_recall      one cut keeping this share of the good validation photos (None: the lines)
+    best, best_share keep this many (or this share of) best photos instead of the keep line
+    burst_seconds    shots this close in time that look alike form a burst
+    weaker_in_burst  what happens to a burst's weaker shots that would be kept: "review",
+                     "reject" or "keep"
+
+    Every value is checked when the object is made (one line naming the setting). A dict of the
+    same names (what R's culling() sends) is accepted wherever a Culling is (`Culling.of`).
+    """
+
+    keep_precision: float = KEEP_PRECISION
+    reject_recall: float = REJECT_RECALL
+    threshold: float | None = None
+    keep_recall: float | None = None
+    best: int | None = None
+    best_share: float | None = None
+    burst_seconds: float = BURST_SECONDS
+    weaker_in_burst: str = "review"
+
+    def __post_init__(self):
+        checked = {
+            "keep_precision": check_number(self.keep_precision, "keep_precision", 0, 1, low_open=True),
+            "reject_recall": check_number(self.reject_recall, "reject_recall", 0, 1, low_open=True),
+            "threshold": check_number(self.threshold, "threshold", 0, 1, optional=True),
+            "keep_recall": check_number(self.keep_recall, "keep_recall", 0, 1, low_open=True, optional=True),
+            "best": None if self.best is None else check_whole(self.best, "best", 0),
+            "best_share": check_number(self.best_share, "best_share", 0, 1, optional=True),
+            "burst_seconds": check_number(self.burst_seconds, "burst_seconds", 0),
+        }
+        if self.weaker_in_burst not in WEAKER:
+            raise PhotoqError(f"weaker_in_burst must be one of {', '.join(WEAKER)}, got {self.weaker_in_burst!r}")
+        if checked["best"] is not None and checked["best_share"] is not None:
+            raise PhotoqError("Give best (a number of photos) or best_share (a share), not both")
+        for name, value in checked.items():  # the checked values (whole numbers as int, numbers as float)
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def of(cls, culling) -> "Culling":
+        """`culling` as a Culling: None gives the defaults, a dict its named settings (an unknown
+        name is one line listing the known ones)."""
+        if culling is None:
+            return cls()
+        if isinstance(culling, cls):
+            return culling
+        if isinstance(culling, dict):
+            known = [f.name for f in dataclasses.fields(cls)]
+            unknown = [str(name) for name in culling if name not in known]
+            if unknown:
+                raise PhotoqError(f"culling has no setting {', '.join(map(repr, unknown))}: its settings are "
+                                  f"{', '.join(known)}")
+            return cls(**culling)
+        raise PhotoqError(f"culling must be a pyphotoq.Culling (or a dict of its settings), got "
+                          f"{type(culling).__name__}")
+
+    def lines(self, validation: pd.DataFrame, positive: str) -> dict:
+        """The keep and reject lines on a run's validation scores (culling_lines)."""
+        return culling_lines(validation, positive, self.threshold, self.keep_recall, self.keep_precision,
+                             self.reject_recall)
 
 
 def precision_threshold(labels, scores, precision: float) -> float:
@@ -125,21 +194,19 @@ def band(scores, lines: dict) -> np.ndarray:
     return np.where(scores >= lines["keep"], "keep", np.where(scores < lines["reject"], "reject", "review")).astype(object)
 
 
-def decide(frame: pd.DataFrame, validation: pd.DataFrame, positive: str, threshold: float | None = None,
-           keep_recall: float | None = None, keep_precision: float = KEEP_PRECISION,
-           reject_recall: float = REJECT_RECALL, best: int | None = None, best_share: float | None = None,
-           burst_seconds: float = BURST_SECONDS, weaker_in_burst: str = "review") -> tuple[pd.DataFrame, dict]:
-    """(`frame` with decision, rule and the columns of CULL_COLUMNS, the lines used).
+def decide(frame: pd.DataFrame, validation: pd.DataFrame, positive: str,
+           culling: Culling | dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """(`frame` with decision, rule and the columns of CULL_COLUMNS, the lines used), decided by
+    `culling` (a Culling, a dict of its settings, or None for the defaults).
 
     `frame`: one row per usable photo with path, score, hash, taken, look and the EXIF columns
     exposure_bias, exposure_time, f_number, iso, focal_length (NaN where unknown).
     `validation`: the run's validation scores (label, score). The lines are returned as
     {"keep": ..., "reject": ..., "rule": text} (culling_lines)."""
-    if weaker_in_burst not in WEAKER:
-        raise PhotoqError(f"weaker_in_burst must be one of {', '.join(WEAKER)}, got {weaker_in_burst!r}")
-    if best is not None and best_share is not None:
-        raise PhotoqError("Give best (a number of photos) or best_share (a share), not both")
-    lines = culling_lines(validation, positive, threshold, keep_recall, keep_precision, reject_recall)
+    culling = Culling.of(culling)
+    best, best_share = culling.best, culling.best_share
+    burst_seconds, weaker_in_burst = culling.burst_seconds, culling.weaker_in_burst
+    lines = culling.lines(validation, positive)
     table = frame.reset_index(drop=True).copy()
     n = len(table)
     decision = np.full(n, "review", dtype=object)

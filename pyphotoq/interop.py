@@ -35,6 +35,7 @@ __all__ = [
     "learn_result",
     "model_result",
     "run_result",
+    "culling_settings",
     "score_result",
     "table_columns",
     "undo_result",
@@ -223,6 +224,13 @@ def evaluation_result(result) -> dict:
         "run_path": str(result.run_path),
         "summary": result.summary(),
     }
+
+
+def culling_settings(culling) -> dict:
+    """A pyphotoq.Culling's settings as a plain dict (R's culling())."""
+    import dataclasses
+
+    return {name: to_plain(value) for name, value in dataclasses.asdict(culling).items()}
 
 
 def score_result(table: pd.DataFrame) -> dict:

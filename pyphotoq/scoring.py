@@ -17,8 +17,8 @@ from .progress import tqdm
 from .booster import load_booster, photo_statistics, run_validation_scores, statistic_names
 from .camera import photo_exif
 from .views import source_views
-from .errors import PhotoqError, check_number, check_whole
-from .culling import decide, drift_text
+from .errors import PhotoqError, check_whole
+from .culling import Culling, decide, drift_text
 from .files import encode_path, fsync_folder, is_inside, printable
 from .outputs import check_output, write_output
 from .facts import FACT_COLUMNS, add_facts, photo_facts
@@ -43,19 +43,12 @@ _CHUNK = 16
 def score_photos(
     run,
     photos,
-    threshold: float | None = None,
-    keep_recall: float | None = None,
+    culling: Culling | dict | None = None,
     checkpoint="best",
     batch_size: int = 16,
     workers: int | None = None,
     progress: bool | None = None,
     client=None,
-    keep_precision: float = 0.9,
-    reject_recall: float = 0.95,
-    best: int | None = None,
-    best_share: float | None = None,
-    burst_seconds: float = 2.0,
-    weaker_in_burst: str = "review",
     xmp: bool = False,
     dry_run: bool = False,
     replace_ratings: bool = False,
@@ -73,15 +66,16 @@ def score_photos(
     protected bracket or panorama) and pair (the other file of a RAW+JPEG pair). The facts
     describe the photo, not the model's reasons.
 
-    The decisions (pyphotoq.culling): photos at or above the keep line (validation photos that
-    high are `keep_precision` good) are kept, photos below the reject line (which keeps
-    `reject_recall` of the good validation photos) are rejected, the rest go to review; `best`
-    or `best_share` keep that many best photos instead of the keep line. A `threshold`, or
-    `keep_recall` alone, makes one cut (keep or reject) instead; the burst and sequence rules
-    still apply. The lines come from the
-    validation scores stored in the run folder (the cache is not needed). Bursts keep their
-    best shot (the others that would be kept go to `weaker_in_burst`), exact duplicates are
-    rejected, brackets and panoramas are kept together or reviewed together.
+    The decisions follow `culling` (a pyphotoq.Culling, a dict of its settings, or None for the
+    defaults): photos at or above the keep line (validation photos that high are
+    `keep_precision` good, 0.9) are kept, photos below the reject line (which keeps
+    `reject_recall`, 0.95, of the good validation photos) are rejected, the rest go to review;
+    `best` or `best_share` keep that many best photos instead of the keep line. A `threshold`,
+    or `keep_recall` alone, makes one cut (keep or reject) instead; the burst and sequence rules
+    still apply. For example `culling=Culling(keep_recall=0.95)` or `culling={"best": 20}`. The
+    lines come from the validation scores stored in the run folder (the cache is not needed).
+    Bursts keep their best shot (the others that would be kept go to `weaker_in_burst`), exact
+    duplicates are rejected, brackets and panoramas are kept together or reviewed together.
 
     `xmp` writes each decision into XMP sidecars beside the photos (pyphotoq.xmp: star rating,
     reject, digiKam's pick label; existing sidecars merged, a journal kept so that
@@ -95,13 +89,7 @@ def score_photos(
     "local:N"; see pyphotoq.cluster): each worker loads the model once and measures chunks of
     photos, which it must see at the same paths; the table is the one local scoring gives.
     """
-    threshold = check_number(threshold, "threshold", 0, 1, optional=True)
-    keep_recall = check_number(keep_recall, "keep_recall", 0, 1, low_open=True, optional=True)
-    keep_precision = check_number(keep_precision, "keep_precision", 0, 1, low_open=True)
-    reject_recall = check_number(reject_recall, "reject_recall", 0, 1, low_open=True)
-    best = None if best is None else check_whole(best, "best", 0)
-    best_share = check_number(best_share, "best_share", 0, 1, optional=True)
-    burst_seconds = check_number(burst_seconds, "burst_seconds", 0)
+    culling = Culling.of(culling)
     for name, value in (("xmp", xmp), ("dry_run", dry_run), ("replace_ratings", replace_ratings)):
         if not isinstance(value, (bool, np.bool_)):
             raise PhotoqError(f"{name} must be True or False, got {value!r}")
@@ -154,8 +142,7 @@ def score_photos(
     shots = pd.DataFrame([{"path": m["path"], "hash": m["hash"], **m["scene"], **m["exif"]} for m in measured],
                          columns=["path", "hash", "taken", "look", "camera", *_EXIF_NUMBERS])
     shots["score"] = scores
-    decided, lines = decide(shots, validation, classes["positive"], threshold, keep_recall, keep_precision,
-                            reject_recall, best, best_share, burst_seconds, weaker_in_burst)
+    decided, lines = decide(shots, validation, classes["positive"], culling)
     facts = pd.DataFrame([m["facts"] for m in measured], columns=FACT_COLUMNS)
     scored = add_facts(decided, facts, lines["keep"], classes["positive"], classes["negative"],
                        run.info.get("keeper_facts"))
@@ -198,7 +185,7 @@ def ask_photos(run, photos, n: int = 20, checkpoint="best", progress: bool | Non
     most one per scene (shots within 30 s of each other, `splits.scene_groups`) until every
     scene has given one, so that the answers are not twenty frames of one burst. Returns a table
     of path, score, decision, margin (score minus the keep line), scene and why, the most
-    uncertain first. `score_args` go to score_photos (e.g. keep_precision, client). Label them by
+    uncertain first. `score_args` go to score_photos (e.g. culling, client). Label them by
     sorting the shoot into good/ and bad/, then learn from it: learning.learn_corrections."""
     from .booster import logit
     from .errors import check_whole

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pyphotoq.culling import decide, precision_threshold
+from pyphotoq.culling import Culling, decide, precision_threshold
 from pyphotoq.errors import PhotoqError
 
 # validation: 40 good photos scored 0.3..1.0, 40 bad ones 0.0..0.6 (enough to place the lines)
@@ -65,17 +65,42 @@ def test_lines_set_on_few_validation_photos_widen_the_review_band_and_say_so():
 
 def test_a_threshold_makes_one_cut_and_a_quota_keeps_the_best():
     frame = shots([(f"p{i}", s, None, OTHER[i % 4], np.nan, None) for i, s in enumerate([0.9, 0.8, 0.5, 0.3, 0.01])])
-    cut, _ = decide(frame, VALIDATION, "good", threshold=0.5)
+    cut, _ = decide(frame, VALIDATION, "good", Culling(threshold=0.5))
     assert list(cut["decision"]) == ["keep", "keep", "keep", "reject", "reject"]
-    quota, lines = decide(frame, VALIDATION, "good", best=2)
+    quota, lines = decide(frame, VALIDATION, "good", Culling(best=2))
     assert list(quota["decision"][:2]) == ["keep", "keep"]
     assert quota.loc[0, "rule"] == "keep: among the best 2 by score"
     assert set(quota["decision"][2:]) <= {"review", "reject"}
     assert (quota.loc[quota["score"] < lines["reject"], "decision"] == "reject").all()
-    share, _ = decide(frame, VALIDATION, "good", best_share=0.4)
+    share, _ = decide(frame, VALIDATION, "good", Culling(best_share=0.4))
     assert (share["decision"] == "keep").sum() == 2
     with pytest.raises(PhotoqError, match="not both"):
-        decide(frame, VALIDATION, "good", best=1, best_share=0.5)
+        decide(frame, VALIDATION, "good", Culling(best=1, best_share=0.5))
+
+
+def test_the_culling_settings_are_one_checked_object_that_a_dict_can_stand_for():
+    frame = shots([(f"p{i}", s, None, OTHER[i % 4], np.nan, None) for i, s in enumerate([0.9, 0.8, 0.5, 0.3, 0.01])])
+    as_dict, _ = decide(frame, VALIDATION, "good", {"best": 2.0})  # R's numbers arrive as floats
+    as_object, _ = decide(frame, VALIDATION, "good", Culling(best=2))
+    pd.testing.assert_frame_equal(as_dict, as_object)
+    assert Culling.of({"best": 2.0}).best == 2 and isinstance(Culling.of({"best": 2.0}).best, int)
+    assert Culling.of(None) == Culling()
+    with pytest.raises(PhotoqError, match="culling has no setting 'keep_precison': its settings are keep_precision"):
+        Culling.of({"keep_precison": 0.8})
+    with pytest.raises(PhotoqError, match=r"keep_precision must be in \(0, 1\], got 1.5"):
+        Culling(keep_precision=1.5)
+    with pytest.raises(PhotoqError, match="weaker_in_burst must be one of review, reject, keep"):
+        Culling(weaker_in_burst="drop")
+    with pytest.raises(PhotoqError, match="culling must be a pyphotoq.Culling"):
+        Culling.of(0.9)
+
+
+def test_the_score_command_takes_its_culling_defaults_from_the_object():
+    from pyphotoq.cli_parser import build_parser
+
+    args = build_parser().parse_args(["score", "run", "photos"])
+    assert Culling(keep_precision=args.keep_precision, reject_recall=args.reject_recall,
+                   burst_seconds=args.burst_seconds, weaker_in_burst=args.weaker_in_burst) == Culling()
 
 
 def test_a_burst_keeps_its_best_shot_and_reviews_the_weaker_ones():
@@ -89,7 +114,7 @@ def test_a_burst_keeps_its_best_shot_and_reviews_the_weaker_ones():
     for weaker in ("b1", "b3"):
         assert by.loc[weaker, "decision"] == "review"
         assert by.loc[weaker, "rule"] == "review: weaker duplicate of b2 (same burst)"
-    rejected, _ = decide(frame, VALIDATION, "good", weaker_in_burst="reject")
+    rejected, _ = decide(frame, VALIDATION, "good", Culling(weaker_in_burst="reject"))
     assert (rejected.set_index("path").loc[["b1", "b3"], "decision"] == "reject").all()
 
 

@@ -386,8 +386,8 @@ def test_row11_cli_arguments_are_checked(args, words):
 
 
 def test_row11_python_arguments_are_checked(trained_run, demo_photos):
-    for kwargs, words in (({"keep_recall": 2}, "keep_recall"), ({"threshold": float("nan")}, "threshold"),
-                          ({"batch_size": "abc"}, "batch_size")):
+    for kwargs, words in (({"culling": {"keep_recall": 2}}, "keep_recall"),
+                          ({"culling": {"threshold": float("nan")}}, "threshold"), ({"batch_size": "abc"}, "batch_size")):
         with pytest.raises(pyphotoq.PhotoqError, match=words):
             pyphotoq.score_photos(trained_run, demo_photos, **kwargs)
     with pytest.raises(pyphotoq.PhotoqError, match="width"):

@@ -61,7 +61,7 @@ def test_scores_a_folder_and_reports_the_broken_file(trained_run, new_trip):
 
 
 def test_scores_equal_the_model_and_booster_on_the_same_pixels(trained_run, new_trip):
-    table = pyphotoq.score_photos(trained_run, new_trip, threshold=0.5, progress=False)
+    table = pyphotoq.score_photos(trained_run, new_trip, pyphotoq.Culling(threshold=0.5), progress=False)
     table = table[table["decision"] != "skipped"].set_index("path")
     model = trained_run.load_model("best")
     specs = view_specs(trained_run)
@@ -86,7 +86,7 @@ def test_scores_equal_the_model_and_booster_on_the_same_pixels(trained_run, new_
 
 
 def test_keep_recall_threshold_keeps_every_good_validation_photo(trained_run, small_cache, new_trip):
-    table = pyphotoq.score_photos(trained_run, new_trip, keep_recall=1.0, progress=False)
+    table = pyphotoq.score_photos(trained_run, new_trip, {"keep_recall": 1.0}, progress=False)
     # the run's validation scores (the booster's blend), as evaluation gives them
     validation = pyphotoq.evaluate_model(trained_run, split="validation", cache=small_cache).predictions
     lowest_good = validation.loc[validation["label"] == "good", "score"].min()
@@ -94,7 +94,7 @@ def test_keep_recall_threshold_keeps_every_good_validation_photo(trained_run, sm
 
 
 def test_copy_keepers_copies_and_never_moves(trained_run, new_trip, tmp_path):
-    table = pyphotoq.score_photos(trained_run, new_trip, threshold=0.0, progress=False)
+    table = pyphotoq.score_photos(trained_run, new_trip, pyphotoq.Culling(threshold=0.0), progress=False)
     placed = copy_keepers(table, tmp_path / "keepers")
     assert placed == 8 == len(list((tmp_path / "keepers").iterdir()))
     assert all(Path(p).exists() for p in table["path"])

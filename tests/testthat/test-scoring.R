@@ -25,10 +25,25 @@ test_that("score_photos() scores a folder, best first, with the threshold used",
                       ifelse(scores$score[plain] < reject, "reject", "review")))
   expect_type(attr(scores, "drift"), "character")
   expect_false(is.unsorted(rev(scores$score[ok])))
-  given <- score_photos(fixture$run$path, new, threshold = 0, checkpoint = "latest", batch_size = 2)
+  given <- score_photos(fixture$run$path, new, culling(threshold = 0), checkpoint = "latest", batch_size = 2)
   expect_true(all(given$decision[given$decision != "skipped"] == "keep"))
   expect_equal(attr(given, "threshold"), 0)
+  quota <- score_photos(fixture$run, new, list(best = 2), workers = 2) # a named list stands for culling()
+  expect_equal(sum(quota$decision == "keep" & grepl("among the best 2", quota$rule)), 2)
   expect_error(score_photos(fixture$run, tempfile()), "Photo folder or file not found",
+               class = "photoq_error")
+})
+
+test_that("culling() checks its settings in Python and prints them", {
+  skip_if_no_photoq()
+  settings <- culling(best = 20, weaker_in_burst = "reject")
+  expect_s3_class(settings, "photoq_culling")
+  expect_identical(settings$best, 20L)
+  expect_equal(settings$keep_precision, 0.9)
+  expect_output(print(settings), "best = 20")
+  expect_error(culling(best = 1, best_share = 0.5), "not both", class = "photoq_error")
+  expect_error(culling(keep_precision = 2), "keep_precision must be in", class = "photoq_error")
+  expect_error(score_photos(tempfile(), tempfile(), culling = 0.9), "`culling` must be culling",
                class = "photoq_error")
 })
 
