@@ -11,7 +11,7 @@ import pytest
 
 import pyphotoq
 from pyphotoq.booster import (
-    MIN_SCENE, NETWORK_WEIGHTS, load_booster, scene_features, statistic_names,
+    MIN_SCENE, NETWORK_WEIGHTS, load_booster, scene_features, scene_training_rows, statistic_names,
 )
 from pyphotoq.prediction import predict_scores
 from pyphotoq.recipes import resolve
@@ -39,15 +39,35 @@ def test_scene_features_compare_each_photo_with_its_scene():
     assert np.isnan(features[6:, 3:]).all()  # too small a scene (or alone): no comparison
 
 
+def test_the_scene_booster_also_learns_each_keeper_among_the_keepers_of_its_scene():
+    # a scene of four keepers and three rejects, another of two keepers and four rejects
+    times = [f"2026-06-01 07:00:{s:02d}" for s in range(0, 35, 5)] + [f"2026-06-01 09:00:{s:02d}" for s in range(0, 30, 5)]
+    labels = np.array([1, 1, 1, 1, 0, 0, 0] + [1, 1, 0, 0, 0, 0])
+    block = np.arange(len(times) * 2, dtype=float).reshape(len(times), 2) ** 1.5
+    rows, row_labels, in_scenes, keeper_rows = scene_training_rows(_shots(times), [block], labels)
+    assert in_scenes == 13 and keeper_rows == 0  # no scene has MIN_SCENE keepers: nothing more
+    labels[4] = 1  # the first scene: five keepers and two rejects
+    rows, row_labels, in_scenes, keeper_rows = scene_training_rows(_shots(times), [block, block + 1], labels)
+    assert keeper_rows == 2 * 5 and len(rows) == 2 * 13 + 10 and (row_labels[-10:] == 1).all()
+    keepers = block[[0, 1, 2, 3, 4]]
+    np.testing.assert_allclose(rows[-10:-5, 2:], keepers - np.median(keepers, axis=0))  # among the keepers only
+    np.testing.assert_allclose(rows[:7, 2:], block[:7] - np.median(block[:7], axis=0))  # among the whole scene
+    # too few photos in scenes of both classes: every row as it is, nothing more
+    rows, row_labels, _, keeper_rows = scene_training_rows(_shots(times[:6]), [block[:6]], np.ones(6, int))
+    assert keeper_rows == 0 and len(rows) == 6
+
+
 def test_statistic_names_follow_the_views():
     assert statistic_names(("overview",)) == [f"overview_{n}" for n in NAMES]
     both = statistic_names(("overview", "detail"))
     assert len(both) == 4 * len(NAMES) and "detail_max_sharpness_full" in both
 
 
-def test_default_run_has_a_booster_blended_with_its_best_checkpoint(trained_run):
+def test_default_run_has_a_booster_blended_with_its_best_checkpoint(trained_run, small_cache):
     folder = trained_run.path / "booster"
     info = json.loads((folder / "booster.json").read_text())
+    assert info["keeper_rows"] == scene_training_rows(small_cache.split("train"), [
+        np.zeros((len(small_cache.split("train")), 1))], (small_cache.split("train")["label"] == "good").to_numpy())[3]
     assert info["checkpoint"] == trained_run.state["best"]
     assert info["network_weight"] in NETWORK_WEIGHTS
     assert info["features"] == statistic_names(("overview", "detail"))

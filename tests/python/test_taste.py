@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
 import pyphotoq
-from pyphotoq.booster import load_booster, scene_features
+from pyphotoq.booster import VALIDATION_COPIES, load_booster, scene_features
 from pyphotoq.confounds import confounds
 from pyphotoq.edits import apply_edit, edit_parameters
 from pyphotoq.reasons import booster_reasons, describe
@@ -51,8 +51,14 @@ def test_keepers_edited_in_lightroom_and_rejects_not_are_said_in_one_line(make_p
     booster = load_booster(run)
     assert booster.info["edited_archive"] and booster.network_weight == 0
     assert booster.info["training_rows"] == booster.info["training_photos"]  # the copies, not the photos too
+    # its lines are placed on edited copies of the validation photos, both classes alike
+    validation = edited.split("validation")
+    copies = booster.info["validation_copies"]
+    assert copies == VALIDATION_COPIES > 1
+    scores = booster.validation_scores()
+    assert len(scores) == copies * len(validation) and set(scores["hash"]) == set(validation["hash"])
     kept = pd.read_csv(edited.path / "statistics.csv")
-    assert (kept["views"].str.startswith("edited:")).sum() == booster.info["training_photos"]
+    assert (kept["views"].str.startswith("edited:")).sum() == booster.info["training_photos"] + copies * len(validation)
 
 
 def test_an_edit_moves_a_score_less_than_a_defect(trained_run, demo_photos, tmp_path):
