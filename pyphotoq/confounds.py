@@ -16,7 +16,7 @@ the camera unedited. `confounds(cache)` looks for what he found, from the photos
 
 Each finding is one line with its counts; `train_model` prints them when it starts a run and
 records them in run.json (the report shows them). An edit's traces (EDIT_KINDS) also make the
-run learn edit-invariant (pyphotoq.training, booster.fit_trees).
+run learn edit-invariant (pyphotoq.training, booster_fit.fit_trees).
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def learn_past_edits(cache, settings: dict, progress) -> list[tuple[str, str]]:
     copies of its own, `settings` learn edit-invariant (`edited_archive`): the trees learn from
     EDITED_ARCHIVE_COPIES edited copies of every training photo and not from the photos as
     edited, and the network, which learns from them as edited, gets no weight in the blend
-    (booster.fit_trees, booster.choose_weight)."""
+    (booster_fit.fit_trees, booster_fit.choose_weight)."""
     found = findings(cache, progress=progress)
     if edit_confounded(found) and settings.get("booster") and settings.get("edit_copies") == 0:
         settings["edit_copies"], settings["edited_archive"] = EDITED_ARCHIVE_COPIES, True

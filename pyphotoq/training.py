@@ -21,7 +21,8 @@ import pandas as pd
 from .progress import tqdm
 
 from .batches import ordered_batches, training_batches
-from .booster import booster_is_current, choose_weight, fit_trees, trees_fitted
+from .booster import booster_is_current
+from .booster_fit import choose_weight, fit_trees, trees_fitted
 from .cache import Cache, open_cache
 from .confounds import learn_past_edits, note_confounds
 from .errors import PhotoqError

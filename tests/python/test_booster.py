@@ -11,8 +11,9 @@ import pytest
 
 import pyphotoq
 from pyphotoq.booster import (
-    MIN_SCENE, NETWORK_WEIGHTS, load_booster, scene_features, scene_training_rows, statistic_names,
+    MIN_SCENE, NETWORK_WEIGHTS, load_booster, scene_features, statistic_names,
 )
+from pyphotoq.booster_fit import scene_training_rows
 from pyphotoq.prediction import predict_scores
 from pyphotoq.recipes import resolve
 from pyphotoq.statistics import NAMES

@@ -13,7 +13,7 @@ LAYERS = {
     "photos": "images camera camera_exif detail sources splits sidecar_files xmp_packet ratings catalogues xmp "
               "xmp_journal",
     "cache": "cache_format cache_folder views cache cache_builder cache_build statistics_store",
-    "model": "metrics statistics edits batches model recipes booster booster_files runs prediction",
+    "model": "metrics statistics edits batches model recipes booster booster_files booster_fit runs prediction",
     "workflow": "training evaluation facts reasons culling scoring explain learning confounds",
     "report": "plotdata plots bias html_report review_shoot review_server",
     "faces": "__init__ __main__ cli_parser cli interop cluster demo demo_render",

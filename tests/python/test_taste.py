@@ -10,7 +10,8 @@ import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
 import pyphotoq
-from pyphotoq.booster import VALIDATION_COPIES, load_booster, scene_features
+from pyphotoq.booster import load_booster, scene_features
+from pyphotoq.booster_fit import VALIDATION_COPIES
 from pyphotoq.confounds import confounds
 from pyphotoq.edits import apply_edit, edit_parameters
 from pyphotoq.reasons import booster_reasons, describe
