@@ -21,7 +21,6 @@ run learn edit-invariant (pyphotoq.training, booster_fit.fit_trees).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -30,7 +29,6 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from .files import write_atomic
 
 #: Programs that name themselves in EXIF Software when they save an edit (lower case).
 EDITORS = ("lightroom", "photoshop", "camera raw", "darktable", "digikam", "gimp", "capture one", "rawtherapee",
@@ -188,4 +186,4 @@ def note_confounds(run_handle, found: list[tuple[str, str]], settings: dict) -> 
                          bool(settings.get("edited_archive")))
     print(text, file=sys.stderr)
     run_handle.info["confounds"] = text
-    write_atomic(run_handle.path / "run.json", json.dumps(run_handle.info, indent=2) + "\n")
+    run_handle.write_info()

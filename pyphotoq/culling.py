@@ -177,14 +177,13 @@ def culling_lines(validation: pd.DataFrame, positive: str, threshold: float | No
     return lines
 
 
-def run_lines(run, checkpoint="best", threshold: float | None = None, keep_recall: float | None = None,
-              keep_precision: float = KEEP_PRECISION, reject_recall: float = REJECT_RECALL) -> dict:
-    """culling_lines on a run's validation scores (its booster's blend when it has one)."""
+def run_lines(run, checkpoint="best", culling: Culling | dict | None = None) -> dict:
+    """`culling`'s lines (Culling.lines) on a run's validation scores (its booster's blend when it
+    has one)."""
     from .booster import load_booster, run_validation_scores
 
     validation = run_validation_scores(run, load_booster(run, checkpoint), checkpoint)
-    return culling_lines(validation, run.info["classes"]["positive"], threshold, keep_recall, keep_precision,
-                         reject_recall)
+    return Culling.of(culling).lines(validation, run.info["classes"]["positive"])
 
 
 def band(scores, lines: dict) -> np.ndarray:

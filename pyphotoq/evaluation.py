@@ -12,7 +12,7 @@ from .progress import tqdm
 from .booster import keep_statistics, kept_statistics, load_booster, measure_statistics, run_validation_scores
 from .cache import Cache
 from .errors import PhotoqError, check_number
-from .culling import band, run_lines
+from .culling import Culling, band, run_lines
 from .facts import add_facts, cached_facts
 from .metrics import best_f1_threshold, binary_metrics, recall_threshold, roc_table
 from .prediction import predict_scores
@@ -109,7 +109,8 @@ def evaluate_model(
     })
     predictions["correct"] = predictions["predicted"] == predictions["label"]
     # the verdict of the one decision policy (culling), as score_photos gives it by score
-    lines = run_lines(run, checkpoint, threshold if rule == "given" else None, keep_recall)
+    given = threshold if rule == "given" else None
+    lines = run_lines(run, checkpoint, Culling(threshold=given, keep_recall=keep_recall))
     predictions["decision"] = band(scores, lines)
     predictions["taken"] = frame["taken"].fillna("").astype(str).to_numpy() if "taken" in frame else ""
     predictions = add_facts(predictions, cached_facts(cache, frame["hash"], progress=progress), threshold,

@@ -164,7 +164,7 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     says them; the map shows the network's part); photos that cannot be opened get an empty
     overlay and the reason in decision.
     """
-    from .culling import band, run_lines
+    from .culling import Culling, band, run_lines
     from .sources import walk_images
 
     run = run if isinstance(run, Run) else open_run(run)
@@ -182,7 +182,7 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
         paths = [str(Path(p).expanduser()) for p in photos]
     if not paths:
         raise PhotoqError(f"No photos to explain in {photos}")
-    lines = run_lines(run, checkpoint, threshold)
+    lines = run_lines(run, checkpoint, Culling(threshold=threshold))
     classes = run.info["classes"]
     folder = check_output_folder(out, "overlay folder") if out is not None else own_folder(run.path, "explain")
     model = run.load_model(checkpoint)

@@ -64,6 +64,10 @@ class Run:
     def settings(self) -> dict:
         return self.info["settings"]
 
+    def write_info(self) -> None:
+        """Write `info` to the run's run.json (atomically): the one place run.json is written."""
+        write_atomic(self.path / "run.json", json.dumps(self.info, indent=2) + "\n")
+
     @property
     def batches_done(self) -> int:
         return int(self.state.get("batches_done", 0))
@@ -385,7 +389,7 @@ def check_validation_set(run: Run, cache: Cache, continue_on_new_data: bool = Fa
             "continue_on_new_data=True to go on validating on the new split"
         )
     run.info["validation"] = current
-    write_atomic(run.path / "run.json", json.dumps(run.info, indent=2) + "\n")
+    run.write_info()
     if recorded is not None and run.state.get("batches_done"):
         state = dict(run.state, best_auc=None)  # any later checkpoint becomes the best
         write_atomic(run.path / "state.json", json.dumps(state, indent=2) + "\n")
@@ -430,8 +434,9 @@ def create_run(folder: Path, cache: Cache, settings: dict) -> Run:
             "python": platform.python_version(),
         },
     }
-    write_atomic(folder / "run.json", json.dumps(info, indent=2) + "\n")
-    return Run(folder, info, {"batches_done": 0})
+    run = Run(folder, info, {"batches_done": 0})
+    run.write_info()
+    return run
 
 
 def read_history(folder: Path) -> pd.DataFrame:

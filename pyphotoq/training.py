@@ -8,7 +8,6 @@ killed at any instant resumes from its last checkpoint with the same random batc
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -193,7 +192,7 @@ def _record_keeper_facts(run_handle: Run, cache: Cache, seed: int, progress) -> 
         keepers = keepers.sample(KEEPER_FACTS_SAMPLE, random_state=seed)
     run_handle.info["keeper_facts"] = keeper_ranges(
         cached_facts(cache, keepers["hash"], progress=False if progress is False else None))
-    write_atomic(run_handle.path / "run.json", json.dumps(run_handle.info, indent=2) + "\n")
+    run_handle.write_info()
 
 
 def continue_training(cache, run, batches: int, plot: bool = True, progress: bool | None = None,
@@ -221,7 +220,7 @@ def continue_training(cache, run, batches: int, plot: bool = True, progress: boo
     done = run_handle.batches_done
     settings["batches"] = done + batches
     run_handle.info["settings"]["batches"] = settings["batches"]
-    write_atomic(run_handle.path / "run.json", json.dumps(run_handle.info, indent=2) + "\n")
+    run_handle.write_info()
     _train(run_handle, cache, settings, model, done, plot, progress, deterministic)
     return _with_booster(run_handle, cache, settings, progress)
 
@@ -288,7 +287,7 @@ def _resume(folder: Path, cache: Cache, recipe, seed, asked: dict, continue_on_n
     if asked["batches"] is not None and int(asked["batches"]) != int(recorded["batches"]):
         recorded["batches"] = resolve(recorded["recipe"], batches=asked["batches"])["batches"]
         run.info["settings"]["batches"] = recorded["batches"]
-        write_atomic(folder / "run.json", json.dumps(run.info, indent=2) + "\n")
+        run.write_info()
     return run, recorded
 
 
