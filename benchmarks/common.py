@@ -99,6 +99,24 @@ def run_child(script: str, phase: str, timeout: float | None = None, **params) -
     raise RuntimeError(f"phase {phase!r} failed (exit status {done.returncode}):\n{tail}")
 
 
+@contextlib.contextmanager
+def python_path(source: str | None):
+    """Child processes started inside import pyphotoq from the checkout `source` (its folder
+    first on PYTHONPATH; an older photoq as a baseline); None changes nothing."""
+    if source is None:
+        yield
+        return
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = source if not saved else f"{source}{os.pathsep}{saved}"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
+
+
 def child_main(phases: dict) -> bool:
     """If this process was started by run_child, run the phase, print its result, return True."""
     if len(sys.argv) < 4 or sys.argv[1] != "--child":

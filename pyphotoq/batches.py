@@ -13,7 +13,10 @@ in a background TensorFlow thread and is prefetched while the model trains.
 
 With `views=("overview", "detail")` (a two-view model), each batch is a dict: "pixels", the
 overviews (batch, height, width, 3), and "patches", the detail view's patches of the same
-photos (batch, patches, size, size, 3); which photos a batch holds does not change.
+photos (batch, patches, size, size, 3); which photos a batch holds does not change. Given the
+booster's statistics of every row (`statistics`), each batch is a dict that also holds them
+("statistics", (batch, features)): a network given its statistics (prediction.fed_network)
+then reads only the pixels it still needs, and nothing is measured twice.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ IMAGE_SPEC = tf.TensorSpec(shape=(None, None, None, 3), dtype=tf.uint8)
 LABEL_SPEC = tf.TensorSpec(shape=(None, 2), dtype=tf.float32)
 #: The model input each view feeds.
 INPUTS = {OVERVIEW: "pixels", DETAIL: "patches"}
+#: The input of a network given the booster's statistics of each photo (prediction.fed_network).
+STATISTICS_INPUT = "statistics"
 
 
 def check_views(cache: Cache, views) -> tuple[str, ...]:
@@ -129,25 +134,41 @@ def training_batches(
     stop: int | None = None,
     prefetch: int = 2,
     views=None,
+    statistics: np.ndarray | None = None,
 ) -> tf.data.Dataset:
     """Training batches `start`, `start + 1`, ... (endless when `stop` is None), of the cached
-    `views` (None: the overview only)."""
+    `views` (None: the overview only); with `statistics` (a row for each photo of the split, in
+    its order), those of each batch's photos as well."""
     views = check_views(cache, views)
     frame = cache.split(split)
     sampler = TrainingSampler(frame, cache.positive, batch_size, seed)
     paths = _present(cache, _paths(cache, frame, views))
     targets = one_hot(frame["label"], cache.positive)
+    given = _given(statistics, len(frame))
 
     def batch_files():
         numbers = itertools.count(start) if stop is None else range(start, stop)
         for number in numbers:
             rows = sampler.rows(number)
-            yield paths[rows].astype(str), targets[rows]
+            yield paths[rows].astype(str), *([given[rows]] if given is not None else []), targets[rows]
 
-    files = tf.data.Dataset.from_generator(
-        batch_files, output_signature=(tf.TensorSpec([None, len(views)], tf.string), LABEL_SPEC)
-    )
-    return _decoded(files, prefetch, cache, views)
+    return _decoded(_files(batch_files, views, given), prefetch, cache, views)
+
+
+def _given(statistics, rows: int) -> np.ndarray | None:
+    if statistics is None:
+        return None
+    given = np.asarray(statistics, dtype=np.float32)
+    if given.ndim != 2 or len(given) != rows:
+        raise ValueError(f"statistics must have a row for each of the {rows} photos, got shape {given.shape}")
+    return given
+
+
+def _files(generator, views, given) -> tf.data.Dataset:
+    """The dataset of each batch's (file paths, [statistics], targets) that `generator` yields."""
+    signature = (tf.TensorSpec([None, len(views)], tf.string),
+                 *([tf.TensorSpec([None, given.shape[1]], tf.float32)] if given is not None else []), LABEL_SPEC)
+    return tf.data.Dataset.from_generator(generator, output_signature=signature)
 
 
 def ordered_rows(frame: pd.DataFrame, batch_size: int = 16) -> list[np.ndarray]:
@@ -160,40 +181,47 @@ def ordered_rows(frame: pd.DataFrame, batch_size: int = 16) -> list[np.ndarray]:
     return batches
 
 
-def ordered_batches(cache: Cache, frame: pd.DataFrame, batch_size: int = 16, views=None):
-    """(dataset, order): every image of `frame` once, and the row positions in dataset order."""
+def ordered_batches(cache: Cache, frame: pd.DataFrame, batch_size: int = 16, views=None,
+                    statistics: np.ndarray | None = None):
+    """(dataset, order): every image of `frame` once, and the row positions in dataset order;
+    with `statistics` (a row for each row of `frame`), those of each batch's photos as well."""
     views = check_views(cache, views)
     frame = frame.reset_index(drop=True)
     batches = ordered_rows(frame, batch_size)
     paths = _present(cache, _paths(cache, frame, views))
     targets = one_hot(frame["label"], cache.positive)
+    given = _given(statistics, len(frame))
 
     def batch_files():
         for rows in batches:
-            yield paths[rows].astype(str), targets[rows]
+            yield paths[rows].astype(str), *([given[rows]] if given is not None else []), targets[rows]
 
-    files = tf.data.Dataset.from_generator(
-        batch_files, output_signature=(tf.TensorSpec([None, len(views)], tf.string), LABEL_SPEC)
-    )
     order = np.concatenate(batches) if batches else np.array([], dtype=int)
-    return _decoded(files, 2, cache, views), order
+    return _decoded(_files(batch_files, views, given), 2, cache, views), order
 
 
 def _decoded(files: tf.data.Dataset, prefetch: int, cache: Cache, views) -> tf.data.Dataset:
     # One decoding thread: a cached image decodes in ~1.3 ms, a training step on four takes
     # ~150 ms. (Under op determinism tf.data turns a parallel map into this anyway, and logs
     # an error-level line each time it does.)
-    if views == (OVERVIEW,):
+    given = len(files.element_spec) == 3
+    if views == (OVERVIEW,) and not given:
         return without_autotuning(files.map(_read_images).prefetch(prefetch))
-    spec = patches_spec(cache)
+    spec = patches_spec(cache) if DETAIL in views else None
 
-    def read_views(paths, targets):
+    def read_views(paths, *rest):
+        *statistics, targets = rest
         images, _ = _read_images(paths[:, 0], targets)
-        patches = tf.map_fn(
-            lambda path: tf.reshape(decode_jpeg_file(path), spec.shape[1:]), paths[:, 1],
-            fn_output_signature=tf.TensorSpec(spec.shape[1:], tf.uint8),
-        )
-        return {INPUTS[OVERVIEW]: images, INPUTS[DETAIL]: tf.ensure_shape(patches, spec.shape)}, targets
+        inputs = {INPUTS[OVERVIEW]: images}
+        if spec is not None:
+            patches = tf.map_fn(
+                lambda path: tf.reshape(decode_jpeg_file(path), spec.shape[1:]), paths[:, 1],
+                fn_output_signature=tf.TensorSpec(spec.shape[1:], tf.uint8),
+            )
+            inputs[INPUTS[DETAIL]] = tf.ensure_shape(patches, spec.shape)
+        if statistics:
+            inputs[STATISTICS_INPUT] = statistics[0]
+        return inputs, targets
 
     return without_autotuning(files.map(read_views).prefetch(prefetch))
 

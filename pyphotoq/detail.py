@@ -198,17 +198,19 @@ def patch_cells(overview: np.ndarray, stored: tuple[int, int], orientation: int,
     integral_l = np.pad(luma, ((1, 0), (1, 0))).cumsum(0).cumsum(1)
     oh, ow = luma.shape
     sx, sy = ow / upright[0], oh / upright[1]
-    texture, brightness = [], []
-    for x, y in cells:
-        x0, y0 = min(ow - 1, int(x * sx)), min(oh - 1, int(y * sy))
-        x1, y1 = max(x0 + 1, min(ow, int(round((x + size) * sx)))), max(y0 + 1, min(oh, int(round((y + size) * sy))))
-        area = (x1 - x0) * (y1 - y0)
+    # each cell's footprint on the overview, all cells at once (the numbers of a cell-by-cell
+    # loop in Python: truncation, rounding half to even, float32 sums over a float32 area)
+    left, top = np.array([c[0] for c in cells], dtype=np.int64), np.array([c[1] for c in cells], dtype=np.int64)
+    x0, y0 = np.minimum(ow - 1, (left * sx).astype(np.int64)), np.minimum(oh - 1, (top * sy).astype(np.int64))
+    x1 = np.maximum(x0 + 1, np.minimum(ow, np.rint((left + size) * sx).astype(np.int64)))
+    y1 = np.maximum(y0 + 1, np.minimum(oh, np.rint((top + size) * sy).astype(np.int64)))
+    area = ((x1 - x0) * (y1 - y0)).astype(np.float32)
 
-        def mean(integral):
-            return (integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]) / area
+    def mean(integral):
+        return (integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]) / area
 
-        texture.append(round(float(mean(integral_g)), 4))
-        brightness.append(float(mean(integral_l)))
+    texture = [round(float(t), 4) for t in mean(integral_g)]
+    brightness = [float(b) for b in mean(integral_l)]
     centre_x, centre_y = upright[0] / 2, upright[1] / 2
     centre = min(range(len(cells)), key=lambda i: ((cells[i][0] + size / 2 - centre_x) ** 2
                                                    + (cells[i][1] + size / 2 - centre_y) ** 2, i))
@@ -242,10 +244,11 @@ def make_patches(data: bytes, spec: dict, opened) -> Image.Image:
     overview = np.asarray(opened.image)
     cells = patch_cells(overview, (width, height), orientation, spec)
     upright = upright_size((width, height), orientation)
+    pixels = np.asarray(pixels)  # a TensorFlow tensor's own memory, not a copy
     patches = []
     for x, y in cells:
         left, top = _stored_box(x, y, size, upright, orientation)
-        patches.append(to_upright(np.asarray(pixels[top : top + size, left : left + size]), orientation))
+        patches.append(to_upright(pixels[top : top + size, left : left + size], orientation))
     return Image.fromarray(np.ascontiguousarray(np.concatenate(patches, axis=0)))
 
 

@@ -151,9 +151,9 @@ def _scored(run: Run, cache: Cache, frame: pd.DataFrame, checkpoint="best", reas
     views = tuple(booster.info["views"])
     if not booster.needs_network:
         network, statistics = np.full(len(frame), np.nan), measure_statistics(cache, frame, views)
-    elif kept_statistics(cache, frame, views)[1].all():
-        network, statistics = predict_scores(run.load_model(checkpoint), cache, frame), measure_statistics(
-            cache, frame, views)
+    elif kept_statistics(cache, frame, views)[1].all():  # the network is given them (prediction.fed_network)
+        statistics = measure_statistics(cache, frame, views)
+        network = predict_scores(run.load_model(checkpoint), cache, frame, given=statistics)
     else:  # one decode gives both; the statistics are kept for next time
         network, statistics = predict_scores(run.load_model(checkpoint), cache, frame, statistics=True, views=views)
         keep_statistics(cache, frame, views, statistics)

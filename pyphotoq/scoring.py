@@ -24,7 +24,8 @@ from .outputs import check_output, write_output
 from .facts import FACT_COLUMNS, add_facts, photo_facts
 from .images import UnusablePhoto, is_image_name, read_photo_bytes
 from .model import views_of
-from .prediction import scorer
+from .batches import INPUTS, STATISTICS_INPUT
+from .prediction import fed_scorer, fed_views, scorer
 from .runs import Run, open_run, view_specs
 from .sources import camera_pairs, photos_to_score
 
@@ -108,10 +109,13 @@ def score_photos(
     validation = run_validation_scores(run, booster, checkpoint)
     specs = view_specs(run)
     views = views_of(model) if model is not None else tuple(booster.info["views"])
+    # the booster's statistics are measured once per photo; a network that measures them too is
+    # given them (prediction.fed_scorer) instead of measuring them again
+    statistics = booster is not None or (model is not None and fed_scorer(model) is not None)
     bar = tqdm(total=len(paths), desc="Scoring", unit="photo", disable=None if progress is None else not progress)
     measured, skipped = [], []
     if client is None:
-        for chunk in _opened_chunks(paths, specs, views, booster is not None, model is not None, workers):
+        for chunk in _opened_chunks(paths, specs, views, statistics, model is not None, workers):
             measured += score_chunk(model, chunk, views, batch_size, skipped)
             bar.update(len(chunk))
     else:
@@ -123,7 +127,7 @@ def score_photos(
         size = _CHUNK if model is not None else chunk_size(dask, len(paths), _CHUNK)
         chunks = [paths[start : start + size] for start in range(0, len(paths), size)]
         futures = [dask.submit(score_chunk_task, str(run.path), checkpoint, model is not None, specs, views,
-                               booster is not None, batch_size, chunk, pure=False) for chunk in chunks]
+                               statistics, batch_size, chunk, pure=False) for chunk in chunks]
         try:
             for found, unusable in in_order(dask, futures, lambda r: bar.update(len(r[0]) + len(r[1]))):
                 measured += found
@@ -296,8 +300,15 @@ def score_chunk(model, chunk, views, batch_size: int, skipped: list) -> list[dic
                 network = np.full(len(part), np.nan)
             else:
                 stacked = [np.stack([m["pixels"][k] for m in part]) for k in range(len(views))]
-                images = stacked[0] if len(views) == 1 else {"pixels": stacked[0], "patches": stacked[1]}
-                network = scorer(model)(images).numpy().astype(float)
+                fed = fed_scorer(model)
+                if fed is not None and all(m["statistics"] is not None for m in part):
+                    wanted = fed_views(model)
+                    images = {INPUTS[view]: pixels for view, pixels in zip(views, stacked) if view in wanted}
+                    images[STATISTICS_INPUT] = np.stack([m["statistics"] for m in part])
+                    network = fed(images).numpy().astype(float)
+                else:
+                    images = stacked[0] if len(views) == 1 else {"pixels": stacked[0], "patches": stacked[1]}
+                    network = scorer(model)(images).numpy().astype(float)
             for m, value in zip(part, network):
                 measured.append({**m, "pixels": None, "network": float(value)})
     return measured

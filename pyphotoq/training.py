@@ -20,7 +20,7 @@ import pandas as pd
 from .progress import tqdm
 
 from .batches import ordered_batches, training_batches
-from .booster import booster_is_current
+from .booster import booster_is_current, measure_statistics
 from .booster_fit import choose_weight, fit_trees, trees_fitted
 from .cache import Cache, open_cache
 from .confounds import learn_past_edits, note_confounds
@@ -31,7 +31,7 @@ from .model import views_of
 from .recipes import network_for
 from .outputs import own_folder
 from .plots import plot_history
-from .prediction import predict_scores
+from .prediction import STATISTICS_LAYERS, fed_network, fed_views, predict_scores
 from .recipes import DEFAULT, OVERVIEW_DEFAULT, resolve
 from .runs import (  # check_validation_set, resume_model, with_run_lock: hardening
     HISTORY_COLUMNS, Run, check_validation_set, checkpoint_name, commit_checkpoint, create_run,
@@ -235,6 +235,15 @@ def _train(run_handle: Run, cache: Cache, settings: dict, model, done: int, plot
     if settings.get("booster") and not trees_fitted(run_handle, cache):
         fit_trees(run_handle, cache, views_of(settings), progress)
     recorder = _Recorder(run_handle, model, cache, validation, plot, progress)
+    # a network that measures the booster's statistics itself is given them instead, each
+    # training photo's measured once (kept with the cache) rather than at every batch
+    fed = fed_network(model)
+    if fed is not None:
+        statistics = measure_statistics(cache, cache.split("train"), views_of(model), progress=progress)
+        fed.compile(optimizer=model.optimizer, loss=model.loss, metrics=["binary_accuracy"])
+        trained, views = fed, fed_views(model)
+    else:
+        statistics, trained, views = None, model, views_of(settings)
     # fit() runs whole intervals; a last, shorter interval gets a second fit() call.
     full_intervals, remainder = divmod(batches - done, validate_every)
     for start, steps, intervals in (
@@ -245,9 +254,9 @@ def _train(run_handle: Run, cache: Cache, settings: dict, model, done: int, plot
             recorder.begin_segment(start, steps)
             data = training_batches(
                 cache, "train", settings["batch_size"], settings["seed"], start, start + steps * intervals,
-                views=views_of(settings),
+                views=views, statistics=statistics,
             )
-            model.fit(
+            trained.fit(
                 data, steps_per_epoch=steps, epochs=intervals, shuffle=False, verbose=0,
                 callbacks=[recorder],
             )
@@ -353,6 +362,13 @@ def adapt_statistics(model, cache: Cache, seed: int = 0) -> None:
     frame = cache.split("train")
     rng = np.random.default_rng(int(seed))
     rows = np.sort(rng.permutation(len(frame))[:ADAPT_PHOTOS])
+    given = _given_statistics(model, norms)
+    if given is not None:  # the statistics kept with the cache (measured once), not measured again
+        views = views_of(model)
+        measured = measure_statistics(cache, frame.iloc[rows].reset_index(drop=True), views)
+        for layer, (start, stop) in zip(norms, given):
+            layer.adapt(measured[:, start:stop])
+        return
     inputs = model.input if isinstance(model.input, dict) else model.inputs
     probe = keras.Model(inputs, [layer.input for layer in norms])
     dataset, _ = ordered_batches(cache, frame.iloc[rows].reset_index(drop=True), 16, views_of(model))
@@ -366,6 +382,20 @@ def adapt_statistics(model, cache: Cache, seed: int = 0) -> None:
         layer.adapt(np.concatenate(part))
 
 
+def _given_statistics(model, norms) -> list[tuple[int, int]] | None:
+    """The columns of the booster's statistics that each of `norms` reads, when each reads one
+    view's statistics as they are (prediction.STATISTICS_LAYERS); else None."""
+    if fed_network(model) is None:
+        return None
+    columns, start = {}, 0
+    for view in views_of(model):
+        output = model.get_layer(STATISTICS_LAYERS[view]).output
+        columns[id(output)] = (start, start + int(output.shape[-1]))
+        start += int(output.shape[-1])
+    found = [columns.get(id(layer.input)) for layer in norms]
+    return None if any(c is None for c in found) else found
+
+
 def _clear_checkpoints(run: Run) -> None:
     for stale in (run.path / "checkpoints").glob("batch-*"):
         stale.unlink()
@@ -377,6 +407,7 @@ class _Recorder(keras.callbacks.Callback):
     def __init__(self, run: Run, model, cache: Cache, validation: pd.DataFrame, plot: bool, progress):
         super().__init__()
         self.run = run
+        self.network = model  # what is checkpointed (fit() may train it through fed_network)
         self.cache = cache
         self.validation = validation
         self.validation_labels = (validation["label"] == cache.positive).to_numpy().astype(int)
@@ -419,7 +450,7 @@ class _Recorder(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         batch = self.interval_start + self.steps
-        scores = predict_scores(self.model, self.cache, self.validation)
+        scores = predict_scores(self.network, self.cache, self.validation)
         metrics = binary_metrics(self.validation_labels, scores)
         metrics["loss"] = float(keras.losses.binary_crossentropy(
             self.validation_labels.astype("float32"), scores.astype("float32")
@@ -436,7 +467,7 @@ class _Recorder(keras.callbacks.Callback):
         write_atomic(self.run.path / validation_scores_name(batch), scores.to_csv(index=False, lineterminator="\n"),
                      root=self.run.path)
         temporary = self.run.path / name.replace(".keras", ".tmp.keras")
-        self.model.save(temporary)
+        self.network.save(temporary)
         os.replace(temporary, self.run.path / name)
         state = dict(self.run.state)
         best = state.get("best_auc")
