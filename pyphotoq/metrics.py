@@ -23,6 +23,18 @@ def binary_metrics(labels, scores, threshold: float = 0.5) -> dict:
     }
 
 
+def auc_standard_error(auc: float, positives: int, negatives: int) -> float:
+    """Hanley & McNeil's standard error of an AUC measured on so many positive and negative
+    photos. At a perfect (or hopeless) AUC the formula's error is 0; it is taken as if half a
+    pair of the smaller class were out of order, so that 1.000 on 13 photos is not certain."""
+    edge = 0.5 / max(min(positives, negatives), 1)
+    shape = min(max(float(auc), edge), 1 - edge)
+    q1, q2 = shape / (2 - shape), 2 * shape * shape / (1 + shape)
+    variance = (shape * (1 - shape) + (positives - 1) * (q1 - shape * shape)
+                + (negatives - 1) * (q2 - shape * shape)) / max(positives * negatives, 1)
+    return max(variance, 0.0) ** 0.5
+
+
 def best_f1_threshold(labels, scores) -> float:
     """The score threshold that maximises F1 (predict positive when score >= threshold)."""
     precision, recall, thresholds = precision_recall_curve(labels, scores)

@@ -26,7 +26,7 @@ from .cache import Cache, open_cache
 from .confounds import learn_past_edits, note_confounds
 from .errors import PhotoqError
 from .files import write_atomic
-from .metrics import binary_metrics
+from .metrics import auc_standard_error, binary_metrics
 from .model import views_of
 from .recipes import network_for
 from .outputs import own_folder
@@ -138,17 +138,9 @@ def train_model(
 
 def auc_interval(auc: float, positives: int, negatives: int) -> tuple[float, float]:
     """An approximate 95% interval of an AUC measured on so many positive and negative photos
-    (Hanley & McNeil's standard error), clipped to 0..1."""
-    auc = float(auc)
-    # at a perfect (or hopeless) AUC the formula's error is 0; take it as if half a pair of the
-    # smaller class were out of order, so that 1.000 on 13 photos is not "1.00 to 1.00"
-    edge = 0.5 / max(min(positives, negatives), 1)
-    shape = min(max(auc, edge), 1 - edge)
-    q1, q2 = shape / (2 - shape), 2 * shape * shape / (1 + shape)
-    variance = (shape * (1 - shape) + (positives - 1) * (q1 - shape * shape)
-                + (negatives - 1) * (q2 - shape * shape)) / max(positives * negatives, 1)
-    half = 1.96 * max(variance, 0.0) ** 0.5
-    return max(0.0, auc - half), min(1.0, auc + half)
+    (metrics.auc_standard_error), clipped to 0..1."""
+    half = 1.96 * auc_standard_error(auc, positives, negatives)
+    return max(0.0, float(auc) - half), min(1.0, float(auc) + half)
 
 
 def few_photos_note(run_handle: Run, validation, positive: str) -> str:

@@ -141,6 +141,21 @@ def test_training_batches_continue_the_same_stream(cache):
         np.testing.assert_array_equal(a, b)
 
 
+def test_batches_carry_each_photos_given_statistics(cache):
+    frame = cache.split("train")
+    statistics = np.arange(len(frame) * 3, dtype=np.float32).reshape(len(frame), 3)  # a row names its photo
+    sampler = TrainingSampler(frame, cache.positive, 4, seed=5)
+    for number, (inputs, _) in enumerate(training_batches(cache, seed=5, stop=6, statistics=statistics)):
+        assert sorted(inputs) == ["pixels", "statistics"]
+        np.testing.assert_array_equal(inputs["statistics"].numpy(), statistics[sampler.rows(number)])
+        assert inputs["pixels"].shape[0] == 4
+    dataset, order = ordered_batches(cache, frame, batch_size=5, statistics=statistics)
+    given = np.concatenate([inputs["statistics"].numpy() for inputs, _ in dataset])
+    np.testing.assert_array_equal(given, statistics[order])
+    with pytest.raises(ValueError, match="a row for each"):
+        training_batches(cache, statistics=statistics[:-1])
+
+
 def test_pipelines_run_without_tf_data_autotuning(cache):
     # deleting an iterator waits for the autotuning thread to wake (seconds at the end of fit)
     training = training_batches(cache, seed=0, stop=2)

@@ -58,6 +58,18 @@ def test_the_scene_booster_also_learns_each_keeper_among_the_keepers_of_its_scen
     assert keeper_rows == 0 and len(rows) == 6
 
 
+def test_the_network_gets_weight_only_beyond_the_noise_of_validation():
+    from pyphotoq.booster_fit import network_weight
+
+    aucs = {0.0: 0.832, 0.25: 0.843, 0.5: 0.850, 0.75: 0.863, 1.0: 0.783}
+    # 87 validation photos: 0.75 validates best, but by less than its standard error (0.04)
+    weight, error = network_weight(aucs, 31, 56)
+    assert weight == 0.0 and 0.03 < error < 0.05
+    # 2,000 validation photos: the same gain is beyond the noise
+    assert network_weight(aucs, 1000, 1000)[0] == 0.75
+    assert network_weight({0.0: float("nan"), 0.5: float("nan")}, 3, 3)[0] == 0.0
+
+
 def test_statistic_names_follow_the_views():
     assert statistic_names(("overview",)) == [f"overview_{n}" for n in NAMES]
     both = statistic_names(("overview", "detail"))

@@ -46,3 +46,25 @@ def test_an_overview_network_is_given_its_statistics_and_one_without_them_is_not
                                scorer(model)(pixels).numpy(), atol=1e-5)
     assert fed_scorer(original_network()) is None
     assert fed_scorer(two_branch_network(widths=(4, 8), statistics=False)) is None
+
+
+def test_training_gives_the_network_each_photos_statistics_measured_once(tmp_path):
+    import pyphotoq
+    from pyphotoq.booster import kept_statistics
+    from pyphotoq.prediction import predict_scores
+
+    photos = pyphotoq.make_demo_photos(tmp_path / "photos", n_photos=24, size=(128, 96), seed=1, progress=False)
+    cache = pyphotoq.build_cache(photos, tmp_path / "cache", width=96, detail=False, progress=False, verbose=False)
+    assert not (cache.path / "statistics.csv").exists()
+    run = pyphotoq.train_model(cache, tmp_path / "run", recipe="two-branch", booster=False, batches=2,
+                               validate_every=2, progress=False, plot=False)
+    # no booster asked for them: the statistics were measured for the network, once, and kept
+    for split in ("train", "validation"):
+        assert kept_statistics(cache, cache.split(split), ("overview",))[1].all()
+    # the checkpoint is the whole network, which measures them itself from pixels; its recorded
+    # validation scores are those of the network given the kept statistics
+    model = run.load_model("best")
+    validation = cache.split("validation")
+    recorded = run.validation_scores("best").set_index("hash")["score"].reindex(validation["hash"]).to_numpy()
+    np.testing.assert_allclose(predict_scores(model, cache, validation), recorded, atol=1e-6)
+    assert fed_network(model) is not None
