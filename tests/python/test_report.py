@@ -1,7 +1,9 @@
 """The HTML report, opened in a real headless Chromium; the report and explain commands."""
 
 import io
+import json
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from PIL import Image
 
 import pyphotoq
 from browser import chromium, need_chromium, open_page
+from pyphotoq.booster import load_booster
 from pyphotoq.cli import main
 
 
@@ -27,12 +30,25 @@ def test_report_is_one_self_contained_file(report_file, trained_run):
     result = pyphotoq.evaluate_model(trained_run)
     assert f"{result.threshold:.3f}" in page and result.threshold_rule in page
     assert "Bias report" in page and "Settings of the run" in page
-    assert "not the model&#39;s reasons" in page or "not the model's reasons" in page
+    if load_booster(trained_run).network_weight > 0:
+        assert "not the model&#39;s reasons" in page or "not the model's reasons" in page
+    else:
+        assert "Validation gave the network no weight" in page
     # each photo shown carries the one verdict evaluate_model (and score_photos) gives it
     cards = re.findall(r'<div class="score">#\d+ ([0-9.]+) · (\w+) · (keep|review|reject) \(called (\w+)\)', page)
     assert cards
     verdicts = {f"{s:.3f}": d for s, d in zip(result.predictions["score"], result.predictions["decision"])}
     assert all(verdicts[score] == decision for score, _, decision, _ in cards)
+
+
+def test_a_report_whose_network_has_weight_shows_its_activation_maps(trained_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(trained_run.path, run)
+    info = json.loads((run / "booster" / "booster.json").read_text())
+    (run / "booster" / "booster.json").write_text(json.dumps({**info, "network_weight": 0.5}))
+    page = pyphotoq.report(run, tmp_path / "report.html", progress=False).read_text(encoding="utf-8")
+    assert "not the model&#39;s reasons" in page or "not the model's reasons" in page
+    assert len(re.findall(r'alt="activation map of ', page)) >= 1
 
 
 def test_report_opens_in_headless_chromium(report_file, tmp_path):
