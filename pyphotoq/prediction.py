@@ -116,6 +116,14 @@ def _inputs_of(tensor) -> set[str]:
     return names
 
 
+def fed_inputs(model, images, statistics) -> dict:
+    """fed_network(model)'s inputs for a batch: its `images` (a uint8 overview batch, or a dict
+    of "pixels" and "patches") as far as it still reads them, and their `statistics`."""
+    pixels = images if isinstance(images, dict) else {INPUTS[OVERVIEW]: images}
+    wanted = {t.name for t in fed_network(model).inputs}
+    return {**{name: value for name, value in pixels.items() if name in wanted}, STATISTICS_INPUT: statistics}
+
+
 def fed_scorer(model):
     """A function from a dict of fed_network(model)'s inputs (uint8 pixels, float32 statistics)
     to the 'good' scores, traced once for images of any shape; None as fed_network."""
@@ -149,9 +157,7 @@ def predict_images(model, batches, statistics: bool = False, network: bool = Tru
         if isinstance(images, dict) and STATISTICS_INPUT in images:
             parts.append(fed(images).numpy())
         elif network and fed is not None and found is not None:
-            pixels = images if isinstance(images, dict) else {INPUTS[OVERVIEW]: images}
-            wanted = {t.name for t in fed_network(model).inputs}
-            parts.append(fed({**{k: v for k, v in pixels.items() if k in wanted}, STATISTICS_INPUT: found}).numpy())
+            parts.append(fed(fed_inputs(model, images, found)).numpy())
         elif network:
             parts.append(score(images).numpy())
         else:

@@ -24,8 +24,8 @@ from .outputs import check_output, write_output
 from .facts import FACT_COLUMNS, add_facts, photo_facts
 from .images import UnusablePhoto, is_image_name, read_photo_bytes
 from .model import views_of
-from .batches import INPUTS, STATISTICS_INPUT
-from .prediction import fed_scorer, fed_views, scorer
+from .batches import INPUTS
+from .prediction import fed_inputs, fed_scorer, scorer
 from .runs import Run, open_run, view_specs
 from .sources import camera_pairs, photos_to_score
 
@@ -300,14 +300,12 @@ def score_chunk(model, chunk, views, batch_size: int, skipped: list) -> list[dic
                 network = np.full(len(part), np.nan)
             else:
                 stacked = [np.stack([m["pixels"][k] for m in part]) for k in range(len(views))]
+                images = stacked[0] if len(views) == 1 else {INPUTS[v]: pixels for v, pixels in zip(views, stacked)}
                 fed = fed_scorer(model)
                 if fed is not None and all(m["statistics"] is not None for m in part):
-                    wanted = fed_views(model)
-                    images = {INPUTS[view]: pixels for view, pixels in zip(views, stacked) if view in wanted}
-                    images[STATISTICS_INPUT] = np.stack([m["statistics"] for m in part])
-                    network = fed(images).numpy().astype(float)
+                    given = fed_inputs(model, images, np.stack([m["statistics"] for m in part]))
+                    network = fed(given).numpy().astype(float)
                 else:
-                    images = stacked[0] if len(views) == 1 else {"pixels": stacked[0], "patches": stacked[1]}
                     network = scorer(model)(images).numpy().astype(float)
             for m, value in zip(part, network):
                 measured.append({**m, "pixels": None, "network": float(value)})
