@@ -66,19 +66,29 @@ def fed_views(model) -> tuple[str, ...]:
     return tuple(view for view, name in INPUTS.items() if name in names)
 
 
-def _fed(model):
-    import keras
-
+def statistics_columns(model) -> dict | None:
+    """{layer: (start, stop)}: the columns of the booster's statistics (booster.statistic_names)
+    that each of the network's STATISTICS_LAYERS outputs; None for a network without them."""
     from .booster import statistic_names
 
     views = views_of(model)
     names = [layer.name for layer in model.layers]
     layers = [model.get_layer(STATISTICS_LAYERS[v]) for v in views if STATISTICS_LAYERS[v] in names]
-    if len(layers) != len(views) or sum(int(l.output.shape[-1]) for l in layers) != len(statistic_names(views)):
-        return None
-    statistics = keras.Input(shape=(len(statistic_names(views)),), dtype="float32", name=STATISTICS_INPUT)
     ends = np.cumsum([int(layer.output.shape[-1]) for layer in layers]).tolist()
-    given = {layer.name: statistics[:, a:b] for layer, a, b in zip(layers, [0, *ends[:-1]], ends)}
+    if len(layers) != len(views) or (ends[-1] if ends else 0) != len(statistic_names(views)):
+        return None
+    return {layer: (a, b) for layer, a, b in zip(layers, [0, *ends[:-1]], ends)}
+
+
+def _fed(model):
+    import keras
+
+    columns = statistics_columns(model)
+    if columns is None:
+        return None
+    width = max(b for _, b in columns.values())
+    statistics = keras.Input(shape=(width,), dtype="float32", name=STATISTICS_INPUT)
+    given = {layer.name: statistics[:, a:b] for layer, (a, b) in columns.items()}
     pixels = {t.name: keras.Input(shape=t.shape[1:], dtype=t.dtype, name=t.name) for t in model.inputs}
 
     def call(layer, *args, **kwargs):

@@ -25,7 +25,7 @@ from .facts import FACT_COLUMNS, add_facts, photo_facts
 from .images import UnusablePhoto, is_image_name, read_photo_bytes
 from .model import views_of
 from .batches import INPUTS
-from .prediction import fed_inputs, fed_scorer, scorer
+from .prediction import fed_inputs, fed_network, fed_scorer, scorer
 from .runs import Run, open_run, view_specs
 from .sources import camera_pairs, photos_to_score
 
@@ -111,7 +111,7 @@ def score_photos(
     views = views_of(model) if model is not None else tuple(booster.info["views"])
     # the booster's statistics are measured once per photo; a network that measures them too is
     # given them (prediction.fed_scorer) instead of measuring them again
-    statistics = booster is not None or (model is not None and fed_scorer(model) is not None)
+    statistics = booster is not None or (model is not None and fed_network(model) is not None)
     bar = tqdm(total=len(paths), desc="Scoring", unit="photo", disable=None if progress is None else not progress)
     measured, skipped = [], []
     if client is None:
@@ -122,7 +122,8 @@ def score_photos(
         from .cluster import chunk_size, dask_client, in_order, score_chunk_task
 
         dask = dask_client(client)
-        # the network's chunks are the local ones (a score depends on its batch); without the
+        # the network's chunks are the local ones (a network that measures its statistics itself
+        # scores a photo by its batch, and the table is the local one bit for bit); without the
         # network a photo's numbers are its own, and smaller chunks spread over every worker
         size = _CHUNK if model is not None else chunk_size(dask, len(paths), _CHUNK)
         chunks = [paths[start : start + size] for start in range(0, len(paths), size)]

@@ -31,7 +31,7 @@ from .model import views_of
 from .recipes import network_for
 from .outputs import own_folder
 from .plots import plot_history
-from .prediction import STATISTICS_LAYERS, fed_network, fed_views, predict_scores
+from .prediction import fed_network, fed_views, predict_scores, statistics_columns
 from .recipes import DEFAULT, OVERVIEW_DEFAULT, resolve
 from .runs import (  # check_validation_set, resume_model, with_run_lock: hardening
     HISTORY_COLUMNS, Run, check_validation_set, checkpoint_name, commit_checkpoint, create_run,
@@ -226,10 +226,11 @@ def _train(run_handle: Run, cache: Cache, settings: dict, model, done: int, plot
         tf.config.experimental.enable_op_determinism()
     if settings.get("booster") and not trees_fitted(run_handle, cache):
         fit_trees(run_handle, cache, views_of(settings), progress)
-    recorder = _Recorder(run_handle, model, cache, validation, plot, progress)
     # a network that measures the booster's statistics itself is given them instead, each
-    # training photo's measured once (kept with the cache) rather than at every batch
+    # training and validation photo's measured once (kept with the cache) rather than at every batch
     fed = fed_network(model)
+    given = None if fed is None else measure_statistics(cache, validation, views_of(model), progress=progress)
+    recorder = _Recorder(run_handle, model, cache, validation, plot, progress, given)
     if fed is not None:
         statistics = measure_statistics(cache, cache.split("train"), views_of(model), progress=progress)
         fed.compile(optimizer=model.optimizer, loss=model.loss, metrics=["binary_accuracy"])
@@ -376,15 +377,12 @@ def adapt_statistics(model, cache: Cache, seed: int = 0) -> None:
 
 def _given_statistics(model, norms) -> list[tuple[int, int]] | None:
     """The columns of the booster's statistics that each of `norms` reads, when each reads one
-    view's statistics as they are (prediction.STATISTICS_LAYERS); else None."""
-    if fed_network(model) is None:
+    view's statistics as they are (prediction.statistics_columns); else None."""
+    columns = statistics_columns(model)
+    if columns is None:
         return None
-    columns, start = {}, 0
-    for view in views_of(model):
-        output = model.get_layer(STATISTICS_LAYERS[view]).output
-        columns[id(output)] = (start, start + int(output.shape[-1]))
-        start += int(output.shape[-1])
-    found = [columns.get(id(layer.input)) for layer in norms]
+    by_output = {id(layer.output): span for layer, span in columns.items()}
+    found = [by_output.get(id(layer.input)) for layer in norms]
     return None if any(c is None for c in found) else found
 
 
@@ -396,12 +394,14 @@ def _clear_checkpoints(run: Run) -> None:
 class _Recorder(keras.callbacks.Callback):
     """Records per-batch training metrics and, after every interval, validates and checkpoints."""
 
-    def __init__(self, run: Run, model, cache: Cache, validation: pd.DataFrame, plot: bool, progress):
+    def __init__(self, run: Run, model, cache: Cache, validation: pd.DataFrame, plot: bool, progress,
+                 given: np.ndarray | None = None):
         super().__init__()
         self.run = run
         self.network = model  # what is checkpointed (fit() may train it through fed_network)
         self.cache = cache
         self.validation = validation
+        self.given = given  # the validation photos' statistics, for a network given them
         self.validation_labels = (validation["label"] == cache.positive).to_numpy().astype(int)
         self.plot = plot
         # Dropout's and RandomFlip's random streams (Keras names them differently).
@@ -442,7 +442,7 @@ class _Recorder(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         batch = self.interval_start + self.steps
-        scores = predict_scores(self.network, self.cache, self.validation)
+        scores = predict_scores(self.network, self.cache, self.validation, given=self.given)
         metrics = binary_metrics(self.validation_labels, scores)
         metrics["loss"] = float(keras.losses.binary_crossentropy(
             self.validation_labels.astype("float32"), scores.astype("float32")
