@@ -30,13 +30,11 @@ from .quiet import tf  # TensorFlow imported quietly (pyphotoq.quiet)
 
 from .cache import Cache
 from .cache_format import OVERVIEW, view_file
-from .detail import DETAIL
 from .errors import PhotoqError
+from .views import VIEWS, view_kind
 
 IMAGE_SPEC = tf.TensorSpec(shape=(None, None, None, 3), dtype=tf.uint8)
 LABEL_SPEC = tf.TensorSpec(shape=(None, 2), dtype=tf.float32)
-#: The model input each view feeds.
-INPUTS = {OVERVIEW: "pixels", DETAIL: "patches"}
 #: The input of a network given the booster's statistics of each photo (prediction.fed_network).
 STATISTICS_INPUT = "statistics"
 
@@ -44,8 +42,9 @@ STATISTICS_INPUT = "statistics"
 def check_views(cache: Cache, views) -> tuple[str, ...]:
     """`views` (None: the overview only) as a tuple, each declared by the cache."""
     views = (OVERVIEW,) if views is None else tuple(views)
-    if not views or views[0] != OVERVIEW or any(v not in INPUTS for v in views):
-        raise PhotoqError(f"views must be the overview, optionally with {DETAIL!r}, got {views!r}")
+    if not views or views[0] != OVERVIEW or any(v not in VIEWS for v in views[1:]) or len(set(views)) < len(views):
+        others = ", ".join(repr(v) for v in VIEWS if v != OVERVIEW)
+        raise PhotoqError(f"views must be the overview, then any of {others} (the declared views), got {views!r}")
     missing = [v for v in views if v not in cache.views]
     if missing:
         raise PhotoqError(
@@ -55,9 +54,10 @@ def check_views(cache: Cache, views) -> tuple[str, ...]:
     return views
 
 
-def patches_spec(cache: Cache) -> tf.TensorSpec:
-    spec = cache.info["views"][DETAIL]
-    return tf.TensorSpec([None, int(spec["patches"]), int(spec["size"]), int(spec["size"]), 3], tf.uint8)
+def view_spec(cache: Cache, view: str) -> tf.TensorSpec:
+    """The batch spec of a view other than the overview: (batch, *the shape its declaration
+    gives one photo's pixels from the cache's entry)."""
+    return tf.TensorSpec([None, *view_kind(view).shape(cache.info["views"][view])], tf.uint8)
 
 
 def _present(cache: Cache, paths: np.ndarray) -> np.ndarray:
@@ -207,18 +207,17 @@ def _decoded(files: tf.data.Dataset, prefetch: int, cache: Cache, views) -> tf.d
     given = len(files.element_spec) == 3
     if views == (OVERVIEW,) and not given:
         return without_autotuning(files.map(_read_images).prefetch(prefetch))
-    spec = patches_spec(cache) if DETAIL in views else None
+    specs = [(k, view_kind(view).input, view_spec(cache, view)) for k, view in enumerate(views) if k > 0]
 
     def read_views(paths, *rest):
         *statistics, targets = rest
         images, _ = _read_images(paths[:, 0], targets)
-        inputs = {INPUTS[OVERVIEW]: images}
-        if spec is not None:
-            patches = tf.map_fn(
-                lambda path: tf.reshape(decode_jpeg_file(path), spec.shape[1:]), paths[:, 1],
+        inputs = {view_kind(OVERVIEW).input: images}
+        for column, name, spec in specs:  # a view of a declared shape: its file decoded and reshaped
+            inputs[name] = tf.ensure_shape(tf.map_fn(
+                lambda path, spec=spec: tf.reshape(decode_jpeg_file(path), spec.shape[1:]), paths[:, column],
                 fn_output_signature=tf.TensorSpec(spec.shape[1:], tf.uint8),
-            )
-            inputs[INPUTS[DETAIL]] = tf.ensure_shape(patches, spec.shape)
+            ), spec.shape)
         if statistics:
             inputs[STATISTICS_INPUT] = statistics[0]
         return inputs, targets

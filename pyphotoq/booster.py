@@ -40,19 +40,17 @@ import pandas as pd
 from .quiet import tf  # TensorFlow imported quietly (pyphotoq.quiet)
 
 from .cache import Cache
-from .cache_format import OVERVIEW
-from .detail import DETAIL
 from .errors import PhotoqError
 from .files import inside
 from .splits import DEFAULT_SECONDS, scene_groups
 from .statistics import NAMES, image_statistics
 from .booster_files import MIN_SCENE, check_info, checked_model_text
+from .views import OVERVIEW, VIEWS, input_views, view_kind
 
 FOLDER = "booster"
 SCENE_SECONDS = DEFAULT_SECONDS["scene"]
 #: The network's weights tried on validation (0: the boosters alone; 1: the network alone).
 NETWORK_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
-POOLS = ("mean", "max", "min")
 #: LightGBM's settings, chosen on the realistic benchmark's validation photos; one thread and
 #: deterministic mode so a run is reproducible.
 PARAMETERS = {
@@ -72,48 +70,60 @@ EDITED = "edited:"
 
 
 def statistic_names(views) -> list[str]:
-    """The booster's own columns for a model reading `views`."""
-    names = [f"overview_{n}" for n in NAMES]
-    if DETAIL in views:
-        names += [f"detail_{pool}_{n}" for pool in POOLS for n in NAMES]
-    return names
+    """The booster's own columns for a model reading `views`: each view's, as its declaration
+    names them (pyphotoq.view_kinds)."""
+    return [name for view in views for name in view_kind(view).statistic_names(NAMES)]
 
 
 @tf.function(reduce_retracing=True)
-def _overview_statistics(images):
+def _whole_statistics(images):
     return image_statistics(images)
 
 
-@tf.function(reduce_retracing=True)
-def _detail_statistics(patches):
-    shape = tf.shape(patches)
-    per_patch = image_statistics(tf.reshape(patches, [-1, shape[2], shape[3], 3]))
-    per_patch = tf.reshape(per_patch, [shape[0], shape[1], len(NAMES)])
-    return tf.concat([tf.reduce_mean(per_patch, 1), tf.reduce_max(per_patch, 1), tf.reduce_min(per_patch, 1)], 1)
+_REDUCE = {"mean": tf.reduce_mean, "max": tf.reduce_max, "min": tf.reduce_min}
+_POOLED: dict = {}
 
 
-def photo_statistics(pixels) -> np.ndarray:
-    """(features,) statistics of one photo given as its views' pixels ([overview], or
-    [overview, patches]), the same numbers batch_statistics gives it in any batch."""
-    parts = [_overview_statistics(pixels[0][None]).numpy()]
-    if len(pixels) > 1:
-        parts.append(_detail_statistics(pixels[1][None]).numpy())
-    return np.concatenate(parts, 1)[0]
+def _pooled_statistics(pools: tuple):
+    """A traced function from a (1, parts, height, width, 3) batch to the statistics of every
+    part pooled by each of `pools` (the detail view: mean, max, min of its patches)."""
+    if pools not in _POOLED:
+        @tf.function(reduce_retracing=True)
+        def pooled(parts):
+            shape = tf.shape(parts)
+            each = image_statistics(tf.reshape(parts, [-1, shape[2], shape[3], 3]))
+            each = tf.reshape(each, [shape[0], shape[1], len(NAMES)])
+            return tf.concat([_REDUCE[pool](each, 1) for pool in pools], 1)
+
+        _POOLED[pools] = pooled
+    return _POOLED[pools]
+
+
+def _view_statistics(view: str, pixels) -> np.ndarray:
+    """(1, columns) statistics of one photo's pixels of `view`, a batch of one."""
+    pools = view_kind(view).pools
+    return (_pooled_statistics(pools)(pixels) if pools else _whole_statistics(pixels)).numpy()
+
+
+def photo_statistics(pixels, views=None) -> np.ndarray:
+    """(features,) statistics of one photo given as its views' pixels (a list in the order of
+    `views`, by default the overview and then the other views in declaration order: [overview],
+    or [overview, patches]), the same numbers batch_statistics gives it in any batch."""
+    views = tuple(views) if views is not None else tuple(VIEWS)[: len(pixels)]
+    return np.concatenate([_view_statistics(v, p[None]) for v, p in zip(views, pixels)], 1)[0]
 
 
 def batch_statistics(images) -> np.ndarray:
     """(batch, features) statistics of a batch as the networks get it: a uint8 tensor of
-    overviews, or a dict of "pixels" and "patches". Measured one photo at a time: TensorFlow's
-    reductions round differently for other batch sizes, and the trees must see the same numbers
-    in training, evaluation, scoring and explanations whatever the batches."""
-    pixels = images["pixels"] if isinstance(images, dict) else images
-    rows = []
-    for i in range(int(pixels.shape[0])):
-        parts = [_overview_statistics(pixels[i : i + 1]).numpy()]
-        if isinstance(images, dict):
-            parts.append(_detail_statistics(images["patches"][i : i + 1]).numpy())
-        rows.append(np.concatenate(parts, 1))
-    views = (OVERVIEW, DETAIL) if isinstance(images, dict) else (OVERVIEW,)
+    overviews, or a dict of each view's model input ("pixels" and "patches"). Measured one photo
+    at a time: TensorFlow's reductions round differently for other batch sizes, and the trees
+    must see the same numbers in training, evaluation, scoring and explanations whatever the
+    batches."""
+    given = images if isinstance(images, dict) else {view_kind(OVERVIEW).input: images}
+    views = input_views(given)
+    inputs = [given[view_kind(v).input] for v in views]
+    rows = [np.concatenate([_view_statistics(v, x[i : i + 1]) for v, x in zip(views, inputs)], 1)
+            for i in range(int(inputs[0].shape[0]))]
     return np.concatenate(rows) if rows else np.zeros((0, len(statistic_names(views))), np.float32)
 
 
@@ -210,7 +220,7 @@ def load_booster(run, checkpoint="best", note: bool = True) -> Booster | None:
         return None
     try:
         inside(run.path, folder, what="booster folder")  # only files inside the run folder are read
-        info = check_info(json.loads(small_text(folder / "booster.json")), folder / "booster.json", (OVERVIEW, DETAIL),
+        info = check_info(json.loads(small_text(folder / "booster.json")), folder / "booster.json", tuple(VIEWS),
                           statistic_names)
         # LightGBM's native parser sees only text photoq's own parser checked (booster_files)
         models = {name: lightgbm.Booster(model_str=checked_model_text(
@@ -331,7 +341,7 @@ def _measure(cache: Cache, frame: pd.DataFrame, views, batch_size: int, progress
                unit="photo", disable=None if progress is None else not progress)) as bar:
         for images, _ in dataset:
             if edits is not None:
-                count = int((images["pixels"] if isinstance(images, dict) else images).shape[0])
+                count = int((images[view_kind(OVERVIEW).input] if isinstance(images, dict) else images).shape[0])
                 chosen = edits[order[done : done + count]]
                 images = ({name: apply_edit(value, chosen) for name, value in images.items()}
                           if isinstance(images, dict) else apply_edit(images, chosen))

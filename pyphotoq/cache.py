@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .detail import split_patches
 from .errors import PhotoqError
 from .files import inside, printable
 from .splits import SPLITS, split_lines
+from .view_kinds import kind_of_spec
 from .cache_format import (
     FORMAT_VERSION,
     OVERVIEW,
@@ -139,7 +139,8 @@ class Cache:
         spec = self.info["views"].get(view, {})
         with Image.open(self.view_path(photo_hash, view)) as image:
             pixels = np.asarray(image.convert("RGB"))
-        return split_patches(pixels, spec) if spec.get("make") == "patches" else pixels
+        kind = kind_of_spec(spec)
+        return kind.pixels(pixels, spec) if kind is not None else pixels
 
     def image_path(self, cached: str) -> Path:
         """Absolute path of a cached image from the manifest's `cached` column (inside the cache)."""

@@ -30,7 +30,7 @@ from .cache_format import (
     _write_table,
     _read_table,
 )
-from .views import VIEW_MAKERS, view_bytes
+from .views import kind_of_spec, view_bytes
 
 
 class _Builder:
@@ -43,7 +43,7 @@ class _Builder:
         self.version = info["stored_version"]
         self.views = info["views"]
         for name, spec in self.views.items():
-            if spec["make"] not in VIEW_MAKERS:
+            if kind_of_spec(spec) is None:
                 raise PhotoqError(
                     f"The cache {folder} declares the view {name!r} made by {spec['make']!r}, which "
                     "this pyphotoq cannot make: upgrade pyphotoq"

@@ -14,8 +14,8 @@
     views/<view>/<first two hash digits>/<hash>.<extension>   one file per photo and view
 
 Every reader finds a photo's file for any view by that one rule (`view_file`), from the view's
-declaration in cache.json; adding a view is declaring it (and registering how it is made in
-views.VIEW_MAKERS), not changing the format. File names in the tables are UTF-8 text in which `%`,
+declaration in cache.json; adding a view is declaring it (and its kind in the view registry,
+pyphotoq.view_kinds), not changing the format. File names in the tables are UTF-8 text in which `%`,
 control characters and bytes that are not valid UTF-8 are written `%XX` (files.encode_path).
 Every file is written under a temporary name, fsynced and renamed into place, so a build killed
 at any instant leaves a cache that opens, and the next build finishes the job. A version-1 cache
@@ -41,11 +41,11 @@ from .files import decode_path, encode_path
 from .files import write_atomic as _write_file
 from .splits import METHODS as SPLIT_METHODS
 from .splits import SPLITS
+from .view_kinds import OVERVIEW
 
 
 FORMAT_NAME = "photoq-cache"
 FORMAT_VERSION = 2
-OVERVIEW = "overview"
 #: The one rule by which every reader finds a photo's file for a view (see view_file).
 VIEW_FILE_RULE = "views/<view>/<hh>/<hash>.<extension>"
 #: Encodings a view may declare, with the file extension each gets.

@@ -34,6 +34,7 @@ from PIL import Image
 
 from . import camera
 from .images import UnusablePhoto, sniff_kind
+from .view_kinds import ViewKind, declare_view
 
 DETAIL = "detail"
 #: How the detail view is declared in cache.json by default.
@@ -263,3 +264,14 @@ def split_patches(strip: np.ndarray, spec: dict) -> np.ndarray:
     if strip.shape[:2] != (size * count, size):
         raise ValueError(f"a detail image must be {size}x{size * count} px, got {strip.shape[1]}x{strip.shape[0]}")
     return strip.reshape(count, size, size, strip.shape[2])
+
+
+def _patches_shape(spec: dict) -> tuple[int, int, int, int]:
+    return int(spec["patches"]), int(spec["size"]), int(spec["size"]), 3
+
+
+#: The detail view: a strip of full-resolution patches, read by a network as "patches"
+#: (patches, size, size, 3); the booster pools the statistics of its patches by mean, max and min.
+declare_view(ViewKind(name=DETAIL, make="patches", maker=make_patches, input="patches",
+                      statistics_layer="detail_statistics_pooled", pools=("mean", "max", "min"),
+                      rank=4, shape=_patches_shape, parts=split_patches))

@@ -66,21 +66,21 @@ def _explainer(model):
     import keras
     from .quiet import tf
 
-    from .batches import IMAGE_SPEC
     from .model import views_of
-    from .prediction import PATCHES_SPEC
+    from .prediction import input_signature
 
-    two_view = views_of(model) != ("overview",)
-    if len(model.inputs) != (2 if two_view else 1):
+    views = views_of(model)
+    two_view = len(views) > 1
+    if len(model.inputs) != len(views):
         raise PhotoqError(f"The model {model.name} takes {len(model.inputs)} inputs: activation maps "
-                          "need a model of one image input, or the overview and its patches")
+                          "need a model of one image input, or one input per view it reads")
     features = feature_map_layer(model)
     head = model.layers[-1]
     softmax_head = (isinstance(head, keras.layers.Dense)
                     and getattr(head.activation, "__name__", "") == "softmax")
     outputs = [features, head.input if softmax_head else model.output]
     inner = keras.Model(model.input if two_view else model.inputs, outputs)
-    signature = {"pixels": IMAGE_SPEC, "patches": PATCHES_SPEC} if two_view else IMAGE_SPEC
+    signature = input_signature(views)
 
     @tf.function(input_signature=[signature])
     def explain(images):
@@ -114,9 +114,26 @@ def activation_map(model, pixels, patches=None) -> tuple[float, np.ndarray]:
 
 
 def _feature_map(model, pixels, patches=None) -> tuple[float, np.ndarray]:
-    """(score, signed map at the feature map's resolution: a few hundred numbers)."""
-    given = pixels[None] if patches is None else {"pixels": pixels[None],
-                                                  "patches": np.asarray(patches, dtype=np.uint8)[None]}
+    """(score, signed map at the feature map's resolution: a few hundred numbers) of a photo's
+    overview `pixels` and, for a model of more views, `patches`: its detail patches, or a list
+    of its pixels of each view after the overview."""
+    return _map_of(model, _inputs(model, pixels, patches))
+
+
+def _inputs(model, pixels, patches=None):
+    """A batch of one photo as the model takes it (the overview alone, or a dict of each view's
+    input)."""
+    from .model import views_of
+    from .views import view_kind
+
+    if patches is None:
+        return pixels[None]
+    others = patches if isinstance(patches, list) else [patches]
+    views = views_of(model)
+    return {view_kind(view).input: np.asarray(p, dtype=np.uint8)[None] for view, p in zip(views, [pixels, *others])}
+
+
+def _map_of(model, given) -> tuple[float, np.ndarray]:
     score, small = _explainer(model)(given)
     return float(score.numpy()[0]), small.numpy()[0].astype(np.float32)
 
@@ -197,15 +214,14 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     opened, skipped = [], {}
     for path in tqdm(paths, desc="Explaining", unit="photo", disable=None if progress is None else not progress):
         try:
-            pixels, patches, scene = _views_of_photo(path, specs, views, manifest)
+            made, scene = _views_of_photo(path, specs, views, manifest)
         except (UnusablePhoto, OSError, ValueError) as error:
             skipped[path] = str(error)
             continue
-        score, small = _feature_map(model, np.asarray(pixels, dtype=np.uint8), patches)
-        measured = None
-        if booster is not None:
-            measured = batch_statistics({"pixels": pixels[None], "patches": patches[None]} if patches is not None
-                                        else pixels[None])[0]
+        pixels = np.asarray(made[0], dtype=np.uint8)
+        given = _inputs(model, pixels, made[1:] or None)
+        score, small = _map_of(model, given)
+        measured = batch_statistics(given)[0] if booster is not None else None
         opened.append((path, _packed(pixels), small, score, measured, scene))
     scores = np.array([o[3] for o in opened], dtype=float)
     if booster is not None and opened:  # the run's score: scored together, as score_photos does
@@ -251,31 +267,31 @@ def _manifest_of(run) -> pd.DataFrame | None:
         return None
 
 
-def _views_of_photo(path: str, specs: dict, views, manifest=None) -> tuple:
-    """(overview pixels, detail patches or None, {taken, look}) of a photo as the model sees
-    it: a cached overview file (views/overview/<hh>/<hash>.jpg) with its cached patches beside
-    it (taken and look from the cache's manifest), or any other photo made into each view as
-    scoring makes it."""
-    from .views import source_views
-    from .detail import split_patches
+def _views_of_photo(path: str, specs: dict, views, manifest=None) -> tuple[list, dict]:
+    """([the photo's pixels of each of `views`], {taken, look}) as the model sees it: a cached
+    overview file (views/overview/<hh>/<hash>.jpg) with its other views' cached files beside it,
+    found by the cache's one rule (cache_format.view_file; taken and look from the cache's
+    manifest), or any other photo made into each view as scoring makes it."""
+    from .cache_format import OVERVIEW, view_file
     from .images import read_photo_bytes
+    from .views import source_views, view_kind
 
     file = Path(path)
-    if file.parent.parent.name == "overview" and file.parent.parent.parent.name == "views":
-        detail = file.parent.parent.parent / "detail" / file.parent.name / f"{file.stem}.jpg"
-        if "detail" not in views or detail.is_file():
-            patches = None
-            if "detail" in views:
-                with Image.open(detail) as strip:
-                    patches = split_patches(np.asarray(strip.convert("RGB")), specs["detail"])
+    root = file.parent.parent.parent.parent
+    if file.parent.parent.name == OVERVIEW and file.parent.parent.parent.name == "views":
+        digest, info = file.stem, {"views": specs}
+        files = [file, *(root / view_file(digest, view, info) for view in views[1:])]
+        if all(f.is_file() for f in files[1:]):
+            made = []
+            for view, cached in zip(views, files):
+                with Image.open(cached) as image:
+                    made.append(view_kind(view).pixels(np.asarray(image.convert("RGB")), specs[view]))
             scene = {"taken": "", "look": ""}
-            if manifest is not None and file.stem in manifest.index:
-                row = manifest.loc[file.stem]
+            if manifest is not None and digest in manifest.index:
+                row = manifest.loc[digest]
                 scene = {"taken": row.get("taken", ""), "look": row.get("look", "")}
-            with Image.open(file) as overview:
-                return np.asarray(overview.convert("RGB")), patches, scene
-    made, scene = source_views(read_photo_bytes(path), specs, views)
-    return made[0], (made[1] if len(made) > 1 else None), scene
+            return made, scene
+    return source_views(read_photo_bytes(path), specs, views)
 
 
 def _save_png(image: Image.Image, path: Path) -> None:

@@ -14,6 +14,7 @@ from keras import layers
 
 from .statistics import NAMES as STATISTIC_NAMES
 from .statistics import ImageStatistics, PiecewiseLinear
+from .views import OVERVIEW, input_views
 
 #: The original network's trainable parameter count.
 ORIGINAL_PARAMETERS = 47_266
@@ -223,7 +224,8 @@ def two_view_network(
 
 
 NETWORKS = {"original": original_network, "two_branch": two_branch_network, "two_view": two_view_network}
-#: The cached views each network reads (batches.INPUTS names the model input of each).
+#: The cached views each network reads (each view's declaration names the model input it feeds:
+#: pyphotoq.view_kinds).
 NETWORK_VIEWS = {"original": ("overview",), "two_branch": ("overview",), "two_view": ("overview", "detail")}
 
 
@@ -231,8 +233,8 @@ def views_of(model_or_settings) -> tuple[str, ...]:
     """The cached views a model (or resolved recipe settings) needs."""
     if isinstance(model_or_settings, dict):
         return NETWORK_VIEWS[model_or_settings["network"]]
-    names = [getattr(t, "name", "") for t in model_or_settings.inputs]
-    return ("overview", "detail") if any(n.startswith("patches") for n in names) else ("overview",)
+    found = input_views(getattr(t, "name", "") for t in model_or_settings.inputs)
+    return (OVERVIEW, *(view for view in found if view != OVERVIEW))  # every network reads the overview
 
 __all__ = ["original_network", "two_branch_network", "two_view_network",
            "ORIGINAL_PARAMETERS", "STATISTIC_NAMES"]

@@ -8,14 +8,21 @@ import numpy as np
 import pandas as pd
 from .quiet import tf  # TensorFlow imported quietly (pyphotoq.quiet)
 
-from .batches import IMAGE_SPEC, INPUTS, STATISTICS_INPUT, ordered_batches
+from .batches import IMAGE_SPEC, STATISTICS_INPUT, ordered_batches
 from .cache import Cache
 from .cache_format import OVERVIEW
-from .detail import DETAIL
 from .model import views_of
+from .views import view_kind
 
-#: Patches of any count and size (batch, patches, size, size, 3).
-PATCHES_SPEC = tf.TensorSpec(shape=(None, None, None, None, 3), dtype=tf.uint8)
+def input_signature(views):
+    """The traced signature of a model reading `views`: the overview's batch alone, or a dict of
+    each view's input (a batch of any size in every dimension, of the view's rank)."""
+    if tuple(views) == (OVERVIEW,):
+        return IMAGE_SPEC
+    signature = {view_kind(OVERVIEW).input: IMAGE_SPEC}
+    for view in views[1:]:
+        signature[view_kind(view).input] = tf.TensorSpec(shape=(None,) * view_kind(view).rank + (3,), dtype=tf.uint8)
+    return signature
 
 # One tf.function per model, traced once for images of any shape (Keras' predict() would
 # retrace for every new shape it meets).
@@ -26,19 +33,17 @@ def scorer(model):
     """A function from a (batch, height, width, 3) uint8 tensor (a two-view model: a dict of
     "pixels" and "patches", see batches.py) to the 'good' scores."""
     if model not in _SCORERS:
-        if views_of(model) == (OVERVIEW,):
-            signature = IMAGE_SPEC
-        else:
-            signature = {"pixels": IMAGE_SPEC, "patches": PATCHES_SPEC}
         _SCORERS[model] = tf.function(
-            lambda images: model(images, training=False)[:, 1], input_signature=[signature]
+            lambda images: model(images, training=False)[:, 1], input_signature=[input_signature(views_of(model))]
         )
     return _SCORERS[model]
 
 
-#: The layers of a network whose outputs are what booster.photo_statistics measures of each view
-#: (the ImageStatistics of the overview; those of every patch pooled by mean, max and min).
-STATISTICS_LAYERS = {OVERVIEW: "statistics", DETAIL: "detail_statistics_pooled"}
+def statistics_layer(view: str) -> str:
+    """The layer of a network whose output is what booster.photo_statistics measures of `view`
+    (its declaration's statistics_layer: the ImageStatistics of the overview; those of every
+    patch pooled by mean, max and min)."""
+    return view_kind(view).statistics_layer
 
 _FED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _FED_SCORERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -63,17 +68,18 @@ def fed_views(model) -> tuple[str, ...]:
     """The views whose pixels fed_network(model) reads."""
     fed = fed_network(model)
     names = {t.name for t in fed.inputs}
-    return tuple(view for view, name in INPUTS.items() if name in names)
+    return tuple(view for view in views_of(model) if view_kind(view).input in names)
 
 
 def statistics_columns(model) -> dict | None:
     """{layer: (start, stop)}: the columns of the booster's statistics (booster.statistic_names)
-    that each of the network's STATISTICS_LAYERS outputs; None for a network without them."""
+    that the statistics layer of each of the network's views outputs; None for a network without
+    them."""
     from .booster import statistic_names
 
     views = views_of(model)
     names = [layer.name for layer in model.layers]
-    layers = [model.get_layer(STATISTICS_LAYERS[v]) for v in views if STATISTICS_LAYERS[v] in names]
+    layers = [model.get_layer(statistics_layer(v)) for v in views if statistics_layer(v) in names]
     ends = np.cumsum([int(layer.output.shape[-1]) for layer in layers]).tolist()
     if len(layers) != len(views) or (ends[-1] if ends else 0) != len(statistic_names(views)):
         return None
@@ -106,7 +112,7 @@ def _fed(model):
         return None
     # the overview's pixels, and the patches only when the network looks at them as well
     used = _inputs_of(outputs)
-    kept = {name: tensor for name, tensor in pixels.items() if name == INPUTS[OVERVIEW] or name in used}
+    kept = {name: tensor for name, tensor in pixels.items() if name == view_kind(OVERVIEW).input or name in used}
     return keras.Model({**kept, STATISTICS_INPUT: statistics}, outputs, name=f"{model.name}_given_statistics")
 
 
@@ -129,7 +135,7 @@ def _inputs_of(tensor) -> set[str]:
 def fed_inputs(model, images, statistics) -> dict:
     """fed_network(model)'s inputs for a batch: its `images` (a uint8 overview batch, or a dict
     of "pixels" and "patches") as far as it still reads them, and their `statistics`."""
-    pixels = images if isinstance(images, dict) else {INPUTS[OVERVIEW]: images}
+    pixels = images if isinstance(images, dict) else {view_kind(OVERVIEW).input: images}
     wanted = {t.name for t in fed_network(model).inputs}
     return {**{name: value for name, value in pixels.items() if name in wanted}, STATISTICS_INPUT: statistics}
 

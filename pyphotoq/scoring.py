@@ -16,7 +16,7 @@ from .progress import tqdm
 
 from .booster import load_booster, photo_statistics, run_validation_scores, statistic_names
 from .camera import photo_exif
-from .views import source_views
+from .views import source_views, view_kind
 from .errors import PhotoqError, check_whole
 from .culling import Culling, decide, drift_text
 from .files import encode_path, fsync_folder, is_inside, printable
@@ -24,7 +24,6 @@ from .outputs import check_output, write_output
 from .facts import FACT_COLUMNS, add_facts, photo_facts
 from .images import UnusablePhoto, is_image_name, read_photo_bytes
 from .model import views_of
-from .batches import INPUTS
 from .prediction import fed_inputs, fed_network, fed_scorer, scorer
 from .runs import Run, open_run, view_specs
 from .sources import camera_pairs, photos_to_score
@@ -240,7 +239,7 @@ def measure_photo(path: str, specs: dict, views, statistics: bool = True, pixels
     except UnusablePhoto as err:
         return str(err)
     return {"path": path, "pixels": views_pixels if pixels else None, "facts": photo_facts(views_pixels[0]),
-            "scene": scene, "statistics": photo_statistics(views_pixels) if statistics else None,
+            "scene": scene, "statistics": photo_statistics(views_pixels, views) if statistics else None,
             "hash": hashlib.sha256(data).hexdigest(), "exif": _exif_values(data)}
 
 
@@ -301,7 +300,7 @@ def score_chunk(model, chunk, views, batch_size: int, skipped: list) -> list[dic
                 network = np.full(len(part), np.nan)
             else:
                 stacked = [np.stack([m["pixels"][k] for m in part]) for k in range(len(views))]
-                images = stacked[0] if len(views) == 1 else {INPUTS[v]: pixels for v, pixels in zip(views, stacked)}
+                images = stacked[0] if len(views) == 1 else {view_kind(v).input: pixels for v, pixels in zip(views, stacked)}
                 fed = fed_scorer(model)
                 if fed is not None and all(m["statistics"] is not None for m in part):
                     given = fed_inputs(model, images, np.stack([m["statistics"] for m in part]))

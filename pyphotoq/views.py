@@ -1,6 +1,8 @@
-"""How each declared view of a photo is made (VIEW_MAKERS), encoded and read back exactly as a
-reader of the cache gets it: the one path from a source photo to the pixels a model sees, for
-the cache and for scoring alike."""
+"""How each declared view of a photo is made, encoded and read back exactly as a reader of the
+cache gets it: the one path from a source photo to the pixels a model sees, for the cache and
+for scoring alike. The views themselves are declared in the registry (pyphotoq.view_kinds): the
+overview here, the detail view in detail.py; importing this module declares both, and its
+names VIEWS, view_kind, kind_of_spec and input_views are the registry's."""
 
 from __future__ import annotations
 
@@ -8,10 +10,13 @@ import io
 
 import numpy as np
 
-from .detail import make_patches, save_options, split_patches
+from .detail import save_options
 from .images import open_photo
 from .splits import look_hash
-from .cache_format import OVERVIEW
+from .view_kinds import OVERVIEW, VIEWS, ViewKind, declare_view, input_views, kind_of_spec, view_kind
+
+__all__ = ["VIEWS", "cached_view_pixels", "encode_view", "input_views", "kind_of_spec", "source_view_pixels",
+           "source_views", "view_bytes", "view_kind"]
 
 
 def _make_resized(data: bytes, spec: dict, opened=None):
@@ -21,10 +26,9 @@ def _make_resized(data: bytes, spec: dict, opened=None):
     return photo.image
 
 
-#: How each kind of view is made: name of `make` in cache.json -> function(source bytes, spec,
-#: opened photo at the overview's width) returning a PIL image. A new view registers its maker
-#: here (the detail view's patches: detail.py).
-VIEW_MAKERS = {"resize": _make_resized, "patches": make_patches}
+#: The overview: a whole picture of the photo, of a size that varies with its aspect, read by a
+#: network as "pixels"; its statistics are measured on it whole.
+declare_view(ViewKind(name=OVERVIEW, make="resize", maker=_make_resized, input="pixels", statistics_layer="statistics"))
 
 
 def encode_view(image, spec: dict) -> bytes:
@@ -41,7 +45,7 @@ def encode_view(image, spec: dict) -> bytes:
 def view_bytes(data: bytes, spec: dict, opened) -> bytes:
     """The bytes of a photo's file for a view: made from the source bytes `data` (and the
     photo `opened` at the overview's width) and encoded as the view declares."""
-    return encode_view(VIEW_MAKERS[spec["make"]](data, spec, opened), spec)
+    return encode_view(kind_of_spec(spec).maker(data, spec, opened), spec)
 
 
 def cached_view_pixels(data: bytes, spec: dict, opened) -> np.ndarray:
@@ -52,7 +56,7 @@ def cached_view_pixels(data: bytes, spec: dict, opened) -> np.ndarray:
 
     with Image.open(io.BytesIO(view_bytes(data, spec, opened))) as image:
         pixels = np.asarray(image.convert("RGB"))
-    return split_patches(pixels, spec) if spec["make"] == "patches" else pixels
+    return kind_of_spec(spec).pixels(pixels, spec)
 
 
 def source_view_pixels(data: bytes, specs: dict, views) -> list[np.ndarray]:

@@ -131,7 +131,7 @@ def test_killed_upgrade_resumes_to_the_same_manifest(v1_cache, tmp_path):
 
 def test_a_declared_view_is_made_for_every_photo(make_photos, tmp_path, monkeypatch):
     """Adding a view is declaring it (and registering its maker): no change to the format."""
-    from pyphotoq import views as views_module
+    from pyphotoq import view_kinds
 
     photos = make_photos(n=6)
     folder = tmp_path / "cache"
@@ -141,7 +141,8 @@ def test_a_declared_view_is_made_for_every_photo(make_photos, tmp_path, monkeypa
     def grey(data, spec, opened=None):
         return pyphotoq.images.open_photo(data, int(spec["width"])).image.convert("L").convert("RGB")
 
-    monkeypatch.setitem(views_module.VIEW_MAKERS, "grey", grey)
+    monkeypatch.setitem(view_kinds.VIEWS, "grey", view_kinds.ViewKind(
+        name="grey", make="grey", maker=grey, input="grey", statistics_layer="grey_statistics"))
     info = json.loads((folder / "cache.json").read_text())
     info["views"]["grey"] = {"make": "grey", "width": 112, "encoding": "png"}
     (folder / "cache.json").write_text(json.dumps(info))

@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "pyphotoq"
 #: From the bottom up. A new module is placed in one of them (the test fails until it is).
 LAYERS = {
     "files": "errors files outputs progress quiet envfile",
-    "photos": "images camera camera_exif detail sources splits sidecar_files xmp_packet ratings catalogues xmp "
+    "photos": "view_kinds images camera camera_exif detail sources splits sidecar_files xmp_packet ratings catalogues xmp "
               "xmp_journal",
     "cache": "cache_format cache_folder views cache cache_builder cache_build statistics_store",
     "model": "metrics statistics edits batches model recipes booster booster_files booster_fit runs prediction",
