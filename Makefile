@@ -64,8 +64,10 @@ examples:
 test-r:
 	Rscript -e 'testthat::test_local(".", stop_on_failure = TRUE)'
 
-## docs: regenerate NAMESPACE and man/ from the roxygen comments in R/
+## docs: regenerate R's help of the shared settings from pyphotoq/parameters.py (R/parameters.R),
+## then NAMESPACE and man/ from the roxygen comments in R/
 docs:
+	$(PYTHON) -m pyphotoq.r_help --write R/parameters.R
 	Rscript -e 'roxygen2::roxygenise()'
 
 ## bench-quality: the recipes on realistic photographs (makes the set outside the repository; about an hour)

@@ -21,10 +21,10 @@ VIEW_EXTENSIONS <- c(jpeg = "jpg", png = "png")
 #' are not read again, new ones are added, vanished ones dropped. Duplicates are
 #' kept once ('good' wins); unusable files are listed in `skipped`.
 #'
+#' @inheritParams photoq_parameters
 #' @param photos A folder with `positive`/`negative` subfolders, or a CSV file
 #'   of `path,label`.
 #' @param cache The cache folder (created if needed).
-#' @param width Width in pixels of the cached images (at least 64).
 #' @param positive,negative Names of the two classes (subfolders).
 #' @param split_method `"scene"` (the default: photos taken within
 #'   `burst_seconds` of each other, in any folder, and photos that look alike
@@ -34,9 +34,6 @@ VIEW_EXTENSIONS <- c(jpeg = "jpg", png = "png")
 #' @param split_fractions Fractions of train, validation and test.
 #' @param burst_seconds Seconds between two shots of one group (`NULL`: 30 for
 #'   "scene", 3 for "burst").
-#' @param quality JPEG quality of the cached images.
-#' @param workers Number of threads, `NULL` for one per CPU.
-#' @param wait Seconds to wait for another build holding the cache.
 #' @param progress Show a progress bar: `TRUE`, `FALSE`, or `NULL` (only on a
 #'   terminal).
 #' @param verbose Print what the build did.
@@ -95,8 +92,8 @@ build_cache <- function(photos, cache, width = 480, positive = "good", negative 
     split_method = check_string(split_method, "split_method"),
     split_fractions = as.double(split_fractions), # three numbers: a Python list
     burst_seconds = check_number(burst_seconds, "burst_seconds", null_ok = TRUE),
-    quality = check_whole(quality, "quality", min = 1),
-    workers = check_whole(workers, "workers", null_ok = TRUE, min = 1),
+    quality = check_whole(quality, "quality"),
+    workers = check_whole(workers, "workers", null_ok = TRUE),
     wait = check_number(wait, "wait"),
     progress = check_flag(progress, "progress", null_ok = TRUE),
     verbose = FALSE,

@@ -7,11 +7,9 @@
 #' validation if given; else the one that maximises F1 on validation, then
 #' applied to `split`.
 #'
+#' @inheritParams photoq_evaluation_parameters
 #' @param run A `photoq_run` or a run folder.
 #' @param split `"test"`, `"validation"` or `"train"`.
-#' @param threshold A score threshold, or `NULL` to choose one on validation.
-#' @param keep_recall Share of good validation photos to keep when choosing the
-#'   threshold, or `NULL` (maximise F1).
 #' @param checkpoint `"best"` (by validation AUC), `"latest"`, or a batch number.
 #' @param cache The cache folder when it moved since training, else `NULL`.
 #' @param progress Show a progress bar while measuring the photos' facts:

@@ -54,7 +54,7 @@ learn_corrections <- function(run, photos, batches = NULL, progress = NULL, verb
     "learn_corrections",
     run = check_path(run, "run"),
     photos = check_path(photos, "photos"),
-    batches = check_whole(batches, "batches", null_ok = TRUE, min = 1),
+    batches = check_whole(batches, "batches", null_ok = TRUE),
     progress = check_flag(progress, "progress", null_ok = TRUE),
     verbose = check_flag(verbose, "verbose")
   )

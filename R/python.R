@@ -322,6 +322,11 @@ rethrow_python <- function(error, call) {
 }
 
 # ---- argument checks and conversions -----------------------------------------
+#
+# What reticulate needs: one value of the right type (a whole number as an integer, a path as
+# an absolute character string, NULL kept). The ranges of the settings Python and R share are
+# Python's to check (pyphotoq.parameters), so R passes the value on and shows Python's one-line
+# error; `min` is for R's own arguments (a row of a table, a checkpoint's number).
 
 check_whole <- function(x, name, null_ok = FALSE, min = NULL, call = sys.call(-1)) {
   if (is.null(x)) {
@@ -335,7 +340,7 @@ check_whole <- function(x, name, null_ok = FALSE, min = NULL, call = sys.call(-1
     photoq_stop("`", name, "` must be at least ", min, ", got ", x, call = call)
   }
   if (abs(x) > .Machine$integer.max) {
-    photoq_stop("`", name, "` is too large: ", x, call = call)
+    return(as.double(x)) # a whole double: Python checks its range (a seed goes up to 2^32 - 1)
   }
   as.integer(x)
 }

@@ -18,6 +18,7 @@
 #' with `learn = TRUE` or the page's "Done and learn", the decisions then go to
 #' [learn_corrections()].
 #'
+#' @inheritParams photoq_parameters
 #' @param run A `photoq_run` or a run folder.
 #' @param photos The shoot: a folder of photos (any depth), a photo, or a
 #'   character vector of photos and folders.
@@ -27,7 +28,6 @@
 #' @param learn Learn from the decisions when the review ends.
 #' @param browser `TRUE` to open the page with [utils::browseURL()], `FALSE` to
 #'   only print its URL, or a function called with the URL.
-#' @param port The port on 127.0.0.1; `0` for a free one.
 #' @param checkpoint `"best"`, `"latest"`, or a batch number.
 #' @param progress Show progress bars: `TRUE`, `FALSE`, or `NULL` (only on a
 #'   terminal).
@@ -61,7 +61,7 @@ review <- function(run, photos, table = NULL, xmp = FALSE, learn = FALSE, browse
     xmp = check_flag(xmp, "xmp"),
     learn = check_flag(learn, "learn"),
     browser = if (is.null(opener)) FALSE else reticulate::r_to_py(opener),
-    port = check_whole(port, "port", min = 0),
+    port = check_whole(port, "port"),
     checkpoint = check_checkpoint(checkpoint),
     progress = check_flag(progress, "progress", null_ok = TRUE)
   )

@@ -9,6 +9,7 @@
 #' together (taken within 30 s of each other, or looking alike): score a whole
 #' shoot at once.
 #'
+#' @inheritParams photoq_parameters
 #' @param run A `photoq_run` or a run folder.
 #' @param photos A folder of photos (searched recursively), one photo file, or a
 #'   character vector of photo files and folders.
@@ -16,7 +17,6 @@
 #'   named list of its settings); `NULL` for its defaults.
 #' @param checkpoint `"best"` (by validation AUC), `"latest"`, or a batch number.
 #' @param batch_size Photos per batch.
-#' @param workers Threads that open photos, `NULL` for one per CPU.
 #' @param progress Show a progress bar: `TRUE`, `FALSE`, or `NULL` (only on a
 #'   terminal).
 #' @param xmp Write each decision into XMP sidecars beside the photos (star
@@ -66,8 +66,8 @@ score_photos <- function(run, photos, culling = NULL, checkpoint = "best", batch
     photos = check_paths(photos, "photos"),
     culling = check_culling(culling),
     checkpoint = check_checkpoint(checkpoint),
-    batch_size = check_whole(batch_size, "batch_size", min = 1),
-    workers = check_whole(workers, "workers", null_ok = TRUE, min = 1),
+    batch_size = check_whole(batch_size, "batch_size"),
+    workers = check_whole(workers, "workers", null_ok = TRUE),
     progress = check_flag(progress, "progress", null_ok = TRUE),
     client = check_client(client),
     xmp = check_flag(xmp, "xmp"),
@@ -95,20 +95,7 @@ score_photos <- function(run, photos, culling = NULL, checkpoint = "best", batch
 #' `reject_recall` of the good validation photos above it, and the photos
 #' between go to review.
 #'
-#' @param keep_precision The keep line: validation photos at or above it are
-#'   this share good.
-#' @param reject_recall The reject line: it keeps this share of the good
-#'   validation photos above it. Photos between the lines go to review.
-#' @param threshold One cut at this score instead of the keep and reject lines,
-#'   or `NULL` for the lines.
-#' @param keep_recall One cut keeping this share of the good validation photos,
-#'   or `NULL` for the lines.
-#' @param best,best_share Keep this many (or this share of) best photos instead
-#'   of the keep line; `NULL` for the line.
-#' @param burst_seconds Shots this close in time that look alike form a burst,
-#'   whose best shot is marked.
-#' @param weaker_in_burst What happens to a burst's weaker shots that would be
-#'   kept: `"review"`, `"reject"` or `"keep"`.
+#' @inheritParams photoq_parameters
 #' @return A `photoq_culling`: the settings as a named list, checked.
 #' @export
 #' @examples
@@ -164,15 +151,6 @@ undo_sidecars <- function(target) {
   columns_to_df(from_python("undo_result", table))
 }
 
-# NULL, or one number in [0, 1] (or (0, 1] without zero_ok), else an error naming the argument.
-check_share <- function(x, name, zero_ok, call = sys.call(-1)) {
-  x <- check_number(x, name, null_ok = TRUE, call = call)
-  if (!is.null(x) && (x > 1 || x < 0 || (!zero_ok && x == 0))) {
-    photoq_stop("`", name, "` must be in ", if (zero_ok) "[0, 1]" else "(0, 1]", ", got ", x, call = call)
-  }
-  x
-}
-
 #' Propose the photos whose label would teach the model most
 #'
 #' Scores the photos below `photos` and returns the `n` scored closest to the
@@ -180,8 +158,8 @@ check_share <- function(x, name, zero_ok, call = sys.call(-1)) {
 #' each other) until every scene has given one: label these first (put them in
 #' good/ or bad/), then learn from the sorted shoot with [learn_corrections()].
 #'
+#' @inheritParams photoq_parameters
 #' @inheritParams score_photos
-#' @param n How many photos.
 #' @param ... Passed to [score_photos()] (e.g. `culling = culling(keep_precision = 0.8)`, `client`).
 #' @return A data frame of path, score, decision, margin (score minus the keep
 #'   line), scene and why, the most uncertain first.
@@ -195,7 +173,7 @@ ask_photos <- function(run, photos, n = 20, checkpoint = "best", progress = NULL
     "ask_photos",
     run = check_path(run, "run"),
     photos = check_path(photos, "photos"),
-    n = check_whole(n, "n", min = 1),
+    n = check_whole(n, "n"),
     checkpoint = check_checkpoint(checkpoint),
     progress = check_flag(progress, "progress", null_ok = TRUE)
   ), extra))

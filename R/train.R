@@ -93,6 +93,7 @@ build_model <- function(recipe = NULL, seed = 0, ...) {
 #' history plot. Calling it again on the same run folder resumes from the last
 #' checkpoint, or extends a finished run when asked for more batches.
 #'
+#' @inheritParams photoq_parameters
 #' @param cache A `photoq_cache` or a cache folder.
 #' @param run The run folder (created if needed).
 #' @param recipe The training recipe: `NULL` for the default ("two-view": a
@@ -105,13 +106,6 @@ build_model <- function(recipe = NULL, seed = 0, ...) {
 #'   "two-branch", or "original" (the original workflow exactly: 47,266
 #'   parameters, RMSprop 1e-4, 5,000 batches of 4). The run folder records the
 #'   recipe and every setting it resolved to.
-#' @param batches Number of batches to train in all (`NULL`: the recipe's).
-#' @param batch_size Photos per batch (`NULL`: the recipe's).
-#' @param validate_every Batches between validations and checkpoints (`NULL`:
-#'   the recipe's).
-#' @param seed Seed of the batch stream, weights and dropout.
-#' @param learning_rate Peak learning rate (`NULL`: the recipe's; the original
-#'   recipe fixes it).
 #' @param model_options A named list of options of the recipe's network (see
 #'   [build_model()]).
 #' @param booster Fit gradient-boosted trees (LightGBM) over each photo's image
@@ -154,10 +148,10 @@ train_model <- function(cache, run, recipe = NULL, batches = NULL, batch_size = 
     cache = check_path(cache, "cache"),
     run = check_path(run, "run"),
     recipe = check_string(recipe, "recipe", null_ok = TRUE),
-    batches = check_whole(batches, "batches", min = 1, null_ok = TRUE),
-    batch_size = check_whole(batch_size, "batch_size", min = 1, null_ok = TRUE),
-    validate_every = check_whole(validate_every, "validate_every", min = 1, null_ok = TRUE),
-    seed = check_whole(seed, "seed", min = 0),
+    batches = check_whole(batches, "batches", null_ok = TRUE),
+    batch_size = check_whole(batch_size, "batch_size", null_ok = TRUE),
+    validate_every = check_whole(validate_every, "validate_every", null_ok = TRUE),
+    seed = check_whole(seed, "seed"),
     learning_rate = check_number(learning_rate, "learning_rate", null_ok = TRUE),
     model_options = check_model_options(model_options),
     booster = check_flag(booster, "booster", null_ok = TRUE),

@@ -116,6 +116,7 @@ plot.photoq_bias <- function(x, ...) {
 #' scored, and its map written as a PNG overlay: the bright parts pushed the
 #' score towards the side shown.
 #'
+#' @inheritParams photoq_parameters
 #' @param run A `photoq_run` or a run folder.
 #' @param photos A folder (searched recursively), one photo, or a character
 #'   vector of photos.
@@ -124,8 +125,6 @@ plot.photoq_bias <- function(x, ...) {
 #' @param target Which side to show: `"decision"` (good for a keeper, bad for
 #'   a reject; for a photo in review, the side of the max-F1 threshold),
 #'   `"good"` or `"bad"`.
-#' @param threshold A score threshold (one cut: keep or reject), or `NULL` for
-#'   the keep and reject lines chosen on validation.
 #' @param checkpoint `"best"`, `"latest"`, or a batch number.
 #' @param progress Show a progress bar: `TRUE`, `FALSE`, or `NULL` (only on a
 #'   terminal).

@@ -27,7 +27,6 @@ from .cache_format import (
     SKIPPED_COLUMNS,
     CONFLICT_COLUMNS,
     CORRECTIONS_COLUMNS,
-    MAX_WIDTH,
     read_info,
     read_manifest,
     _write_table,
@@ -90,7 +89,8 @@ def build_cache(
     see pyphotoq.cluster): the workers make the view files, which they must see at the cache's
     path; this process writes the tables, and the manifest is the one a local build makes.
     """
-    from .errors import check_number, check_whole
+    from .errors import check_number
+    from .parameters import check
 
     folder = Path(cache).expanduser().resolve()
     if split_method not in SPLIT_METHODS:
@@ -99,18 +99,13 @@ def build_cache(
         raise PhotoqError(f"detail must be TRUE or FALSE, got {detail!r}")
     if verify not in ("quick", "full"):
         raise PhotoqError(f"verify must be 'quick' or 'full', got {verify!r}")
-    width = check_whole(width, "width", 64)
-    if width > MAX_WIDTH:
-        raise PhotoqError(f"width must be at most {MAX_WIDTH} px, got {width}")
-    quality = check_whole(quality, "quality", 1)
-    if quality > 100:
-        raise PhotoqError(f"quality must be from 1 to 100, got {quality}")
+    width = check("width", width)
+    quality = check("quality", quality)
     if burst_seconds is None:
         burst_seconds = DEFAULT_SECONDS[split_method]
     burst_seconds = check_number(burst_seconds, "burst_seconds", low=0)
-    wait = check_number(wait, "wait", low=0)
-    if workers is not None:
-        workers = check_whole(workers, "workers", 1)
+    wait = check("wait", wait)
+    workers = check("workers", workers)
     if folder.exists() and not folder.is_dir():
         raise PhotoqError(f"The cache must be a folder, but {folder} is a file")
     started = time.monotonic()

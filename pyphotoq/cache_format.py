@@ -39,6 +39,7 @@ from .detail import spec_problem as detail_spec_problem
 from .errors import PhotoqError
 from .files import decode_path, encode_path
 from .files import write_atomic as _write_file
+from .parameters import SETTINGS
 from .splits import METHODS as SPLIT_METHODS
 from .splits import SPLITS
 from .view_kinds import OVERVIEW
@@ -71,7 +72,7 @@ _HASH = re.compile(r"^[0-9a-f]{64}$")
 _VIEW_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _TAKEN = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})?$")
 _INDEX_SAVE_SECONDS = 5.0
-MAX_WIDTH = 16384
+MAX_WIDTH = SETTINGS["width"].high  # declared with the setting (pyphotoq.parameters)
 
 
 def view_file(digest: str, view: str, info: dict) -> str:

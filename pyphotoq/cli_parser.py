@@ -1,12 +1,14 @@
 """The command line's parser: every subcommand, its arguments and their checks (pyphotoq.cli runs
-them). Parsing imports neither TensorFlow nor the recipes."""
+them). The options of the settings Python and R share are built from their declarations
+(pyphotoq.parameters: type, range, default, help), so the three faces cannot drift apart.
+Parsing imports neither TensorFlow nor the recipes."""
 
 from __future__ import annotations
 
 import argparse
 import math
 
-from .culling import WEAKER, Culling
+from .parameters import EVALUATION, SETTINGS, Setting
 from .ratings import DEFAULT_BAD as DEFAULT_BAD_RULE
 from .ratings import DEFAULT_GOOD as DEFAULT_GOOD_RULE
 
@@ -42,10 +44,6 @@ def _whole(minimum, maximum=None):
     return parse
 
 
-#: The recipes' limits (recipes.LIMITS), without importing the recipes (and TensorFlow) to parse.
-_BATCH_SIZE_MAX, _SEED_MAX = 256, 2**32 - 1
-
-
 def _number(low=None, high=None, low_open=False):
     def parse(text):
         try:
@@ -62,6 +60,32 @@ def _number(low=None, high=None, low_open=False):
     return parse
 
 
+def _parse_text(setting: Setting):
+    """The text parser of a declared setting: its kind and range (a choice is argparse's `choices`)."""
+    if setting.kind == "whole":
+        return _whole(int(setting.low), None if setting.high is None else int(setting.high))
+    if setting.kind == "number":
+        return _number(setting.low, setting.high, low_open=setting.low_open)
+    return None
+
+
+def _setting(parser, name: str, settings: dict = SETTINGS, default=..., help=None, **more):
+    """Add the declared setting `name` as --name: its type and range, choices, default and help
+    ("what it is, in its range (default ...)") from pyphotoq.parameters; `default` and `help`
+    replace the declared ones where a command's own default differs (the demo's width)."""
+    setting = settings[name]
+    if default is ...:
+        default = setting.default
+    if help is None:
+        said = setting.default_text() if default is setting.default else str(default)
+        help = f"{setting.help}, {setting.span()} (default{':' if default is None else ''} {said})"
+    if setting.kind == "choice":
+        more["choices"] = list(setting.choices)
+    else:
+        more["type"] = _parse_text(setting)
+    parser.add_argument(setting.option, default=default, help=help, **more)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line's parser; each subcommand's name is in `args.name` (pyphotoq.cli runs it)."""
     parser = _Parser(
@@ -76,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("photos", help="folder with good/ and bad/ subfolders, or a CSV of path,label; with "
                                       "--labels, the folder of your rated photos")
     cache.add_argument("cache", help="cache folder (created if needed)")
-    cache.add_argument("--width", type=_whole(64), default=480, help="cached width in pixels (default 480)")
+    _setting(cache, "width")
     cache.add_argument("--positive", default="good", help="folder/label of keepers (default good)")
     cache.add_argument("--negative", default="bad", help="folder/label of rejects (default bad)")
     cache.add_argument("--split", choices=["scene", "burst", "hash"], default="scene",
@@ -92,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("--bad", default=DEFAULT_BAD_RULE,
                        help=f"with --labels: what counts as bad (default {DEFAULT_BAD_RULE!r}; one star is not "
                             "bad by default: darktable gives every imported photo one star)")
-    cache.add_argument("--wait", type=_number(0), default=0, help="seconds to wait for another build")
+    _setting(cache, "wait")
     cache.add_argument("--no-detail", dest="detail", action="store_false",
                        help="keep the overview only, without the native-resolution patches the default recipe "
                             "looks at (they take about as much room again)")
@@ -105,18 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--recipe", default=None, choices=_recipe_names(),
                        help=f"network, optimiser and schedule (default {_default_recipe()}; "
                             "'original' reproduces the original workflow exactly)")
-    train.add_argument("--batches", type=_whole(1), default=None,
-                       help="batches in the whole run (default: the recipe's)")
-    train.add_argument("--batch-size", type=_whole(1, _BATCH_SIZE_MAX), default=None,
-                       help=f"photos per batch, at most {_BATCH_SIZE_MAX} (default: the recipe's)")
-    train.add_argument("--validate-every", type=_whole(1), default=None,
-                       help="batches between validation and checkpoint (default: the recipe's)")
-    train.add_argument("--learning-rate", type=_number(0, low_open=True), default=None,
-                       help="peak learning rate (default: the recipe's)")
+    for name in ("batches", "batch_size", "validate_every", "learning_rate"):
+        _setting(train, name)
     train.add_argument("--no-booster", dest="booster", action="store_const", const=False, default=None,
                        help="train the network alone, without the gradient-boosted trees over image statistics "
                             "compared with each photo's scene that the default recipes blend with it")
-    train.add_argument("--seed", type=_whole(0, _SEED_MAX), default=0)
+    _setting(train, "seed")
     train.add_argument("--continue-on-new-data", action="store_true",
                        help="resume even though the cache's validation split changed")
     _progress_flag(train)
@@ -124,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = _command(commands, "evaluate", "evaluate a run and draw its pictures")
     evaluate.add_argument("run", help="run folder")
     evaluate.add_argument("--split", default="test", choices=["train", "validation", "test"])
-    _threshold_flags(evaluate)
+    _threshold_flags(evaluate, EVALUATION)
     evaluate.add_argument("--out", help="folder for roc.png, history.png, contact_sheet.png, "
                           "predictions.csv (default: RUN/report)")
     evaluate.add_argument("--all-checkpoints", action="store_true",
@@ -133,24 +151,13 @@ def build_parser() -> argparse.ArgumentParser:
     score = _command(commands, "score", "score a folder of new photos")
     score.add_argument("run", help="run folder")
     score.add_argument("photos", nargs="+", help="folder of photos to score (any depth), or photo files")
-    _threshold_flags(score, cull=True)
+    _threshold_flags(score)
     score.add_argument("--out", default="scores.csv", help="CSV to write (default scores.csv)")
     score.add_argument("--keepers", help="copy the photos to keep into this folder")
     score.add_argument("--link", action="store_true", help="with --keepers: link instead of copy")
-    # the culling settings' defaults and choices are pyphotoq.Culling's own
-    score.add_argument("--keep-precision", type=_number(0, 1, low_open=True), default=DEFAULTS.keep_precision,
-                       help="keep line: validation photos at or above it are this share good "
-                            f"(default {DEFAULTS.keep_precision:g})")
-    score.add_argument("--reject-recall", type=_number(0, 1, low_open=True), default=DEFAULTS.reject_recall,
-                       help="reject line: keeps this share of the good validation photos above it "
-                            f"(default {DEFAULTS.reject_recall:g})")
-    score.add_argument("--best", type=_whole(0), help="keep the N best photos instead of the keep line")
-    score.add_argument("--best-share", type=_number(0, 1), help="keep this share of the best photos instead")
-    score.add_argument("--burst-seconds", type=_number(0), default=DEFAULTS.burst_seconds,
-                       help=f"shots this close that look alike form a burst (default {DEFAULTS.burst_seconds:g})")
-    score.add_argument("--weaker-in-burst", choices=list(WEAKER), default=DEFAULTS.weaker_in_burst,
-                       help="what happens to a burst's weaker shots that would be kept "
-                            f"(default {DEFAULTS.weaker_in_burst})")
+    # the culling settings (pyphotoq.Culling checks the same declarations)
+    for name in ("keep_precision", "reject_recall", "best", "best_share", "burst_seconds", "weaker_in_burst"):
+        _setting(score, name)
     score.add_argument("--xmp", action="store_true",
                        help="write each decision into XMP sidecars beside the photos (rating, reject, pick label) "
                             "for Lightroom, darktable and digiKam; existing sidecars are merged; undo with "
@@ -165,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = _command(commands, "ask", "propose the photos whose label would teach the model most")
     ask.add_argument("run", help="run folder")
     ask.add_argument("photos", help="folder of photos (any depth)")
-    ask.add_argument("--n", type=_whole(1), default=20, help="how many photos (default 20)")
+    _setting(ask, "n")
     ask.add_argument("--out", help="also write the list as CSV")
     _progress_flag(ask)
 
@@ -175,8 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
                                       "path,label, the scores CSV with its decision column edited, or the "
                                       "shoot re-rated in your program after score --xmp (changed sidecars "
                                       "are the corrections)")
-    learn.add_argument("--batches", type=_whole(1), default=None,
-                       help="batches to train from the best checkpoint (default: two validation intervals)")
+    _setting(learn, "batches", help="batches to train from the best checkpoint (default: two validation "
+                                    "intervals)")
     _progress_flag(learn)
 
     undo = _command(commands, "undo", "restore the XMP sidecars of the last score --xmp")
@@ -192,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also write each decision into the photos' XMP sidecars (undo with pyphotoq undo PHOTOS)")
     review.add_argument("--learn", action="store_true", help="learn from the decisions when the review ends")
     review.add_argument("--no-browser", dest="browser", action="store_false", help="only print the page's URL")
-    review.add_argument("--port", type=_whole(0, 65535), default=0, help="port on 127.0.0.1 (default: a free one)")
+    _setting(review, "port")
     review.add_argument("--checkpoint", default="best", help="checkpoint to score with (default best)")
     _progress_flag(review)
 
@@ -201,8 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("runs", help="folder for the runs (one subfolder RECIPE-seedSEED each)")
     sweep.add_argument("--recipes", nargs="+", default=[_default_recipe()], choices=_recipe_names(),
                        help=f"recipes to train (default {_default_recipe()})")
-    sweep.add_argument("--seeds", nargs="+", type=_whole(0, _SEED_MAX), default=[1], help="seeds (default 1)")
-    sweep.add_argument("--batches", type=_whole(1), default=None, help="batches per run (default: each recipe's)")
+    sweep.add_argument("--seeds", nargs="+", type=_parse_text(SETTINGS["seed"]), default=[1],
+                       help="seeds (default 1)")
+    _setting(sweep, "batches", help="batches per run (default: each recipe's)")
     sweep.add_argument("--out", help="CSV of the comparison (default: RUNS/sweep.csv)")
     _scheduler_flag(sweep)
     _progress_flag(sweep)
@@ -210,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = _command(commands, "report", "evaluate a run and write one HTML report")
     report.add_argument("run", help="run folder")
     report.add_argument("--split", default="test", choices=["train", "validation", "test"])
-    _threshold_flags(report)
+    _threshold_flags(report, EVALUATION)
     report.add_argument("--out", help="HTML file (default: RUN/report/report-SPLIT-CHECKPOINT.html)")
     _progress_flag(report)
 
@@ -220,17 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--out", help="folder for the overlays (default: RUN/explain)")
     explain.add_argument("--target", default="decision", choices=["decision", "good", "bad"],
                          help="side to show: the decision's (default), good or bad")
-    _threshold_flags(explain)
+    _threshold_flags(explain, keep_recall=False)
     explain.add_argument("--table", help="also write the table as this CSV")
     _progress_flag(explain)
 
     demo = _command(commands, "demo", "the whole workflow on generated demo photos")
     demo.add_argument("folder", nargs="?", default="demo", help="output folder (default ./demo)")
     demo.add_argument("--photos", type=_whole(20), default=400, help="demo photos to make (default 400)")
-    demo.add_argument("--width", type=_whole(64), default=128, help="cached width (default 128)")
-    demo.add_argument("--batches", type=_whole(1), default=None,
-                      help="training batches (default: the default recipe's)")
-    demo.add_argument("--seed", type=_whole(0, _SEED_MAX), default=0)
+    _setting(demo, "width", default=128)
+    _setting(demo, "batches", help="training batches (default: the default recipe's)")
+    _setting(demo, "seed")
     _progress_flag(demo)
     return parser
 
@@ -260,19 +267,15 @@ def _scheduler_flag(parser):
                              "worker processes here (needs pip install \"pyphotoq[dask]\")")
 
 
-#: The culling settings' defaults, as pyphotoq.Culling declares them.
-DEFAULTS = Culling()
-
-
 def _progress_flag(parser):
     parser.add_argument("--no-progress", dest="progress", action="store_false", default=None,
                         help="no progress bar")
 
 
-def _threshold_flags(parser, cull: bool = False):
-    parser.add_argument("--threshold", type=_number(0, 1),
-                        help="one cut at this score, 0 to 1, instead of the keep and reject lines" if cull else
-                        "score threshold from 0 to 1 (default: max F1 on validation)")
-    parser.add_argument("--keep-recall", type=_number(0, 1, low_open=True),
-                        help="instead, the threshold keeping this share of good photos on validation, e.g. 0.95")
+def _threshold_flags(parser, settings: dict = SETTINGS, keep_recall: bool = True):
+    """--threshold, --keep-recall and --checkpoint, in the words of `settings` (culling's, or evaluation's
+    where they also set the metrics' threshold). explain takes --keep-recall without using it (explain_photos
+    has no keep_recall): kept so that existing command lines still parse, hidden from the help."""
+    _setting(parser, "threshold", settings)
+    _setting(parser, "keep_recall", settings, help=None if keep_recall else argparse.SUPPRESS)
     parser.add_argument("--checkpoint", default="best", help="best, latest or a batch number (default best)")

@@ -276,7 +276,7 @@ def sweep_runs(cache, runs, recipes=("two-view",), seeds=(1,), client=None, prog
     from .progress import tqdm
 
     from .cache import Cache, open_cache
-    from .errors import check_whole
+    from .parameters import check
     from .recipes import RECIPES
 
     recipes = [recipes] if isinstance(recipes, str) else list(recipes)
@@ -286,7 +286,7 @@ def sweep_runs(cache, runs, recipes=("two-view",), seeds=(1,), client=None, prog
     for recipe in recipes:
         if recipe not in RECIPES:
             raise PhotoqError(f"Unknown recipe {recipe!r}: choose from {', '.join(RECIPES)}")
-    seeds = [check_whole(seed, "seed", 0) for seed in seeds]
+    seeds = [check("seed", seed) for seed in seeds]
     cache_handle = cache if isinstance(cache, Cache) else open_cache(cache)
     for key in ("progress", "plot", "recipe", "seed"):
         train_args.pop(key, None)

@@ -36,22 +36,24 @@ import math
 import numpy as np
 import pandas as pd
 
-from .errors import PhotoqError, check_number, check_whole
+from .errors import PhotoqError
+from .parameters import SETTINGS, check
 from .splits import SMALL_SPLIT, look_distance
 
-#: Shots closer in time than this (seconds) and alike in look form a burst.
-BURST_SECONDS = 2.0
+#: Shots closer in time than this (seconds) and alike in look form a burst (pyphotoq.parameters).
+BURST_SECONDS = SETTINGS["burst_seconds"].default
 #: Look hashes (64 bits) within this many bits look alike for a burst (a moving subject).
 BURST_LOOK_BITS = 10
 SEQUENCE_SECONDS = 2.0
 PANORAMA_SECONDS = 6.0
 MIN_SEQUENCE = 3
-WEAKER = ("review", "reject", "keep")
+WEAKER = SETTINGS["weaker_in_burst"].choices
 RATINGS = {"keep": 4, "review": 2, "reject": -1}
 PICKS = {"keep": "accepted", "review": "pending", "reject": "rejected"}
-#: The default lines: kept photos at least 90% good, 95% of the good ones above the reject line.
-KEEP_PRECISION = 0.9
-REJECT_RECALL = 0.95
+#: The default lines (declared in pyphotoq.parameters): kept photos at least 90% good, 95% of the good
+#: ones above the reject line.
+KEEP_PRECISION = SETTINGS["keep_precision"].default
+REJECT_RECALL = SETTINGS["reject_recall"].default
 CULL_COLUMNS = ["rule", "rating", "pick", "burst", "best_in_burst", "duplicate_of", "sequence"]
 
 
@@ -69,7 +71,8 @@ class Culling:
     weaker_in_burst  what happens to a burst's weaker shots that would be kept: "review",
                      "reject" or "keep"
 
-    Every value is checked when the object is made (one line naming the setting). A dict of the
+    Every value is checked when the object is made, against the declarations of
+    pyphotoq.parameters (one line naming the setting). A dict of the
     same names (what R's culling() sends) is accepted wherever a Culling is (`Culling.of`).
     """
 
@@ -80,20 +83,10 @@ class Culling:
     best: int | None = None
     best_share: float | None = None
     burst_seconds: float = BURST_SECONDS
-    weaker_in_burst: str = "review"
+    weaker_in_burst: str = SETTINGS["weaker_in_burst"].default
 
     def __post_init__(self):
-        checked = {
-            "keep_precision": check_number(self.keep_precision, "keep_precision", 0, 1, low_open=True),
-            "reject_recall": check_number(self.reject_recall, "reject_recall", 0, 1, low_open=True),
-            "threshold": check_number(self.threshold, "threshold", 0, 1, optional=True),
-            "keep_recall": check_number(self.keep_recall, "keep_recall", 0, 1, low_open=True, optional=True),
-            "best": None if self.best is None else check_whole(self.best, "best", 0),
-            "best_share": check_number(self.best_share, "best_share", 0, 1, optional=True),
-            "burst_seconds": check_number(self.burst_seconds, "burst_seconds", 0),
-        }
-        if self.weaker_in_burst not in WEAKER:
-            raise PhotoqError(f"weaker_in_burst must be one of {', '.join(WEAKER)}, got {self.weaker_in_burst!r}")
+        checked = {field.name: check(field.name, getattr(self, field.name)) for field in dataclasses.fields(self)}
         if checked["best"] is not None and checked["best_share"] is not None:
             raise PhotoqError("Give best (a number of photos) or best_share (a share), not both")
         for name, value in checked.items():  # the checked values (whole numbers as int, numbers as float)

@@ -16,8 +16,9 @@ class RunBusy(PhotoqError):
     """Another training holds the run folder's lock."""
 
 
-def check_whole(value, name: str, minimum: int = 1) -> int:
-    """`value` as an int when it is a whole number >= minimum; else PhotoqError naming `name`."""
+def check_whole(value, name: str, minimum: int = 1, maximum: int | None = None) -> int:
+    """`value` as an int when it is a whole number from minimum to maximum (None: no upper limit);
+    else PhotoqError naming `name`."""
     import numbers
 
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -27,6 +28,8 @@ def check_whole(value, name: str, minimum: int = 1) -> int:
         raise PhotoqError(f"{name} must be a whole number, got {value!r}")
     if int(number) < minimum:
         raise PhotoqError(f"{name} must be at least {minimum}, got {value!r}")
+    if maximum is not None and int(number) > maximum:
+        raise PhotoqError(f"{name} must be at most {maximum}, got {value!r}")
     return int(number)
 
 
@@ -44,6 +47,8 @@ def check_number(value, name: str, low=None, high=None, low_open=False, high_ope
         raise PhotoqError(f"{name} must be a finite number, got {value!r}")
     too_low = low is not None and (number <= low if low_open else number < low)
     too_high = high is not None and (number >= high if high_open else number > high)
+    if too_low and high is None:  # one bound: said in words
+        raise PhotoqError(f"{name} must be {'above' if low_open else 'at least'} {low}, got {value!r}")
     if too_low or too_high:
         left = "(" if low_open else "["
         right = ")" if high_open else "]"

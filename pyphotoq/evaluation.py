@@ -11,7 +11,8 @@ from .progress import tqdm
 
 from .booster import keep_statistics, kept_statistics, load_booster, measure_statistics, run_validation_scores
 from .cache import Cache
-from .errors import PhotoqError, check_number
+from .errors import PhotoqError
+from .parameters import EVALUATION, check
 from .culling import Culling, band, run_lines
 from .facts import add_facts, cached_facts
 from .metrics import best_f1_threshold, binary_metrics, recall_threshold, roc_table
@@ -81,8 +82,8 @@ def evaluate_model(
     largest LightGBM contributions, in words: pyphotoq.reasons), else what stands out in the
     facts. The facts describe the photo; they are not the model's reasons.
     """
-    threshold = check_number(threshold, "threshold", 0, 1, optional=True)
-    keep_recall = check_number(keep_recall, "keep_recall", 0, 1, low_open=True, optional=True)
+    threshold = check("threshold", threshold, EVALUATION)
+    keep_recall = check("keep_recall", keep_recall, EVALUATION)
     run = run if isinstance(run, Run) else open_run(run)
     if split not in SPLITS:
         raise PhotoqError(f"Unknown split {split!r}: use one of {', '.join(SPLITS)}")

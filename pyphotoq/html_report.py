@@ -17,6 +17,7 @@ import pandas as pd
 from jinja2 import Environment
 
 from .outputs import check_output, own_folder, write_output
+from .parameters import EVALUATION, check
 from .runs import Run, open_run
 
 GALLERY = 6  # photos in each gallery row
@@ -120,6 +121,8 @@ def report(run, file=None, split: str = "test", threshold: float | None = None,
     from .plotdata import sheet_rows
     from .plots import contact_sheet, plot_bias, plot_history, plot_roc
 
+    for name, value in (("threshold", threshold), ("keep_recall", keep_recall)):
+        check(name, value, EVALUATION)  # before opening the run, as evaluate_model checks them
     run = run if isinstance(run, Run) else open_run(run)
     if file is not None:
         check_output(file, "page", "report")  # before the work

@@ -22,7 +22,8 @@ import sys
 import pandas as pd
 
 from .cache_build import add_corrections
-from .errors import PhotoqError, check_whole
+from .errors import PhotoqError
+from .parameters import check
 from .files import printable
 from .evaluation import validation_auc
 from .runs import Run, lock_run, open_run
@@ -75,7 +76,7 @@ def _learn(run: Run, photos, batches, progress, verbose: bool) -> pd.DataFrame:
     from .training import continue_training, run_settings
 
     settings = run_settings(run)
-    batches = 2 * int(settings["validate_every"]) if batches is None else check_whole(batches, "batches", 1)
+    batches = 2 * int(settings["validate_every"]) if batches is None else check("batches", batches)
     cache = run.open_cache()
     negative = cache.info["classes"]["negative"]
     listing = corrected_photos(photos, cache.positive, negative)

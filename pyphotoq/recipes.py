@@ -15,6 +15,7 @@ from copy import deepcopy
 import numpy as np
 
 from .errors import PhotoqError
+from .parameters import SETTINGS, check
 
 #: The recipe `train_model` uses when none is named: chosen by measurement on realistic
 #: photographs (benchmarks/bench_quality.py; figures in the README).
@@ -75,11 +76,12 @@ FIXED = {"original": ("network", "optimizer", "learning_rate", "weight_decay", "
          "two-branch": ("network", "optimizer", "schedule"),
          "two-view": ("network", "optimizer", "schedule")}
 
-#: Settings that are whole numbers at least 1, and rates in [0, 1).
+#: Settings that are whole numbers at least 1 (checked against pyphotoq.parameters), and rates in [0, 1).
 _COUNTS = ("batches", "batch_size", "validate_every")
-#: The largest values accepted: a batch larger than this does not fit a laptop's memory at 480 px
-#: with the detail view; a seed is a 32-bit number; a run of more batches would never end.
-LIMITS = {"batch_size": 256, "seed": 2**32 - 1, "batches": 10_000_000, "validate_every": 10_000_000}
+#: The largest values accepted, as pyphotoq.parameters declares them: a batch larger than that does not
+#: fit a laptop's memory at 480 px with the detail view; a seed is a 32-bit number; a run of more
+#: batches would never end.
+LIMITS = {name: SETTINGS[name].high for name in ("batch_size", "seed", "batches", "validate_every")}
 _RATES = ("weight_decay", "warmup", "label_smoothing")
 
 
@@ -131,7 +133,7 @@ def resolve(recipe: str | None = None, **overrides) -> dict:
         )
     settings["model_options"] = model_options
     _check(settings)
-    return {"recipe": name, **settings, "seed": _whole(seed, "seed", low=0, high=LIMITS["seed"])}
+    return {"recipe": name, **settings, "seed": check("seed", seed)}
 
 
 def _option_names(builder) -> list[str]:
@@ -154,13 +156,10 @@ def _check(settings: dict) -> None:
         raise PhotoqError(f"booster must be TRUE or FALSE, got {settings['booster']!r}")
     settings["booster"] = bool(settings["booster"])
     for key in _COUNTS:
-        settings[key] = _whole(settings[key], key, high=LIMITS[key])
+        settings[key] = check(key, settings[key])
     if "edit_copies" in settings:
         settings["edit_copies"] = _whole(settings["edit_copies"], "edit_copies", low=0, high=4)
-    rate = settings["learning_rate"]
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
-        raise PhotoqError(f"learning_rate must be a positive number, got {rate!r}")
-    settings["learning_rate"] = float(rate)
+    settings["learning_rate"] = check("learning_rate", settings["learning_rate"])
     for key in _RATES:
         value = settings[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:

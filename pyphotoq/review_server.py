@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import PhotoqError, check_whole
+from .errors import PhotoqError
+from .parameters import check
 from .review_shoot import Shoot, open_shoot
 
 PAGE = Path(__file__).with_name("review_page")
@@ -47,9 +48,7 @@ def review(run, photos, table=None, xmp: bool = False, learn: bool = False, brow
     for name, value in (("xmp", xmp), ("learn", learn)):
         if not isinstance(value, bool):
             raise PhotoqError(f"{name} must be True or False, got {value!r}")
-    port = check_whole(port, "port", 0)
-    if port > 65535:
-        raise PhotoqError(f"port must be at most 65535, got {port}")
+    port = check("port", port)
     shoot = open_shoot(run, photos, table=table, xmp=xmp, progress=progress, checkpoint=checkpoint)
     server = ReviewServer(shoot, port).start()
     print(f"Review page: {server.url}\n(Done on the page, or Ctrl+C here, ends the review; decisions are "

@@ -18,6 +18,7 @@ from .booster import load_booster, photo_statistics, run_validation_scores, stat
 from .camera import photo_exif
 from .views import source_views, view_kind
 from .errors import PhotoqError, check_whole
+from .parameters import check
 from .culling import Culling, decide, drift_text
 from .files import encode_path, fsync_folder, is_inside, printable
 from .outputs import check_output, write_output
@@ -96,7 +97,7 @@ def score_photos(
     batch_size = check_whole(batch_size, "batch_size", 1)
     if batch_size > _MAX_BATCH:
         raise PhotoqError(f"batch_size must be at most {_MAX_BATCH} (memory), got {batch_size}")
-    workers = None if workers is None else check_whole(workers, "workers", 1)
+    workers = check("workers", workers)
     run = run if isinstance(run, Run) else open_run(run)
     listed, root = photos_to_score(photos)
     paths, pairs = camera_pairs(listed)  # a RAW+JPEG pair is one photo: its JPEG
@@ -192,10 +193,9 @@ def ask_photos(run, photos, n: int = 20, checkpoint="best", progress: bool | Non
     uncertain first. `score_args` go to score_photos (e.g. culling, client). Label them by
     sorting the shoot into good/ and bad/, then learn from it: learning.learn_corrections."""
     from .booster import logit
-    from .errors import check_whole
     from .splits import DEFAULT_SECONDS, scene_groups
 
-    n = check_whole(n, "n", 1)
+    n = check("n", n)
     table = score_photos(run, photos, checkpoint=checkpoint, progress=progress, **score_args)
     line = float(table.attrs["threshold"])
     scored = table[table["decision"] != "skipped"].reset_index(drop=True)

@@ -200,9 +200,9 @@ def continue_training(cache, run, batches: int, plot: bool = True, progress: boo
     changed is adopted, as with train_model(..., continue_on_new_data=True). The booster is
     fitted again on the training photos as they are now.
     """
-    from .errors import check_whole
+    from .parameters import check
 
-    batches = check_whole(batches, "batches", 1)
+    batches = check("batches", batches)
     cache = cache if isinstance(cache, Cache) else open_cache(cache)
     run_handle = open_run(run.path if isinstance(run, Run) else run)
     run_handle.open_cache(cache)  # checks the cache id

@@ -32,7 +32,7 @@ test_that("learn_corrections() adds the sorted photos to training and trains on"
   expect_equal(nrow(added), 8)
   expect_true(all(added$split == "train"))
   expect_equal(open_run(copy$run)$batches_done, learned$to_batch)
-  expect_error(learn_corrections(copy$run, shoot, batches = 0), "`batches` must be")
+  expect_error(learn_corrections(copy$run, shoot, batches = 0), "^batches must be at least 1, got 0$")
   expect_error(learn_corrections(copy$run, tempfile("none"), batches = 1), "Corrections not found",
                class = "photoq_error")
 })

@@ -95,11 +95,26 @@ test_that("Python exceptions become clean R errors without a traceback", {
   expect_no_match(conditionMessage(err), "Traceback")
 })
 
+test_that("out-of-range values go to Python, whose one-line error R shows", {
+  skip_if_no_photoq()
+  # R converts (a whole number to an integer) and passes the value on; the ranges are Python's
+  cases <- list(
+    list(quote(build_cache("a", "b", width = 10)), "width must be at least 64, got 10"),
+    list(quote(evaluate_model("r", threshold = 2)), "threshold must be in [0, 1], got 2.0"),
+    list(quote(ask_photos("r", "p", n = 0)), "n must be at least 1, got 0"),
+    list(quote(culling(keep_precision = 0)), "keep_precision must be in (0, 1], got 0.0"),
+    list(quote(culling(best = -1)), "best must be at least 0, got -1.0")
+  )
+  for (case in cases) {
+    err <- expect_error(eval(case[[1]]), class = "photoq_python_error")
+    expect_identical(conditionMessage(err), case[[2]], label = deparse(case[[1]]))
+  }
+})
+
 test_that("arguments are checked and converted in R", {
   expect_error(build_cache("a", "b", width = 96.5), "`width` must be one whole number",
                class = "photoq_error")
   expect_error(train_model("a", "b", batches = "many"), "`batches` must be one whole number")
-  expect_error(train_model("a", "b", batches = 0), "`batches` must be at least 1")
   expect_error(build_cache("a", "b", progress = NA), "`progress` must be TRUE or FALSE")
   expect_error(evaluate_model("r", checkpoint = "first"), "`checkpoint` must be")
   expect_error(make_demo_photos(tempfile(), size = c(128, 96, 3)), "`size` must be c\\(width, height\\)")

@@ -33,5 +33,5 @@ test_that("review() serves the page, takes decisions and returns them", {
   expect_equal(decided$decision[1], "reject")
   expect_equal(decided$rule[1], "you (review page)")
   expect_equal(utils::read.csv(table)$decision[1], "reject")
-  expect_error(review(fixture$run, shoot, port = -1), "`port` must be")
+  expect_error(review(fixture$run, shoot, port = -1), "^port must be at least 0, got -1$")
 })

@@ -76,5 +76,5 @@ test_that("ask_photos() proposes photos closest to the keep line", {
   expect_equal(nrow(asked), 3)
   expect_false(is.unsorted(abs(qlogis(pmin(pmax(asked$score, 1e-6), 1 - 1e-6)) -
                                  qlogis(asked$score[1] - asked$margin[1]))))
-  expect_error(ask_photos(fixture$run, fixture$photos, n = 0), "`n` must be")
+  expect_error(ask_photos(fixture$run, fixture$photos, n = 0), "^n must be at least 1, got 0$")
 })
