@@ -170,7 +170,7 @@ def _update(folder: Path, info: dict, listing: pd.DataFrame, photos, started: fl
     """Bring the cache (locked by the caller) to `listing`: cache what is new, write the tables."""
     builder = _Builder(folder, info, workers, progress, verify)
     if client is not None:
-        from .cluster import dask_client
+        from .dask_plumbing import dask_client
 
         builder.client = dask_client(client)
     sources = builder.update_sources(listing)

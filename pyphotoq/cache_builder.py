@@ -135,13 +135,13 @@ class _Builder:
         bar.close()  # _finish writes the complete index
 
     def _cache_on_cluster(self, todo, done) -> None:
-        """Chunks of photos cached by the client's workers (cluster.build_chunk); their view
+        """Chunks of photos cached by the client's workers (build_chunk); their view
         files are recorded here as they arrive, as the local pool records them."""
         import uuid
 
         import distributed
 
-        from .cluster import BUILD_CHUNK, build_chunk, chunk_size
+        from .dask_plumbing import chunk_size
 
         token = uuid.uuid4().hex
         size = chunk_size(self.client, len(todo), BUILD_CHUNK)
@@ -290,3 +290,40 @@ def _skipped_row(path, label, size, mtime_ns, reason, digest="") -> dict:
         "status": "skipped", "reason": reason, "width": 0, "height": 0,
         "source_width": 0, "source_height": 0, "taken": "", "look": "",
     }
+
+
+# ---- on a Dask worker -----------------------------------------------------------------------
+
+#: Photos per task of a cache build on a cluster: enough to outweigh a task's overhead
+#: (about a millisecond), few enough to spread a small build over every worker.
+BUILD_CHUNK = 8
+_BUILDERS: dict = {}
+
+
+def build_chunk(folder: str, info: dict, verify: str, token: str, jobs: list) -> list[dict]:
+    """On a worker: cache a chunk of photos (path, label, size, mtime_ns) as a local build does,
+    returning for each its sources row, the recorded entries of its view files and any damage
+    found. The worker keeps one builder per build (`token`), which reads the cache's tables once."""
+    from .dask_plumbing import quiet_worker
+
+    quiet_worker()
+    builder = _BUILDERS.get(token)
+    if builder is None:
+        _BUILDERS.clear()  # one build at a time per worker
+        builder = _Builder(Path(folder), info, 1, False, verify)
+        builder.load_known()
+        _BUILDERS[token] = builder
+    results = []
+    for job in jobs:
+        row = builder._cache_one(job)
+        digest = row.get("hash", "")
+        entries, repaired = [], {}
+        if digest:
+            with builder.lock:
+                entries = [dict(e) for (view, h), e in builder.files.items() if h == digest]
+                for view in builder.views:
+                    relative = view_file(digest, view, builder.info)
+                    if relative in builder.repaired:
+                        repaired[relative] = builder.repaired[relative]
+        results.append({"row": row, "entries": entries, "repaired": repaired})
+    return results

@@ -92,7 +92,7 @@ def evaluate_model(
     if frame.empty:
         raise PhotoqError(f"The {split} split of {cache.path} is empty")
     labels = _is_positive(frame, cache)
-    scores, why = _scored(run, cache, frame, checkpoint, reasons=True)
+    scores, why = _scored(run, cache, frame, checkpoint, reasons=True, progress=progress)
     if threshold is not None:
         threshold, rule = float(threshold), "given"
     elif split == "validation":
@@ -143,17 +143,19 @@ def run_scores(run: Run, cache: Cache, frame: pd.DataFrame, checkpoint="best") -
     return _scored(run, cache, frame, checkpoint)[0]
 
 
-def _scored(run: Run, cache: Cache, frame: pd.DataFrame, checkpoint="best", reasons: bool = False):
-    """(run_scores, and with `reasons` the booster's words for each photo, or None without one)."""
+def _scored(run: Run, cache: Cache, frame: pd.DataFrame, checkpoint="best", reasons: bool = False,
+            progress: bool | None = None):
+    """(run_scores, and with `reasons` the booster's words for each photo, or None without one);
+    `progress`: the bar of statistics still to measure."""
     booster = load_booster(run, checkpoint)
     if booster is None:
         return predict_scores(run.load_model(checkpoint), cache, frame), None
     # the statistics kept with the cache (measured once); the network only when it has weight
     views = tuple(booster.info["views"])
     if not booster.needs_network:
-        network, statistics = np.full(len(frame), np.nan), measure_statistics(cache, frame, views)
+        network, statistics = np.full(len(frame), np.nan), measure_statistics(cache, frame, views, progress=progress)
     elif kept_statistics(cache, frame, views)[1].all():  # the network is given them (prediction.fed_network)
-        statistics = measure_statistics(cache, frame, views)
+        statistics = measure_statistics(cache, frame, views, progress=progress)
         network = predict_scores(run.load_model(checkpoint), cache, frame, given=statistics)
     else:  # one decode gives both; the statistics are kept for next time
         network, statistics = predict_scores(run.load_model(checkpoint), cache, frame, statistics=True, views=views)

@@ -28,14 +28,10 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from .history_plot import PANELS, SERIES_COLOURS, history_plot_data  # noqa: F401  (a run's history)
+
 __all__ = ["roc_plot_data", "history_plot_data", "contact_sheet_data", "evaluation_from_plain"]
 
-#: One colour per history series, so that the legend tells every line apart.
-SERIES_COLOURS = {
-    ("train", "loss"): "#aec7e8", ("train", "loss_avg"): "#1f77b4", ("validation", "loss"): "#ff7f0e",
-    ("train", "accuracy_avg"): "#17becf", ("validation", "accuracy"): "#d62728",
-    ("validation", "auc"): "#2ca02c", ("validation", "f1"): "#9467bd",
-}
 CURVE = "#1f77b4"
 FRAMES = pd.DataFrame({
     "frame": ["misclassified", "correct"],
@@ -79,58 +75,6 @@ def roc_plot_data(result) -> dict:
             "x": "False positive rate",
             "y": "True positive rate",
             "colour": CURVE,
-        },
-    }
-
-
-# ---- history -------------------------------------------------------------------------------
-
-# (set, metric) -> (panel, series label, kind); kind: faint line, line, or points joined by lines
-_HISTORY_SERIES = [
-    ("train", "loss", "Loss", "training, per batch", "faint"),
-    ("train", "loss_avg", "Loss", "training, moving average", "line"),
-    ("validation", "loss", "Loss", "validation loss", "points"),
-    ("train", "accuracy_avg", "Accuracy and quality", "training accuracy, moving average", "line"),
-    ("validation", "accuracy", "Accuracy and quality", "validation accuracy", "points"),
-    ("validation", "auc", "Accuracy and quality", "validation AUC", "points"),
-    ("validation", "f1", "Accuracy and quality", "validation F1", "points"),
-]
-PANELS = ["Loss", "Accuracy and quality"]
-
-
-def history_plot_data(run) -> dict:
-    """A run's training history as drawn: one row per point of every series, by panel."""
-    from .runs import Run, open_run
-
-    run = run if isinstance(run, Run) else open_run(run)
-    history = run.history
-    parts = []
-    for order, (set_name, metric, panel, label, kind) in enumerate(_HISTORY_SERIES):
-        rows = history[(history["set"] == set_name) & (history["metric"] == metric)]
-        rows = rows[rows["value"].notna()].sort_values("batch", kind="stable")
-        if rows.empty:
-            continue
-        colour = SERIES_COLOURS[(set_name, metric)]
-        parts.append(pd.DataFrame({
-            "batch": rows["batch"].astype(int).to_numpy(),
-            "value": rows["value"].astype(float).to_numpy(),
-            "panel": panel, "series": label, "kind": kind, "colour": colour, "order": order,
-        }))
-    columns = ["batch", "value", "panel", "series", "kind", "colour", "order"]
-    series = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
-    best = run.state.get("best_batch")
-    best_auc = run.state.get("best_auc")
-    best_table = pd.DataFrame(columns=["batch", "label"])
-    if best is not None:
-        label = f"best checkpoint (batch {best}" + (f", AUC {best_auc:.3f})" if best_auc is not None else ")")
-        best_table = pd.DataFrame({"batch": [int(best)], "label": [label]})
-    return {
-        "series": series,
-        "best": best_table,
-        "labels": {
-            "title": f"{run.path.name}: {run.batches_done} of {run.settings['batches']} batches",
-            "x": "batch",
-            "empty": "" if len(series) else "no history yet",
         },
     }
 

@@ -7,22 +7,17 @@ saves it when given a file (format from the extension).
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
-from .files import write_atomic
-from .outputs import PICTURE_SOFTWARE, check_output
-from .plotdata import contact_sheet_data, history_plot_data, roc_plot_data
+from .figures import DPI, finish, new_figure  # noqa: F401  (DPI: the pictures' resolution)
+from .history_plot import plot_history  # noqa: F401  (drawn with the workflow: training redraws it)
+from .plotdata import contact_sheet_data, roc_plot_data
 
-DPI = 120
 MISCLASSIFIED = "#d62728"
 
 
@@ -30,7 +25,7 @@ def plot_roc(result, file=None) -> Figure:
     """The ROC curve of an Evaluation, with its AUC and the operating point at its threshold."""
     data = roc_plot_data(result)
     labels = data["labels"]
-    figure = _figure(5.2, 5.6, "constrained")
+    figure = new_figure(5.2, 5.6, "constrained")
     ax = figure.add_subplot()
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1)
     curve, point = data["curve"], data["point"]
@@ -49,42 +44,7 @@ def plot_roc(result, file=None) -> Figure:
                  fontsize=10)
     ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel=labels["x"], ylabel=labels["y"])
     ax.grid(alpha=0.3)
-    return _finish(figure, file)
-
-
-def plot_history(run, file=None) -> Figure:
-    """Training loss and accuracy (moving average) and validation metrics, by batch."""
-    data = history_plot_data(run)
-    series, labels = data["series"], data["labels"]
-    figure = _figure(9, 6.4)  # fixed margins: a layout engine would draw it twice when saving
-    loss_ax, quality_ax = figure.subplots(2, 1, sharex=True, gridspec_kw=dict(
-        left=0.08, right=0.7, bottom=0.08, top=0.9, hspace=0.22))
-    axes = dict(zip(["Loss", "Accuracy and quality"], (loss_ax, quality_ax)))
-    style = {
-        "faint": dict(alpha=0.2, linewidth=0.5),
-        "line": dict(linewidth=1.8),
-        "points": dict(marker="o", markersize=4, linewidth=1.2, clip_on=False),
-    }
-    for (_, name), rows in series.groupby(["order", "series"], sort=True):
-        first = rows.iloc[0]
-        axes[first["panel"]].plot(rows["batch"], rows["value"], color=first["colour"],
-                                  label=name, **style[first["kind"]])
-    for best in data["best"].itertuples():
-        for ax in (loss_ax, quality_ax):
-            ax.axvline(best.batch, color="black", linestyle=":", linewidth=1.2, label=best.label)
-    if labels["empty"]:
-        loss_ax.text(0.5, 0.5, labels["empty"], transform=loss_ax.transAxes,
-                     ha="center", va="center", color="dimgrey")
-    loss_ax.set(ylabel="loss", title="Loss")
-    quality_ax.set(ylabel="share / AUC", xlabel=labels["x"], ylim=(0, 1), title="Accuracy and quality")
-    quality_ax.set_xlim(left=0)
-    quality_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    for ax in (loss_ax, quality_ax):
-        ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    figure.suptitle(labels["title"], fontsize=11)
-    return _finish(figure, file)
+    return finish(figure, file)
 
 
 def contact_sheet(result, file=None, n_top: int = 13, n_bottom: int = 12, columns: int = 5) -> Figure:
@@ -96,7 +56,7 @@ def contact_sheet(result, file=None, n_top: int = 13, n_bottom: int = 12, column
     frames = data["frames"].set_index("frame")
     height_units = labels["ymax"] - labels["ymin"]
     inches = 2.0
-    figure = _figure(inches * labels["xmax"] + 0.2, inches * height_units + 1.3)
+    figure = new_figure(inches * labels["xmax"] + 0.2, inches * height_units + 1.3)
     top = 1 - 0.8 / figure.get_figheight()
     bottom = 0.5 / figure.get_figheight()
     ax = figure.add_axes((0.01, bottom, 0.98, top - bottom))
@@ -128,7 +88,7 @@ def contact_sheet(result, file=None, n_top: int = 13, n_bottom: int = 12, column
                            label=f"{f.frame} frame") for f in data["frames"].itertuples()],
         loc="lower center", ncol=len(data["frames"]), frameon=False, fontsize=9,
     )
-    return _finish(figure, file)
+    return finish(figure, file)
 
 
 def plot_bias(report, file=None) -> Figure:
@@ -139,7 +99,7 @@ def plot_bias(report, file=None) -> Figure:
     data = bias_plot_data(report)
     points, labels = data["points"], data["labels"]
     variables = list(dict.fromkeys(points["variable"]))
-    figure = _figure(7.5, 0.45 * max(len(variables), 2) + 1.6, "constrained")
+    figure = new_figure(7.5, 0.45 * max(len(variables), 2) + 1.6, "constrained")
     ax = figure.add_subplot()
     y = {name: len(variables) - 1 - i for i, name in enumerate(variables)}
     for measure in data["measures"].itertuples():
@@ -160,22 +120,4 @@ def plot_bias(report, file=None) -> Figure:
     ax.grid(axis="x", alpha=0.3)
     # below the axes, never over the points
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=8, frameon=False)
-    return _finish(figure, file)
-
-
-def _figure(width: float, height: float, layout: str | None = None) -> Figure:
-    figure = Figure(figsize=(width, height), dpi=DPI, layout=layout)
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def _finish(figure: Figure, file) -> Figure:
-    """Save `figure` to `file` (if given) through a temporary file and a rename."""
-    if file is not None:
-        path = check_output(file, "picture", "picture")
-        kind = path.suffix.lstrip(".").lower() or "png"
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format=kind, dpi=DPI,
-                       metadata={"Software": PICTURE_SOFTWARE} if kind == "png" else None)
-        write_atomic(path, buffer.getvalue())
-    return figure
+    return finish(figure, file)

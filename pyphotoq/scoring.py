@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -119,7 +120,7 @@ def score_photos(
             measured += score_chunk(model, chunk, views, batch_size, skipped)
             bar.update(len(chunk))
     else:
-        from .cluster import chunk_size, dask_client, in_order, score_chunk_task
+        from .dask_plumbing import chunk_size, dask_client, in_order
 
         dask = dask_client(client)
         # the network's chunks are the local ones (a network that measures its statistics itself
@@ -426,3 +427,34 @@ def _free_name(path: Path, source, link: bool) -> Path | None:
         candidate = path.with_name(f"{path.stem}_{number}{path.suffix}")
         number += 1
     return candidate
+
+
+# ---- on a Dask worker -----------------------------------------------------------------------
+
+_MODELS: dict = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _worker_model(run_path: str, checkpoint):
+    """The run's model, loaded once per worker process (and per checkpoint file)."""
+    run = open_run(run_path)
+    file = str(run.checkpoint_path(checkpoint))
+    key = (file, os.stat(file).st_mtime_ns)
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            _MODELS.clear()
+            _MODELS[key] = run.load_model(checkpoint)
+        return _MODELS[key]
+
+
+def score_chunk_task(run_path: str, checkpoint, network: bool, specs: dict, views, statistics: bool,
+                     batch_size: int, paths: list) -> tuple[list, list]:
+    """On a worker: (measured photos without pixels, skipped (path, reason)) for one chunk of
+    paths, exactly as local scoring measures and batches the same chunk."""
+    from .dask_plumbing import quiet_worker
+
+    quiet_worker()
+    model = _worker_model(run_path, checkpoint) if network else None
+    chunk = [(path, measure_photo(path, specs, views, statistics, network)) for path in paths]
+    skipped: list = []
+    return score_chunk(model, chunk, views, batch_size, skipped), skipped

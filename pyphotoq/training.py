@@ -30,7 +30,7 @@ from .metrics import auc_standard_error, binary_metrics
 from .model import views_of
 from .recipes import network_for
 from .outputs import own_folder
-from .plots import plot_history
+from .history_plot import plot_history
 from .prediction import fed_network, fed_views, predict_scores, statistics_columns
 from .recipes import DEFAULT, OVERVIEW_DEFAULT, resolve
 from .runs import (  # check_validation_set, resume_model, with_run_lock: hardening

@@ -136,10 +136,10 @@ def test_escape1_every_output_kind_follows_the_same_rule(tmp_path):
     with pytest.raises(PhotoqError, match="not a page photoq wrote"):
         check_output(page, "page")
     picture = tmp_path / "roc.png"
-    from pyphotoq.plots import _figure, _finish
+    from pyphotoq.figures import finish, new_figure
 
-    _finish(_figure(2, 2), picture)  # a picture photoq drew is drawn again over itself
-    _finish(_figure(2, 2), picture)
+    finish(new_figure(2, 2), picture)  # a picture photoq drew is drawn again over itself
+    finish(new_figure(2, 2), picture)
     assert picture.read_bytes().startswith(b"\x89PNG")
     own = own_folder(tmp_path, "run/report")
     assert own.is_dir() and not own.is_symlink()
