@@ -25,7 +25,7 @@ UPWARD = {
 }
 #: Groups of modules that import each other (through imports inside functions), to be untied.
 LOOPS = [
-    {"camera", "camera_exif", "images"}, {"catalogues", "ratings", "sources"},
+    {"catalogues", "ratings", "sources"},
     {"cache_builder", "cluster", "scoring"},
 ]
 
