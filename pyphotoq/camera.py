@@ -38,7 +38,9 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from .camera_exif import empty_exif, _raw_exif, _fill, _text
+from .errors import UnusablePhoto
 
 #: Every RAW file ending photoq knows (case-insensitive): proprietary RAW formats and DNG. Its two
 #: uses: the sidecar names (Lightroom names a RAW's sidecar `<stem>.xmp`: sidecar_files), and,
@@ -97,12 +99,6 @@ _NEW_SUBFILE_TYPE, _COMPRESSION, _PHOTOMETRIC, _MAKE, _SUB_IFDS, _DNG_VERSION = 
 # Compressions Pillow reads; a camera's own compression in IFD0 means IFD0 holds sensor data.
 _PLAIN_COMPRESSIONS = {1, 2, 3, 4, 5, 6, 7, 8, 32773, 32946, 34712, 50000, 50001}
 _CFA, _LINEAR_RAW = 32803, 34892
-
-
-def _unusable(reason: str):
-    from .images import UnusablePhoto
-
-    return UnusablePhoto(reason)
 
 
 # ---- kinds ------------------------------------------------------------------------------------
@@ -167,6 +163,29 @@ def raw_kind(data: bytes) -> str | None:
     return next((name for maker, name in _MAKE_KINDS if make.startswith(maker)), "RAW")
 
 
+def sniff_kind(header: bytes) -> str | None:
+    """The image kind ('JPEG', 'PNG', ..., 'HEIF', 'AVIF', 'CR3', 'CR2', 'RAF', 'ORF', 'RW2') from
+    the first bytes of a file (64 are enough), or None. DNG, NEF, ARW, PEF and SRW files are
+    'TIFF' here: raw_kind tells them from plain TIFFs by their first IFD. (Here, beside
+    container_kind, so that photo_exif sniffs without importing images; images exports it.)"""
+    if header.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if header.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if header[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if header[:4] == b"RIFF" and header[8:12] == b"WEBP":
+        return "WEBP"
+    if header[:2] == b"BM":
+        return "BMP"
+    container = container_kind(header)
+    if container is not None:
+        return container
+    if header[:4] in _TIFF_MAGIC:
+        return "TIFF"
+    return None
+
+
 def kind_name(kind: str) -> str:
     """How a kind is named to a photographer ('HEIF' files are usually called HEIC)."""
     return "HEIC" if kind == "HEIF" else kind
@@ -202,7 +221,7 @@ def prepare_heif(kind: str) -> None:
         from PIL import features
 
         if not features.check_module("avif"):
-            raise _unusable("cannot decode AVIF: this Pillow has no AVIF support (Pillow 11.3 or later has)")
+            raise UnusablePhoto("cannot decode AVIF: this Pillow has no AVIF support (Pillow 11.3 or later has)")
         return
     if _heif_registered:
         return
@@ -212,7 +231,7 @@ def prepare_heif(kind: str) -> None:
         try:
             import pillow_heif
         except ImportError:
-            raise _unusable("cannot decode HEIC: pillow-heif is not installed (pip install pillow-heif)") from None
+            raise UnusablePhoto("cannot decode HEIC: pillow-heif is not installed (pip install pillow-heif)") from None
         pillow_heif.register_heif_opener()
         _heif_registered = True
 
@@ -258,7 +277,7 @@ def decode_raw(data: bytes, kind: str | None = None) -> RawImage:
     try:
         import rawpy
     except ImportError:
-        raise _unusable(f"cannot decode {kind}: rawpy is not installed (pip install rawpy)") from None
+        raise UnusablePhoto(f"cannot decode {kind}: rawpy is not installed (pip install rawpy)") from None
     try:
         with rawpy.imread(io.BytesIO(data)) as raw:
             flip = int(raw.sizes.flip)
@@ -267,14 +286,14 @@ def decode_raw(data: bytes, kind: str | None = None) -> RawImage:
             if jpeg is None and bitmap is None:
                 pixels = np.ascontiguousarray(raw.postprocess(**demosaic_parameters()))
     except rawpy.LibRawFileUnsupportedError:
-        raise _unusable(
+        raise UnusablePhoto(
             f"unreadable {kind}: LibRaw {_libraw_version()} does not recognise it (damaged, or from a camera "
             "newer than this rawpy: upgrade rawpy)"
         ) from None
     except MemoryError:
-        raise _unusable(f"{kind} too large to decode in memory") from None
+        raise UnusablePhoto(f"{kind} too large to decode in memory") from None
     except Exception as err:  # noqa: BLE001 (LibRaw's errors come in many classes)
-        raise _unusable(f"damaged {kind}: LibRaw could not read it ({_first_line(err)})") from None
+        raise UnusablePhoto(f"damaged {kind}: LibRaw could not read it ({_first_line(err)})") from None
     orientation = _FLIP_TO_ORIENTATION.get(flip, 1) if flip else preview_orientation
     exif = _raw_exif(data, kind, thumb if thumb is not None else b"")
     source = "preview" if jpeg is not None or bitmap is not None else "demosaic"
@@ -357,8 +376,6 @@ def photo_exif(data: bytes) -> dict:
 
 def _pillow_exif(data: bytes) -> dict:
     from PIL import Image
-
-    from .images import sniff_kind
 
     result = empty_exif()
     kind = sniff_kind(data[:64])

@@ -142,8 +142,6 @@ def _fill(result: dict, exif) -> None:
         return exif.get(tag) if value is None else value
 
     if not result["taken"]:
-        from .images import format_capture_time
-
         result["taken"] = format_capture_time(look(36867) or exif.get(306))
     for key, tag in (("make", 271), ("model", 272), ("software", 305)):
         if not result[key]:
@@ -151,6 +149,18 @@ def _fill(result: dict, exif) -> None:
     for key, tag in _TAGS.items():
         if result[key] is None:
             result[key] = _number(look(tag), whole=key == "iso")
+
+
+def format_capture_time(raw) -> str:
+    """An EXIF date ('YYYY:MM:DD HH:MM:SS', text or bytes) as 'YYYY-MM-DD HH:MM:SS', or ''.
+    (Here, with the EXIF readers, so that images and camera both use it; images exports it.)"""
+    raw = raw or ""
+    if isinstance(raw, bytes):
+        raw = raw.decode("ascii", "replace")
+    raw = str(raw).strip().rstrip("\x00")
+    if len(raw) < 19 or raw[4] != ":" or raw[7] != ":":
+        return ""
+    return f"{raw[0:4]}-{raw[5:7]}-{raw[8:10]} {raw[11:19]}"
 
 
 def _text(value) -> str:

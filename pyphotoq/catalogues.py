@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import PhotoqError
@@ -65,13 +66,27 @@ _DIGIKAM_PICKS = {"Pick Label Rejected": "rejected", "Pick Label Pending": "pend
                   "Pick Label Accepted": "accepted", "Pick Label None": ""}
 
 
+@dataclass(frozen=True)
+class Marks:
+    """What a photographer gave a photo: a rating (-1..5, None for none), a pick ('' for none).
+
+    Here, below pyphotoq.ratings, because a catalogue's rows are handed over as Marks; ratings
+    makes them from sidecars and embedded XMP too, and exports the class as before."""
+
+    rating: int | None
+    pick: str
+    source: str  # where they were read: "sidecar NAME", "embedded XMP", "darktable library.db", ...
+
+    @property
+    def rejected(self) -> bool:
+        return self.rating == -1 or self.pick == "rejected"
+
+
 def catalogue_marks(catalogue, root: Path, paths: list[str], lines: list[str]):
     """({photo path: Marks}, problems, what was read) for the photos `paths` below `root`, from the
     catalogue file `catalogue`; one line per thing to know is appended to `lines` (photos the
     catalogue names that are not on disk, files on disk it does not know, a copy read, a newer
     version). A catalogue that cannot be read is a PhotoqError naming it."""
-    from .ratings import Marks
-
     kind, version, rows, note = read_catalogue(catalogue)
     name = os.path.basename(os.fspath(catalogue))
     source = f"{kind} {name}"

@@ -1,4 +1,5 @@
-"""Errors that report a user's mistake (a wrong path, an empty folder, one class only).
+"""Errors that report a user's mistake (a wrong path, an empty folder, one class only), and the
+error of one photo that cannot be used.
 
 The CLI prints their message without a stack trace; R shows it as an R error.
 """
@@ -14,6 +15,15 @@ class CacheBusy(PhotoqError):
 
 class RunBusy(PhotoqError):
     """Another training holds the run folder's lock."""
+
+
+class UnusablePhoto(Exception):
+    """A file with an image extension that cannot be used; the message says why.
+
+    Not a PhotoqError: one unusable photo is skipped with its reason, not the user's mistake. It
+    lives here, below the modules that open photos (camera for RAW and HEIF, images for the rest),
+    so that both raise it without importing each other; pyphotoq.images still exports it.
+    """
 
 
 def check_whole(value, name: str, minimum: int = 1, maximum: int | None = None) -> int:

@@ -17,7 +17,11 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import camera
-from .camera import HEIF_EXTENSIONS, READABLE_RAW_EXTENSIONS
+# sniff_kind, format_capture_time and UnusablePhoto live below this module (camera opens RAW and
+# HEIF files without importing it); they are imported from here too, as before.
+from .camera import HEIF_EXTENSIONS, READABLE_RAW_EXTENSIONS, sniff_kind
+from .camera_exif import format_capture_time
+from .errors import UnusablePhoto
 
 #: File name endings that are looked at; everything else (sidecars, .DS_Store, videos) is ignored.
 IMAGE_EXTENSIONS = frozenset(
@@ -37,10 +41,6 @@ _TRANSPOSE = {
     5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-
-
-class UnusablePhoto(Exception):
-    """A file with an image extension that cannot be used; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -155,28 +155,6 @@ MAX_FILE_BYTES = {
 _HEADER_BYTES = 64
 
 
-def sniff_kind(header: bytes) -> str | None:
-    """The image kind ('JPEG', 'PNG', ..., 'HEIF', 'AVIF', 'CR3', 'CR2', 'RAF', 'ORF', 'RW2') from
-    the first bytes of a file (64 are enough), or None. DNG, NEF, ARW, PEF and SRW files are
-    'TIFF' here: camera.raw_kind tells them from plain TIFFs by their first IFD."""
-    if header.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if header.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if header[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
-    if header[:4] == b"RIFF" and header[8:12] == b"WEBP":
-        return "WEBP"
-    if header[:2] == b"BM":
-        return "BMP"
-    container = camera.container_kind(header)
-    if container is not None:
-        return container
-    if header[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "TIFF"
-    return None
-
-
 def read_photo_bytes(path) -> bytes:
     """The bytes of a photo file; UnusablePhoto with the reason when it cannot be read.
 
@@ -272,17 +250,6 @@ def _capture_time(exif: Image.Exif) -> str:
     """EXIF DateTimeOriginal (in the EXIF IFD, else in IFD0 as TIFF/EP files have it; else
     DateTime) as 'YYYY-MM-DD HH:MM:SS', or ''."""
     return format_capture_time(exif.get_ifd(0x8769).get(36867) or exif.get(36867) or exif.get(306))
-
-
-def format_capture_time(raw) -> str:
-    """An EXIF date ('YYYY:MM:DD HH:MM:SS', text or bytes) as 'YYYY-MM-DD HH:MM:SS', or ''."""
-    raw = raw or ""
-    if isinstance(raw, bytes):
-        raw = raw.decode("ascii", "replace")
-    raw = str(raw).strip().rstrip("\x00")
-    if len(raw) < 19 or raw[4] != ":" or raw[7] != ":":
-        return ""
-    return f"{raw[0:4]}-{raw[5:7]}-{raw[8:10]} {raw[11:19]}"
 
 
 def load_rgb_array(path) -> np.ndarray:

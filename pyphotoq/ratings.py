@@ -30,12 +30,13 @@ from __future__ import annotations
 import mmap
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .catalogues import Marks, catalogue_marks
 from .errors import PhotoqError
 from .files import printable
+from .photo_files import camera_pairs, walk_images
 from .sidecar_files import MAX_SIDECAR_BYTES, Refused, existing_spelling, read_sidecar, sidecar_paths
 
 if TYPE_CHECKING:
@@ -53,19 +54,6 @@ TINY_CLASS = 30
 
 _CONDITION = re.compile(r"^rating\s*(<=|>=|=|==|<|>)\s*(-?\d)$")
 _FLAGS = ("rejected", "accepted", "pending")
-
-
-@dataclass(frozen=True)
-class Marks:
-    """What a photographer gave a photo: a rating (-1..5, None for none), a pick ('' for none)."""
-
-    rating: int | None
-    pick: str
-    source: str  # where they were read: "sidecar NAME", "embedded XMP", "darktable library.db", ...
-
-    @property
-    def rejected(self) -> bool:
-        return self.rating == -1 or self.pick == "rejected"
 
 
 def parse_rule(text, name: str) -> list[tuple[str, str, int]]:
@@ -166,8 +154,6 @@ def rated_photos(photos, labels, good: str = DEFAULT_GOOD, bad: str = DEFAULT_BA
     """
     import pandas as pd
 
-    from .sources import camera_pairs, walk_images
-
     good_rule, bad_rule = parse_rule(good, "good"), parse_rule(bad, "bad")
     root = Path(photos).expanduser()
     if not root.is_dir():
@@ -181,8 +167,6 @@ def rated_photos(photos, labels, good: str = DEFAULT_GOOD, bad: str = DEFAULT_BA
         marks, problems = _xmp_marks(paths)
         where = "XMP"
     else:
-        from .catalogues import catalogue_marks
-
         marks, problems, where = catalogue_marks(labels, root, paths, lines)
     kept, pairs = camera_pairs(paths)
     rows, left, conflicts = [], {"no rating": 0, "neither rule": 0, "both rules": 0, "pair disagrees": 0}, []
@@ -269,7 +253,6 @@ def sidecar_corrections(photos, positive: str = "good", negative: str = "bad", g
     """
     import pandas as pd
 
-    from .sources import camera_pairs, walk_images
     from .xmp_packet import packet_marks
 
     good_rule, bad_rule = parse_rule(good, "good"), parse_rule(bad, "bad")
