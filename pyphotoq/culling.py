@@ -55,6 +55,9 @@ PICKS = {"keep": "accepted", "review": "pending", "reject": "rejected"}
 KEEP_PRECISION = SETTINGS["keep_precision"].default
 REJECT_RECALL = SETTINGS["reject_recall"].default
 CULL_COLUMNS = ["rule", "rating", "pick", "burst", "best_in_burst", "duplicate_of", "sequence"]
+#: What the rules read of a photo's EXIF (NaN where unknown): the exposure settings that tell
+#: brackets and panoramas.
+EXIF_NUMBERS = ["exposure_bias", "exposure_time", "f_number", "iso", "focal_length"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,10 +176,52 @@ def culling_lines(validation: pd.DataFrame, positive: str, threshold: float | No
 def run_lines(run, checkpoint="best", culling: Culling | dict | None = None) -> dict:
     """`culling`'s lines (Culling.lines) on a run's validation scores (its booster's blend when it
     has one)."""
+    return Culling.of(culling).lines(_validation(run, checkpoint), run.info["classes"]["positive"])
+
+
+def run_decide(run, frame: pd.DataFrame, checkpoint="best",
+               culling: Culling | dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """`decide` with the run's lines: the one decision policy. score_photos, evaluate_model and
+    explain_photos (and so the report) give each photo its verdict through it, so that the same
+    photos scored together get the same verdicts everywhere, bursts and sequences included."""
+    return decide(frame, _validation(run, checkpoint), run.info["classes"]["positive"], culling)
+
+
+def _validation(run, checkpoint) -> pd.DataFrame:
     from .booster import load_booster, run_validation_scores
 
-    validation = run_validation_scores(run, load_booster(run, checkpoint), checkpoint)
-    return Culling.of(culling).lines(validation, run.info["classes"]["positive"])
+    return run_validation_scores(run, load_booster(run, checkpoint), checkpoint)
+
+
+def shot_exif(data: bytes) -> dict:
+    """A photo's camera model and the exposure settings the rules read ('' or NaN when absent)."""
+    from .camera import photo_exif
+
+    exif = photo_exif(data)
+    return {"camera": exif.get("model") or "",
+            **{name: float(exif[name]) if exif.get(name) is not None else np.nan for name in EXIF_NUMBERS}}
+
+
+def originals_exif(frame: pd.DataFrame, originals) -> pd.DataFrame:
+    """shot_exif of each row of `frame` (its capture time in `taken`), read from its file in
+    `originals` (a path, or None): only for a shot with another within PANORAMA_SECONDS, as no
+    other can be part of a sequence; '' and NaN for the others and for files that cannot be read."""
+    times = _times(frame)
+    order = np.argsort(times, kind="stable")
+    near = np.zeros(len(frame), dtype=bool)
+    close = np.diff(times[order]) <= max(SEQUENCE_SECONDS, PANORAMA_SECONDS)  # NaN times compare False
+    near[order[1:][close]] = near[order[:-1][close]] = True
+    rows = []
+    for is_near, path in zip(near, originals):
+        data = b""
+        if is_near and path:
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                pass
+        rows.append(shot_exif(data) if data else {"camera": "", **dict.fromkeys(EXIF_NUMBERS, np.nan)})
+    return pd.DataFrame(rows, columns=["camera", *EXIF_NUMBERS], index=frame.index)
 
 
 def band(scores, lines: dict) -> np.ndarray:
@@ -237,7 +282,8 @@ def decide(frame: pd.DataFrame, validation: pd.DataFrame, positive: str,
     burst = _bursts(table, burst_seconds, exclude=(sequence != "") | (duplicate_of != ""))
     best_in_burst = np.zeros(n, dtype=bool)
     for members in _groups(burst):
-        top = max(members, key=lambda i: (score[i], -i))
+        # the best score; a tie goes to the first by path (not by row: the same in any order)
+        top = min(members, key=lambda i: (-score[i], str(table.loc[i, "path"])))
         best_in_burst[top] = True
         if weaker_in_burst == "keep":
             continue

@@ -13,7 +13,7 @@ from .booster import keep_statistics, kept_statistics, load_booster, measure_sta
 from .cache import Cache
 from .errors import PhotoqError
 from .parameters import EVALUATION, check
-from .culling import Culling, band, run_lines
+from .culling import Culling, originals_exif, run_decide
 from .facts import add_facts, cached_facts
 from .metrics import best_f1_threshold, binary_metrics, recall_threshold, roc_table
 from .prediction import predict_scores
@@ -73,8 +73,9 @@ def evaluate_model(
 
     `predictions` has one row per photo, best score first: hash, original, cached, label,
     score, predicted (the class at the threshold), correct, decision (keep, review or reject: the
-    verdict score_photos gives the photo by its score, from the same keep and reject lines chosen
-    on validation; one cut at `threshold` or `keep_recall` when given), taken, then `margin`
+    verdict score_photos gives the photo when the split's photos are scored together, from the same
+    keep and reject lines chosen on validation, then the burst and sequence rules, pyphotoq.culling;
+    one cut at `threshold` or `keep_recall` when given), taken, then `margin`
     (score minus threshold), the measured facts
     of `pyphotoq.facts` (sharpness, clipped_highlights, clipped_shadows, noise, tilt_degrees,
     brightness, saturation, colourfulness, portrait, aspect_ratio) and a short `reason` text:
@@ -109,11 +110,18 @@ def evaluate_model(
         "predicted": np.where(scores >= threshold, cache.positive, cache.info["classes"]["negative"]),
     })
     predictions["correct"] = predictions["predicted"] == predictions["label"]
-    # the verdict of the one decision policy (culling), as score_photos gives it by score
+    taken = frame["taken"].fillna("").astype(str).to_numpy() if "taken" in frame else np.full(len(frame), "")
+    # the verdict of the one decision policy (culling.decide), as score_photos gives it to the same
+    # photos scored together: the lines, then bursts and sequences (found from the originals' EXIF)
     given = threshold if rule == "given" else None
-    lines = run_lines(run, checkpoint, Culling(threshold=given, keep_recall=keep_recall))
-    predictions["decision"] = band(scores, lines)
-    predictions["taken"] = frame["taken"].fillna("").astype(str).to_numpy() if "taken" in frame else ""
+    shots = pd.DataFrame({"path": frame["original"].astype(str).to_numpy(), "hash": frame["hash"].to_numpy(),
+                          "taken": taken,
+                          "look": frame["look"].fillna("").astype(str).to_numpy() if "look" in frame else "",
+                          "score": scores})
+    shots = shots.join(originals_exif(shots, shots["path"]))
+    decided, lines = run_decide(run, shots, checkpoint, Culling(threshold=given, keep_recall=keep_recall))
+    predictions["decision"] = decided["decision"].to_numpy()
+    predictions["taken"] = taken
     predictions = add_facts(predictions, cached_facts(cache, frame["hash"], progress=progress), threshold,
                             cache.positive, cache.info["classes"]["negative"], run.info.get("keeper_facts"),
                             line=lines["keep"])

@@ -173,15 +173,15 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     show: 'decision' (the side the photo was called on: good for a keeper, bad for a reject, and for
     a photo in review the side of the max-F1 threshold), 'good' or 'bad'. Returns a table of path,
     score, decision (keep, review or reject: the verdict score_photos and evaluate_model give the
-    photo by its score, from the keep and reject lines chosen on validation; one cut at `threshold`
-    when given),
+    photo among the photos explained together, from the keep and reject lines chosen on validation,
+    then the burst and sequence rules, pyphotoq.culling; one cut at `threshold` when given),
     explained (the side shown), peak_x and peak_y (where the map is hottest, as fractions of the
     width from the left and of the height from the top), overlay (the PNG) and reason (with a
     booster, the two or three features that moved the score most, in words, as `score_photos`
     says them; the map shows the network's part); photos that cannot be opened get an empty
     overlay and the reason in decision.
     """
-    from .culling import Culling, band, run_lines
+    from .culling import EXIF_NUMBERS, Culling, originals_exif, run_decide
     from .sources import walk_images
 
     run = run if isinstance(run, Run) else open_run(run)
@@ -199,7 +199,7 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
         paths = [str(Path(p).expanduser()) for p in photos]
     if not paths:
         raise PhotoqError(f"No photos to explain in {photos}")
-    lines = run_lines(run, checkpoint, Culling(threshold=threshold))
+    culling = Culling(threshold=threshold)
     classes = run.info["classes"]
     folder = check_output_folder(out, "overlay folder") if out is not None else own_folder(run.path, "explain")
     model = run.load_model(checkpoint)
@@ -210,7 +210,7 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     from .booster import batch_statistics, load_booster
 
     booster = load_booster(run, checkpoint)
-    manifest = _manifest_of(run) if booster is not None else None
+    manifest = _manifest_of(run)  # a cached photo's scene and original
     opened, skipped = [], {}
     for path in tqdm(paths, desc="Explaining", unit="photo", disable=None if progress is None else not progress):
         try:
@@ -233,8 +233,18 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
         why = booster_reasons(booster, statistics, shots)
     else:
         why = [""] * len(opened)
+    # the one decision policy, as score_photos decides the same photos scored together
+    # (a cached photo by its original's path, with its original's EXIF)
+    shoot = pd.DataFrame([{"path": o[5].get("original") or o[0], **o[5]} for o in opened],
+                         columns=["path", "sha256", "taken", "look", "original", *EXIF_NUMBERS])
+    cached = shoot["original"].notna().to_numpy()
+    if cached.any():
+        read = originals_exif(shoot, shoot["original"].where(cached, None))
+        shoot.loc[cached, EXIF_NUMBERS] = read.loc[cached, EXIF_NUMBERS]
+    shoot = shoot.drop(columns="original").rename(columns={"sha256": "hash"}).assign(score=scores)
+    decided, lines = run_decide(run, shoot, checkpoint, culling)
     explained = {}
-    for (path, packed, small, _, _, _), score, reason, decision in zip(opened, scores, why, band(scores, lines)):
+    for (path, packed, small, *_), score, reason, decision in zip(opened, scores, why, decided["decision"]):
         with Image.open(io.BytesIO(packed)) as image:
             pixels = np.asarray(image.convert("RGB"))
         signed = _to_size(small, pixels.shape[:2])
@@ -259,8 +269,9 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
 
 
 def _manifest_of(run) -> pd.DataFrame | None:
-    """The run's cache manifest indexed by hash (capture times and looks of cached photos), or
-    None when the cache cannot be opened (its photos are then scored without their scene)."""
+    """The run's cache manifest indexed by hash (capture times, looks and originals of cached
+    photos), or None when the cache cannot be opened (its photos are then scored without their
+    scene)."""
     try:
         return run.open_cache().manifest.set_index("hash")
     except PhotoqError:
@@ -268,11 +279,15 @@ def _manifest_of(run) -> pd.DataFrame | None:
 
 
 def _views_of_photo(path: str, specs: dict, views, manifest=None) -> tuple[list, dict]:
-    """([the photo's pixels of each of `views`], {taken, look}) as the model sees it: a cached
+    """([the photo's pixels of each of `views`], {taken, look, sha256, and the culling rules' EXIF
+    (culling.shot_exif) or the path of the original that holds it}) as the model sees it: a cached
     overview file (views/overview/<hh>/<hash>.jpg) with its other views' cached files beside it,
-    found by the cache's one rule (cache_format.view_file; taken and look from the cache's
-    manifest), or any other photo made into each view as scoring makes it."""
+    found by the cache's one rule (cache_format.view_file; taken, look and original from the
+    cache's manifest), or any other photo made into each view as scoring makes it."""
+    import hashlib
+
     from .cache_format import OVERVIEW, view_file
+    from .culling import shot_exif
     from .images import read_photo_bytes
     from .views import source_views, view_kind
 
@@ -286,12 +301,14 @@ def _views_of_photo(path: str, specs: dict, views, manifest=None) -> tuple[list,
             for view, cached in zip(views, files):
                 with Image.open(cached) as image:
                     made.append(view_kind(view).pixels(np.asarray(image.convert("RGB")), specs[view]))
-            scene = {"taken": "", "look": ""}
+            scene = {"taken": "", "look": "", "sha256": digest}
             if manifest is not None and digest in manifest.index:
                 row = manifest.loc[digest]
-                scene = {"taken": row.get("taken", ""), "look": row.get("look", "")}
+                scene.update(taken=row.get("taken", ""), look=row.get("look", ""), original=str(row["original"]))
             return made, scene
-    return source_views(read_photo_bytes(path), specs, views)
+    data = read_photo_bytes(path)
+    made, scene = source_views(data, specs, views)
+    return made, {**scene, "sha256": hashlib.sha256(data).hexdigest(), **shot_exif(data)}
 
 
 def _save_png(image: Image.Image, path: Path) -> None:

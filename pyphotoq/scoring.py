@@ -20,7 +20,7 @@ from .camera import photo_exif
 from .views import source_views, view_kind
 from .errors import PhotoqError, check_whole
 from .parameters import check
-from .culling import Culling, decide, drift_text
+from .culling import EXIF_NUMBERS, Culling, decide, drift_text, shot_exif
 from .files import encode_path, fsync_folder, is_inside, printable
 from .outputs import check_output, write_output
 from .facts import FACT_COLUMNS, add_facts, photo_facts
@@ -32,8 +32,6 @@ from .sources import camera_pairs, photos_to_score
 
 SCORE_COLUMNS = ["path", "score", "decision", "rule", "rating", "pick", "margin", *FACT_COLUMNS, "reason", "taken",
                  "camera", "burst", "best_in_burst", "duplicate_of", "sequence", "pair"]
-#: What scoring reads of each photo's EXIF for the culling rules (NaN or '' when absent).
-_EXIF_NUMBERS = ["exposure_bias", "exposure_time", "f_number", "iso", "focal_length"]
 #: The columns of the scores table that hold file names.
 _NAME_COLUMNS = ("path", "duplicate_of", "pair")
 #: The most photos scored in one pass of the network (more would not fit a laptop's memory).
@@ -146,7 +144,7 @@ def score_photos(
     bar.close()
     classes = run.info["classes"]
     shots = pd.DataFrame([{"path": m["path"], "hash": m["hash"], **m["scene"], **m["exif"]} for m in measured],
-                         columns=["path", "hash", "taken", "look", "camera", *_EXIF_NUMBERS])
+                         columns=["path", "hash", "taken", "look", "camera", *EXIF_NUMBERS])
     shots["score"] = scores
     decided, lines = decide(shots, validation, classes["positive"], culling)
     facts = pd.DataFrame([m["facts"] for m in measured], columns=FACT_COLUMNS)
@@ -241,16 +239,7 @@ def measure_photo(path: str, specs: dict, views, statistics: bool = True, pixels
         return str(err)
     return {"path": path, "pixels": views_pixels if pixels else None, "facts": photo_facts(views_pixels[0]),
             "scene": scene, "statistics": photo_statistics(views_pixels, views) if statistics else None,
-            "hash": hashlib.sha256(data).hexdigest(), "exif": _exif_values(data)}
-
-
-def _exif_values(data: bytes) -> dict:
-    """The photo's camera model and exposure settings for the culling rules ('' or NaN when
-    absent)."""
-    exif = photo_exif(data)
-    values = {name: exif.get(name) for name in _EXIF_NUMBERS}
-    return {"camera": exif.get("model") or "",
-            **{name: float(value) if value is not None else np.nan for name, value in values.items()}}
+            "hash": hashlib.sha256(data).hexdigest(), "exif": shot_exif(data)}
 
 
 def _opened_chunks(paths, specs, views, statistics: bool, pixels: bool, workers):
