@@ -204,8 +204,9 @@ def shot_exif(data: bytes) -> dict:
 
 def originals_exif(frame: pd.DataFrame, originals) -> pd.DataFrame:
     """shot_exif of each row of `frame` (its capture time in `taken`), read from its file in
-    `originals` (a path, or None): only for a shot with another within PANORAMA_SECONDS, as no
-    other can be part of a sequence; '' and NaN for the others and for files that cannot be read."""
+    `originals` (a path, or None for none): only for a shot with another within PANORAMA_SECONDS,
+    as no other can be part of a sequence; '' and NaN for the others and for files that cannot be
+    read."""
     times = _times(frame)
     order = np.argsort(times, kind="stable")
     near = np.zeros(len(frame), dtype=bool)
@@ -214,7 +215,7 @@ def originals_exif(frame: pd.DataFrame, originals) -> pd.DataFrame:
     rows = []
     for is_near, path in zip(near, originals):
         data = b""
-        if is_near and path:
+        if is_near and isinstance(path, str) and path:
             try:
                 with open(path, "rb") as handle:
                     data = handle.read()

@@ -184,6 +184,7 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     from .culling import EXIF_NUMBERS, Culling, originals_exif, run_decide
     from .sources import walk_images
 
+    culling = Culling(threshold=threshold)  # checked before any work
     run = run if isinstance(run, Run) else open_run(run)
     if target not in TARGETS:
         raise PhotoqError(f"Unknown target {target!r}: use one of {', '.join(TARGETS)}")
@@ -199,7 +200,6 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
         paths = [str(Path(p).expanduser()) for p in photos]
     if not paths:
         raise PhotoqError(f"No photos to explain in {photos}")
-    culling = Culling(threshold=threshold)
     classes = run.info["classes"]
     folder = check_output_folder(out, "overlay folder") if out is not None else own_folder(run.path, "explain")
     model = run.load_model(checkpoint)
