@@ -23,7 +23,7 @@
 #' @param photos The shoot: a folder of photos (any depth), a photo, or a
 #'   character vector of photos and folders.
 #' @param table The scores table (CSV) the decisions go to; `NULL`:
-#'   `RUN/review/FOLDER-ID.csv`.
+#'   `RUN/review/<folder>-<8 hex>.csv`.
 #' @param xmp Also write each decision into the photos' XMP sidecars.
 #' @param learn Learn from the decisions when the review ends.
 #' @param browser `TRUE` to open the page with [utils::browseURL()], `FALSE` to

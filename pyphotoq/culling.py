@@ -67,8 +67,9 @@ class Culling:
 
     keep_precision   the keep line: validation photos at or above it are this share good
     reject_recall    the reject line: it keeps this share of the good validation photos above it
-    threshold        one cut at this score instead of the two lines (None: the lines)
-    keep_recall      one cut keeping this share of the good validation photos (None: the lines)
+    threshold        one cut at this score (None: the keep and reject lines)
+    keep_recall      one cut keeping this share of the good validation photos (None: the keep and
+                     reject lines)
     best, best_share keep this many (or this share of) best photos instead of the keep line
     burst_seconds    shots this close in time that look alike form a burst
     weaker_in_burst  what happens to a burst's weaker shots that would be kept: "review",
