@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import PhotoqError
-from .parameters import SETTINGS, check
+from .parameters import SETTINGS, check, settings_object
 from .splits import SMALL_SPLIT, look_distance
 
 #: Shots closer in time than this (seconds) and alike in look form a burst (pyphotoq.parameters).
@@ -100,19 +100,7 @@ class Culling:
     def of(cls, culling) -> "Culling":
         """`culling` as a Culling: None gives the defaults, a dict its named settings (an unknown
         name is one line listing the known ones)."""
-        if culling is None:
-            return cls()
-        if isinstance(culling, cls):
-            return culling
-        if isinstance(culling, dict):
-            known = [f.name for f in dataclasses.fields(cls)]
-            unknown = [str(name) for name in culling if name not in known]
-            if unknown:
-                raise PhotoqError(f"culling has no setting {', '.join(map(repr, unknown))}: its settings are "
-                                  f"{', '.join(known)}")
-            return cls(**culling)
-        raise PhotoqError(f"culling must be a pyphotoq.Culling (or a dict of its settings), got "
-                          f"{type(culling).__name__}")
+        return settings_object(cls, culling, "culling")
 
     def lines(self, validation: pd.DataFrame, positive: str) -> dict:
         """The keep and reject lines on a run's validation scores (culling_lines)."""

@@ -183,3 +183,26 @@ def check(name: str, value, settings: dict[str, Setting] = SETTINGS):
 def default(name: str):
     """The declared default of setting `name`."""
     return SETTINGS[name].default
+
+
+def settings_object(cls, value, name: str, more: str = ""):
+    """`value` as an object of the settings class `cls` (Culling, Labelling, Splitting, Recipe):
+    None gives the defaults, a dict its named settings (what R's constructors send), an object of
+    `cls` itself. Why one rule: every grouped argument (culling=, labels=, split=, recipe=) takes the
+    same three forms and refuses the rest in the same one line, naming the argument; `more` names
+    what else the caller takes (a plain string), which the caller has handled before."""
+    import dataclasses
+
+    if value is None:
+        return cls()
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, dict):
+        known = [field.name for field in dataclasses.fields(cls)]
+        unknown = [str(key) for key in value if key not in known]
+        if unknown:
+            raise PhotoqError(f"{name} has no setting {', '.join(map(repr, unknown))}: its settings are "
+                              f"{', '.join(known)}")
+        return cls(**value)
+    raise PhotoqError(f"{name} must be a pyphotoq.{cls.__name__} (or a dict of its settings{more}), got "
+                      f"{type(value).__name__}")
