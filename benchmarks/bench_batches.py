@@ -59,7 +59,7 @@ def real_cached_images(work: Path) -> tuple[list[tuple[Path, Path]], list[tuple[
     import pyphotoq
 
     photos = pyphotoq.make_demo_photos(work / "demo", n_photos=24, size=(640, 480), seed=3)
-    cache = pyphotoq.build_cache(photos, work / "small-cache", width=480, progress=False, verbose=False)
+    cache = pyphotoq.build_cache(photos, work / "small-cache", width=480, progress=False)
     declared = json.loads((cache.path / "cache.json").read_text(encoding="utf-8"))["views"]
     if "detail" not in declared:
         raise RuntimeError("build_cache should declare the detail view by default")

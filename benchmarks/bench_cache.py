@@ -127,7 +127,7 @@ def photoq_build(photos: Path, cache: Path, workers=None, detail: bool = True) -
     import pyphotoq
 
     pyphotoq.build_cache(photos, cache, width=WIDTH, workers=workers, detail=detail,
-                         progress=False, verbose=False)
+                         progress=False)
 
 
 def bytes_per_view(cache: Path) -> dict:
@@ -157,7 +157,7 @@ def noop_at_scale(work: Path, count: int, rounds: int) -> float:
 
     make_small_photos(work / "small-photos", count)
     cache = pyphotoq.build_cache(work / "small-photos", work / "small-cache", width=96,
-                                 progress=False, verbose=False)
+                                 progress=False)
     if len(cache.manifest) != count:
         print(f"WARNING: {len(cache.manifest)} of {count} small photos cached")
     return min(
@@ -168,7 +168,7 @@ def noop_at_scale(work: Path, count: int, rounds: int) -> float:
 def photoq_build_small(work: Path) -> None:
     import pyphotoq
 
-    pyphotoq.build_cache(work / "small-photos", work / "small-cache", width=96, progress=False, verbose=False)
+    pyphotoq.build_cache(work / "small-photos", work / "small-cache", width=96, progress=False)
 
 
 def main() -> None:

@@ -48,7 +48,7 @@ def build(photos: Path, cache: Path, client) -> float:
 
     shutil.rmtree(cache, ignore_errors=True)
     started = time.perf_counter()
-    pyphotoq.build_cache(photos, cache, progress=False, verbose=False, client=client)
+    pyphotoq.build_cache(photos, cache, progress=False, client=client)
     return time.perf_counter() - started
 
 
@@ -91,7 +91,7 @@ def main() -> None:
 
         print("a tiny two-view run on a demo cache ...", file=sys.stderr, flush=True)
         demo = pyphotoq.make_demo_photos(work / "demo", n_photos=40, size=(320, 240), progress=False)
-        demo_cache = pyphotoq.build_cache(demo, work / "demo-cache", progress=False, verbose=False)
+        demo_cache = pyphotoq.build_cache(demo, work / "demo-cache", progress=False)
         run = work / "run"
         pyphotoq.train_model(demo_cache, run, batches=4, validate_every=4, progress=False, plot=False)
 

@@ -408,7 +408,7 @@ def main() -> None:
             print("(g) demo cache and tiny runs ...", file=sys.stderr, flush=True)
             demo = pyphotoq.make_demo_photos(work / "demo", n_photos=40, size=(320, 240), progress=False)
             cache = pyphotoq.build_cache(demo, work / "demo-cache", width=OVERVIEW_WIDTH,
-                                         progress=False, verbose=False)
+                                         progress=False)
             if "detail" not in cache.views:
                 raise RuntimeError("the demo cache should hold the detail view (build_cache's default)")
             runs = {"two-view": work / "run-two-view", "two-branch (overview only, baseline)": work / "run-two-branch"}

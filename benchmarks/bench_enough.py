@@ -50,7 +50,7 @@ def phase_one(truth: str, work: str, size: int, seed: int, batches: int | None) 
     for row in train.itertuples():
         shutil.copy(row.path, folder / row.label / Path(row.path).name)
     started = time.perf_counter()
-    cache = pyphotoq.build_cache(folder, Path(work) / f"cache-{len(train)}", progress=False, verbose=False)
+    cache = pyphotoq.build_cache(folder, Path(work) / f"cache-{len(train)}", progress=False)
     run = pyphotoq.train_model(cache, Path(work) / f"run-{len(train)}", progress=False,
                                **({"batches": batches} if batches else {}))
     seconds = time.perf_counter() - started

@@ -48,7 +48,7 @@ def main() -> int:
             import pyphotoq
 
             photos = str(pyphotoq.make_demo_photos(work / "photos", n_photos=60, size=(128, 96)))
-            cache = pyphotoq.build_cache(photos, work / "cache", width=96, verbose=False, progress=False)
+            cache = pyphotoq.build_cache(photos, work / "cache", width=96, progress=False)
             run = str(pyphotoq.train_model(cache, work / "run", batches=20, validate_every=10, progress=False).path)
             sizes = [10, 60]
         sides = [("this checkout", None)] + ([("before", str(Path(args.before).resolve()))] if args.before else [])

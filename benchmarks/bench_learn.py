@@ -136,8 +136,8 @@ def main() -> None:
         trip1 = trip_folder(work / "trip1", trips[0], trips[0]["label"])
         if args.trained:
             copy_run(Path(args.trained) / "cache", Path(args.trained) / "run", work)
-        cache = pyphotoq.build_cache(trip1, work / "cache", split_fractions=(0.7, 0.2, 0.1), progress=False,
-                                     verbose=False)
+        cache = pyphotoq.build_cache(trip1, work / "cache",
+                                     split=pyphotoq.Splitting(fractions=(0.7, 0.2, 0.1)), progress=False)
         counts = cache.manifest.groupby("split").agg(photos=("hash", "size"), scenes=("group", "nunique"))
         print("trip 1 cache: " + ", ".join(f"{s} {r.photos} photos of {r.scenes} scenes" for s, r in counts.iterrows()))
         batches = args.batches or (60 if args.quick else None)

@@ -58,8 +58,8 @@ def phase_cache(photos: str, cache: str, labels: str | None = None, fractions: l
     import pyphotoq
 
     started = time.perf_counter()
-    handle = pyphotoq.build_cache(photos, cache, progress=False, verbose=False, labels=labels,
-                                  split_fractions=tuple(fractions or (0.8, 0.1, 0.1)))
+    handle = pyphotoq.build_cache(photos, cache, progress=False, labels=labels,
+                                  split=pyphotoq.Splitting(fractions=tuple(fractions or (0.8, 0.1, 0.1))))
     counts = handle.manifest.groupby("split").size().to_dict()
     groups = handle.manifest.groupby("split")["group"].nunique().to_dict()
     files = __import__("pandas").read_csv(Path(cache) / "files.csv")

@@ -72,7 +72,7 @@ def main() -> None:
         subprocess.run(["R", "CMD", "INSTALL", "--no-test-load", "-l", str(library), str(REPOSITORY)],
                        check=True, capture_output=True)
         photos = pyphotoq.make_demo_photos(work / "photos", n_photos=120, size=(640, 480))
-        cache = str(pyphotoq.build_cache(photos, work / "cache", progress=False, verbose=False).path)
+        cache = str(pyphotoq.build_cache(photos, work / "cache", progress=False).path)
         python_seconds, r_seconds = [], []
         for round_number in range(rounds):
             python_seconds.append(common.run_child(

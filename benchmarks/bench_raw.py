@@ -102,7 +102,7 @@ def demosaic_path(paths: list[Path], out: Path, workers: int) -> None:
 def photoq_build(photos: Path, cache: Path, detail: bool) -> None:
     import pyphotoq
 
-    built = pyphotoq.build_cache(photos, cache, width=WIDTH, detail=detail, progress=False, verbose=False)
+    built = pyphotoq.build_cache(photos, cache, width=WIDTH, detail=detail, progress=False)
     if len(built.skipped):
         print(f"WARNING: {len(built.skipped)} files skipped: {built.skipped['reason'].iloc[0]}")
 

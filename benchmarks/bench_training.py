@@ -276,8 +276,7 @@ def main() -> None:
         photos = pyphotoq.make_demo_photos(work / "photos", n_photos=settings["n_photos"],
                                            size=settings["size"])
         cache = pyphotoq.build_cache(photos, work / "cache", width=settings["width"],
-                                     split_fractions=settings["fractions"], progress=False,
-                                     verbose=False)
+                                     split=pyphotoq.Splitting(fractions=settings["fractions"]), progress=False)
         counts = cache.manifest.groupby("split").size().to_dict()
         shapes = cache.manifest.groupby(["width", "height"]).size().to_dict()
         print(f"{len(cache.manifest)} photos cached ({', '.join(f'{k} {v}' for k, v in counts.items())}); "

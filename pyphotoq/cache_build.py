@@ -14,11 +14,8 @@ from .detail import DEFAULT_SPEC as DETAIL_SPEC
 from .detail import DETAIL
 from .errors import PhotoqError
 from .files import printable
-from .ratings import DEFAULT_BAD, DEFAULT_GOOD, rated_photos
-from .sources import labelled_photos
-from .splits import DEFAULT_SECONDS
-from .splits import METHODS as SPLIT_METHODS
-from .splits import assign_splits, check_fractions, split_counts
+from .sources import Labelling
+from .splits import Splitting, assign_splits, split_counts
 from .cache_format import (
     FORMAT_VERSION,
     MANIFEST_COLUMNS,
@@ -50,32 +47,27 @@ def build_cache(
     photos,
     cache,
     width: int = 480,
-    positive: str = "good",
-    negative: str = "bad",
-    split_method: str = "scene",
-    split_fractions=(0.8, 0.1, 0.1),
-    burst_seconds: float | None = None,
+    labels: Labelling | dict | str | None = None,
+    split: Splitting | dict | str | None = None,
     quality: int = 95,
     workers: int | None = None,
     wait: float = 0,
     progress: bool | None = None,
-    verbose: bool = True,
     verify: str = "quick",
     detail: bool = True,
     client=None,
-    labels=None,
-    good: str = DEFAULT_GOOD,
-    bad: str = DEFAULT_BAD,
 ) -> Cache:
     """Resize every photo once to `width` pixels wide into the cache folder `cache`.
 
-    `photos` is a folder with `positive`/`negative` subfolders or a CSV of path,label; or, with
-    `labels`, the folder of your photos, labelled by the ratings you gave them (pyphotoq.ratings):
-    `labels="xmp"` reads XMP sidecars (and the XMP embedded in photos without one), a path to a
-    darktable `library.db`, digiKam `digikam4.db` or Lightroom Classic `.lrcat` reads that
-    catalogue, strictly read-only. `good` and `bad` are the rules (e.g. "rating>=4, accepted" and
-    "rejected"); photos neither rule labels are left out, and the summary says how many. Where
-    each label came from is kept in the cache's labels.csv.
+    `labels` says where the labels come from (None: class folders), a pyphotoq.Labelling, a dict
+    of its settings, or its source alone: by default `photos` is a folder with good/ and bad/
+    subfolders or a CSV of path,label; with `labels="xmp"` or a catalogue file (a darktable
+    `library.db`, digiKam `digikam4.db` or Lightroom Classic `.lrcat`, strictly read-only) it is
+    the folder of your photos, labelled by the ratings you gave them (pyphotoq.ratings), by the
+    rules `Labelling(good=, bad=)`; where each label came from is kept in the cache's labels.csv.
+    `split` is how the photos are split into train / validation / test (None: scenes kept
+    together, 80/10/10), a pyphotoq.Splitting, a dict of its settings, or a method's name; a
+    cache keeps the rule it was first built with.
     Incremental: known files are not read again, new ones are added, vanished ones dropped.
     Every cached file is checked (`verify="quick"`: present, its recorded size, and its
     checksum when its time stamp changed; `"full"`: every checksum); a missing or damaged one
@@ -84,65 +76,46 @@ def build_cache(
     which the default recipe's second branch looks at; declaring it on an existing cache makes
     only the patches (the overviews are kept). `detail=False` never removes a declared view.
     `wait` is how many seconds to wait for another build holding the cache.
-    `progress` shows a progress bar (None: only on a terminal).
+    `progress` shows a progress bar (None: only on a terminal), and then the build's summary at
+    the end: `progress=False` is silent (the summary is still the result's `summary`).
     `client` builds on a Dask cluster (a distributed.Client, a scheduler address or "local:N";
     see pyphotoq.cluster): the workers make the view files, which they must see at the cache's
     path; this process writes the tables, and the manifest is the one a local build makes.
     """
-    from .errors import check_number
     from .parameters import check
 
     folder = Path(cache).expanduser().resolve()
-    if split_method not in SPLIT_METHODS:
-        raise PhotoqError(f"split_method must be one of {', '.join(SPLIT_METHODS)}, got {split_method!r}")
+    labelling = Labelling.of(labels)
+    splitting = Splitting.of(split)
     if not isinstance(detail, (bool, np.bool_)):
         raise PhotoqError(f"detail must be TRUE or FALSE, got {detail!r}")
     if verify not in ("quick", "full"):
         raise PhotoqError(f"verify must be 'quick' or 'full', got {verify!r}")
     width = check("width", width)
     quality = check("quality", quality)
-    if burst_seconds is None:
-        burst_seconds = DEFAULT_SECONDS[split_method]
-    burst_seconds = check_number(burst_seconds, "burst_seconds", low=0)
     wait = check("wait", wait)
     workers = check("workers", workers)
     if folder.exists() and not folder.is_dir():
         raise PhotoqError(f"The cache must be a folder, but {folder} is a file")
     started = time.monotonic()
     # photoq cache and run folders below the photos are never read as photos (sources.py)
-    if labels is None or labels == "folders":
-        listing = labelled_photos(photos, positive, negative)
-    else:
-        listing = rated_photos(photos, _label_source(labels), good, bad, positive, negative)
+    listing = labelling.listing(photos)
     _check_outside(folder, listing)
     folder.mkdir(parents=True, exist_ok=True)
     with _locked(folder, wait):
         _remove_stale_temporaries(folder)
         info = _load_or_create_info(
-            folder, width, positive, negative, split_method,
-            check_fractions(split_fractions), burst_seconds, quality,
+            folder, width, labelling.positive, labelling.negative, splitting.method,
+            splitting.fractions, splitting.seconds, quality,
         )
         if detail and DETAIL not in info["views"]:
             info["views"][DETAIL] = dict(DETAIL_SPEC)  # written with the rest at the end
         _record_labels(folder, listing.attrs.get("labels"))
         cache_handle = _update(folder, info, _with_corrections(listing, folder), photos, started,
                                workers, progress, verify, client)
-    if verbose:
+    if progress is not False:  # where progress shows, so does what the build did
         print(cache_handle.summary)
     return cache_handle
-
-
-def _label_source(labels) -> str:
-    """"xmp", or the catalogue file `labels` names (checked to exist), as a string."""
-    if isinstance(labels, str) and labels.strip().lower() == "xmp":
-        return "xmp"
-    if not isinstance(labels, (str, os.PathLike)):
-        raise PhotoqError(f"labels must be 'folders', 'xmp' or a catalogue file, got {labels!r}")
-    path = Path(labels).expanduser()
-    if not path.is_file():
-        raise PhotoqError(f"labels: {path} {'is not a file' if path.exists() else 'was not found'}; expected "
-                          "'xmp', or a darktable library.db, digiKam digikam4.db or Lightroom .lrcat file")
-    return str(path.resolve())
 
 
 def _record_labels(folder: Path, table) -> None:

@@ -93,11 +93,16 @@ _WRITE_ERRORS = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EP
 
 def _cache(args):
     from .cache_build import build_cache
+    from .sources import Labelling
+    from .splits import Splitting
 
-    build_cache(args.photos, args.cache, width=args.width, positive=args.positive,
-                negative=args.negative, split_method=args.split, wait=args.wait,
-                progress=args.progress, detail=args.detail, client=args.scheduler,
-                labels=args.labels, good=args.good, bad=args.bad)
+    # the flat flags of the command line are the settings objects' fields
+    labels = Labelling(source=args.labels or "folders", positive=args.positive, negative=args.negative,
+                       good=args.good, bad=args.bad)
+    built = build_cache(args.photos, args.cache, width=args.width, labels=labels, split=Splitting(method=args.split),
+                        wait=args.wait, progress=args.progress, detail=args.detail, client=args.scheduler)
+    if args.progress is False:  # build_cache is silent then; a command always says what it did
+        print(built.summary)
 
 
 def _sweep(args):

@@ -14,6 +14,7 @@ still imported from here.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from .errors import PhotoqError
 from .files import decode_path, printable
 from .images import IMAGE_EXTENSIONS, is_image_name
 from .photo_files import camera_pairs, is_photoq_folder, walk_images  # noqa: F401 (is_photoq_folder: exported)
-from .ratings import sidecar_corrections
+from .parameters import settings_object
+from .ratings import DEFAULT_BAD, DEFAULT_GOOD, parse_rule, rated_photos, sidecar_corrections
 
 def photos_to_score(photos) -> tuple[list[str], str]:
     """(the image files to score, sorted, and the folder that holds them all) from a folder (every
@@ -278,3 +280,78 @@ def _from_table(table: Path, positive: str, negative: str) -> pd.DataFrame:
         )
     result = pd.DataFrame({"path": paths, "label": labels})
     return result[result["path"].map(is_image_name).to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+#: Where the labels come from, besides a catalogue file: class folders (or a CSV), or XMP ratings.
+LABEL_SOURCES = ("folders", "xmp")
+
+
+@dataclasses.dataclass(frozen=True)
+class Labelling:
+    """Where build_cache's labels come from: one object that `build_cache(labels=)` takes, as
+    `score_photos` takes a pyphotoq.Culling, so that the cache's own settings stay apart from how
+    the photos are labelled.
+
+    source    "folders" (the default): `positive`/`negative` subfolders, or a CSV of path,label;
+              "xmp": the ratings in XMP sidecars (else the XMP embedded in the photo); or a
+              darktable library.db, digiKam digikam4.db or Lightroom Classic .lrcat file, read
+              strictly read-only (pyphotoq.ratings)
+    positive  the class of the keepers (their subfolder with "folders")
+    negative  the class of the rejects
+    good      with ratings: what counts as good, conditions such as "rating>=4, accepted"
+    bad       with ratings: what counts as bad, e.g. "rejected, rating<=1"; photos neither rule
+              labels are left out, and the build's summary says how many
+
+    Every value is checked when the object is made (one line naming the setting); a catalogue
+    file is looked for when the photos are listed. A dict of the same names (what R's
+    labelling() sends), or a source alone ("xmp", a catalogue's path), is accepted wherever a
+    Labelling is (`Labelling.of`).
+    """
+
+    source: str = "folders"
+    positive: str = "good"
+    negative: str = "bad"
+    good: str = DEFAULT_GOOD
+    bad: str = DEFAULT_BAD
+
+    def __post_init__(self):
+        source = os.fspath(self.source) if isinstance(self.source, os.PathLike) else self.source
+        if not isinstance(source, str) or not source.strip():
+            raise PhotoqError(f"source must be 'folders', 'xmp' or a catalogue file, got {self.source!r}")
+        if source.strip().lower() in LABEL_SOURCES:
+            source = source.strip().lower()
+        object.__setattr__(self, "source", source)
+        for name in ("positive", "negative"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip() or value != value.strip():
+                raise PhotoqError(f"{name} must be the name of a class (a folder's name), got {value!r}")
+        if self.positive == self.negative:
+            raise PhotoqError(f"positive and negative must differ, both are {self.positive!r}")
+        parse_rule(self.good, "good")
+        parse_rule(self.bad, "bad")
+
+    @classmethod
+    def of(cls, labels) -> "Labelling":
+        """`labels` as a Labelling: None gives the defaults (folders), a string or path that
+        source, a dict its named settings."""
+        if isinstance(labels, (str, os.PathLike)):
+            return cls(source=labels)
+        return settings_object(cls, labels, "labels", more=", 'folders', 'xmp' or a catalogue file")
+
+    def listing(self, photos, exclude=()) -> pd.DataFrame:
+        """The table of (path, label) of `photos` these settings label (labelled_photos, or
+        rated_photos with the rules)."""
+        if self.source == "folders":
+            return labelled_photos(photos, self.positive, self.negative, exclude)
+        return rated_photos(photos, self._rated_source(), self.good, self.bad, self.positive, self.negative,
+                            exclude)
+
+    def _rated_source(self) -> str:
+        """"xmp", or the catalogue file, checked to exist, as a full path."""
+        if self.source == "xmp":
+            return "xmp"
+        path = Path(self.source).expanduser()
+        if not path.is_file():
+            raise PhotoqError(f"labels: {path} {'is not a file' if path.exists() else 'was not found'}; expected "
+                              "'xmp', or a darktable library.db, digiKam digikam4.db or Lightroom .lrcat file")
+        return str(path.resolve())

@@ -13,12 +13,14 @@ hash), so adding photos later never moves the ones already assigned:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
 import pandas as pd
 
-from .errors import PhotoqError
+from .errors import PhotoqError, check_number
+from .parameters import settings_object
 
 SPLITS = ("train", "validation", "test")
 
@@ -42,13 +44,55 @@ def split_for_key(key: str, fractions=(0.8, 0.1, 0.1)) -> str:
 
 
 def check_fractions(fractions) -> tuple[float, float, float]:
-    """Validate three non-negative fractions that sum to 1."""
-    values = tuple(float(f) for f in fractions)
-    if len(values) != 3 or min(values) < 0 or abs(sum(values) - 1) > 1e-6:
-        raise PhotoqError(
-            f"split fractions must be three non-negative numbers summing to 1, got {fractions}"
-        )
-    return values
+    """Three non-negative fractions that sum to 1, as floats; else one line naming them."""
+    import numbers
+
+    values = tuple(fractions) if isinstance(fractions, (list, tuple, np.ndarray)) else ()
+    if len(values) != 3 or not all(isinstance(f, numbers.Real) and not isinstance(f, bool) for f in values) \
+            or not np.isfinite(values).all() or min(values) < 0 or abs(sum(values) - 1) > 1e-6:
+        raise PhotoqError(f"fractions must be three non-negative numbers (train, validation, test) summing to 1, "
+                          f"got {fractions!r}")
+    return tuple(float(f) for f in values)
+
+
+@dataclasses.dataclass(frozen=True)
+class Splitting:
+    """How build_cache splits the photos into train / validation / test (the module text): one
+    object that `build_cache(split=)` takes, as `score_photos` takes a pyphotoq.Culling, so that the
+    cache's own settings (width, quality) stay apart from the rule that groups the photos.
+
+    method         "scene" (the default), "burst" or "hash"
+    fractions      the shares of train, validation and test, summing to 1
+    burst_seconds  seconds between two shots of one group (None: 30 for "scene", 3 for "burst")
+
+    Every value is checked when the object is made (one line naming the setting). A dict of the
+    same names (what R's splitting() sends), or a method's name alone, is accepted wherever a
+    Splitting is (`Splitting.of`). A cache keeps the rule it was first built with (cache.json).
+    """
+
+    method: str = "scene"
+    fractions: tuple = (0.8, 0.1, 0.1)
+    burst_seconds: float | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.method, str) or self.method not in METHODS:
+            raise PhotoqError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        object.__setattr__(self, "fractions", check_fractions(self.fractions))
+        if self.burst_seconds is not None:
+            object.__setattr__(self, "burst_seconds", check_number(self.burst_seconds, "burst_seconds", low=0))
+
+    @classmethod
+    def of(cls, split) -> "Splitting":
+        """`split` as a Splitting: None gives the defaults, a method's name ("hash") that method,
+        a dict its named settings."""
+        if isinstance(split, str):
+            return cls(method=split)
+        return settings_object(cls, split, "split", more=", or a method's name")
+
+    @property
+    def seconds(self) -> float:
+        """The gap between two shots of one group: burst_seconds, or the method's default."""
+        return DEFAULT_SECONDS[self.method] if self.burst_seconds is None else self.burst_seconds
 
 
 def burst_groups(frame: pd.DataFrame, burst_seconds: float) -> pd.Series:

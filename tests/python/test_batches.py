@@ -17,8 +17,8 @@ def cache(tmp_path_factory):
     """24 demo photos, landscape and portrait, cached 96 px wide."""
     root = tmp_path_factory.mktemp("batches")
     photos = pyphotoq.make_demo_photos(root / "photos", n_photos=24, size=(128, 96), seed=0)
-    handle = pyphotoq.build_cache(photos, root / "cache", width=96, split_fractions=(1, 0, 0),
-                                  progress=False, verbose=False)
+    handle = pyphotoq.build_cache(photos, root / "cache", width=96, split=pyphotoq.Splitting(fractions=(1, 0, 0)),
+                                  progress=False)
     shapes = set(zip(handle.manifest["height"], handle.manifest["width"]))
     assert shapes == {LANDSCAPE, PORTRAIT}
     return handle

@@ -29,7 +29,7 @@ NOBODY = 65534
 
 
 def build(photos, cache, **options):
-    options = {"progress": False, "verbose": False, **options}
+    options = {"progress": False, **options}
     return pyphotoq.build_cache(photos, cache, **options)
 
 
@@ -402,7 +402,7 @@ def test_same_content_twice(make_photos, tmp_path):
 
 BUILD_SCRIPT = """
 import sys, pyphotoq
-pyphotoq.build_cache(sys.argv[1], sys.argv[2], workers=1, progress=False, verbose=False)
+pyphotoq.build_cache(sys.argv[1], sys.argv[2], workers=1, progress=False)
 """
 
 
@@ -565,7 +565,7 @@ def test_positive_class_is_configurable(tmp_path, make_photos):
     photos = make_photos(n=6)
     (photos / "good").rename(photos / "keep")
     (photos / "bad").rename(photos / "reject")
-    cache = build(photos, tmp_path / "cache", width=96, positive="keep", negative="reject")
+    cache = build(photos, tmp_path / "cache", width=96, labels={"positive": "keep", "negative": "reject"})
     assert set(cache.manifest["label"]) == {"keep", "reject"} and cache.positive == "keep"
     with pytest.raises(pyphotoq.PhotoqError, match="classes"):
-        build(photos, tmp_path / "cache", width=96, positive="reject", negative="keep")
+        build(photos, tmp_path / "cache", width=96, labels=pyphotoq.Labelling(positive="reject", negative="keep"))

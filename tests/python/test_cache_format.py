@@ -23,7 +23,7 @@ FIXTURE_PREFIX = "/tmp/PHOTOQ_V1_FIXTURE"
 
 
 def build(photos, cache, **options):
-    return pyphotoq.build_cache(photos, cache, **{"progress": False, "verbose": False, **options})
+    return pyphotoq.build_cache(photos, cache, **{"progress": False, **options})
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def slow(self, *args):
     import time; time.sleep(0.3)
     return original(self, *args)
 c._Builder._record_unknown = slow
-pyphotoq.build_cache(sys.argv[1], sys.argv[2], width=64, workers=1, progress=False, verbose=False)
+pyphotoq.build_cache(sys.argv[1], sys.argv[2], width=64, workers=1, progress=False)
 """
 
 

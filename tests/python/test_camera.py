@@ -248,7 +248,7 @@ def test_build_cache_takes_raw_heic_and_pairs_and_scoring_sees_the_same_pixels(t
     pairs = listing.attrs["pairs"]
     assert pairs.to_dict("records") == [{"used": str(good / "IMG_7.JPG"), "other": str(good / "IMG_7.DNG")}]
 
-    cache = pyphotoq.build_cache(photos, tmp_path / "cache", progress=False, verbose=False)
+    cache = pyphotoq.build_cache(photos, tmp_path / "cache", progress=False)
     manifest = cache.manifest.set_index("original")
     assert sorted(manifest.index) == sorted(str(p) for p in listing["path"] if "broken" not in p and "damaged" not in p)
     assert str(good / "IMG_7.DNG") not in manifest.index  # the pair's JPEG was cached

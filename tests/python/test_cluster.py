@@ -84,8 +84,8 @@ def files_without_times(cache: Path) -> pd.DataFrame:
 
 
 def test_a_build_on_the_cluster_with_a_worker_killed_gives_the_local_manifest(cluster, photos, tmp_path):
-    local = pyphotoq.build_cache(photos, tmp_path / "local", progress=False, verbose=False)
-    build = in_thread(pyphotoq.build_cache, photos, tmp_path / "cluster", progress=False, verbose=False,
+    local = pyphotoq.build_cache(photos, tmp_path / "local", progress=False)
+    build = in_thread(pyphotoq.build_cache, photos, tmp_path / "cluster", progress=False,
                       client=cluster)
     assert kill_a_busy_worker(cluster, build), "the build ended before a worker could be killed"
     remote = build.result()
@@ -109,7 +109,7 @@ def test_scoring_on_the_cluster_with_a_worker_killed_gives_the_local_table(clust
 def test_a_build_whose_client_is_killed_resumes_to_the_same_manifest(photos, tmp_path):
     """The command line with --scheduler local:2, killed (client, scheduler and workers) once
     view files are being written, then the build run again here."""
-    whole = pyphotoq.build_cache(photos, tmp_path / "whole", detail=False, progress=False, verbose=False)
+    whole = pyphotoq.build_cache(photos, tmp_path / "whole", detail=False, progress=False)
     cache = tmp_path / "killed"
     process = subprocess.Popen(
         [sys.executable, "-m", "pyphotoq", "cache", str(photos), str(cache), "--no-detail", "--no-progress",
@@ -127,7 +127,7 @@ def test_a_build_whose_client_is_killed_resumes_to_the_same_manifest(photos, tmp
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     assert not (cache / "manifest.csv").exists() or len(list((cache / "views").rglob("*.jpg"))) < 64
-    resumed = pyphotoq.build_cache(photos, cache, detail=False, progress=False, verbose=False)
+    resumed = pyphotoq.build_cache(photos, cache, detail=False, progress=False)
     assert (resumed.path / "manifest.csv").read_bytes() == (whole.path / "manifest.csv").read_bytes()
     assert view_files(resumed.path) == view_files(whole.path)
 

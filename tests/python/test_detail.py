@@ -105,8 +105,8 @@ def test_small_and_very_large_photos_have_documented_patches():
 
 def test_detail_files_never_change_between_builds(tmp_path):
     photos = pyphotoq.make_demo_photos(tmp_path / "photos", n_photos=6, size=(400, 300), seed=3)
-    first = pyphotoq.build_cache(photos, tmp_path / "one", width=96, progress=False, verbose=False)
-    second = pyphotoq.build_cache(photos, tmp_path / "two", width=96, progress=False, verbose=False, workers=1)
+    first = pyphotoq.build_cache(photos, tmp_path / "one", width=96, progress=False)
+    second = pyphotoq.build_cache(photos, tmp_path / "two", width=96, progress=False, workers=1)
     files = [pd.read_csv(c.path / "files.csv").drop(columns="mtime_ns") for c in (first, second)]
     pd.testing.assert_frame_equal(*files)
     detail = files[0][files[0]["view"] == "detail"]
@@ -125,19 +125,19 @@ def test_detail_files_never_change_between_builds(tmp_path):
 def test_a_cache_without_detail_gets_only_the_patches_on_the_next_build(tmp_path):
     photos = pyphotoq.make_demo_photos(tmp_path / "photos", n_photos=6, size=(400, 300), seed=4)
     folder = tmp_path / "cache"
-    plain = pyphotoq.build_cache(photos, folder, width=96, detail=False, progress=False, verbose=False)
+    plain = pyphotoq.build_cache(photos, folder, width=96, detail=False, progress=False)
     assert plain.views == ["overview"]
     overviews = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in (folder / "views").rglob("*.jpg")}
     manifest = (folder / "manifest.csv").read_bytes()
-    again = pyphotoq.build_cache(photos, folder, width=96, detail=False, progress=False, verbose=False)
+    again = pyphotoq.build_cache(photos, folder, width=96, detail=False, progress=False)
     assert again.views == ["overview"]  # asked not to: nothing declared
-    upgraded = pyphotoq.build_cache(photos, folder, width=96, progress=False, verbose=False)
+    upgraded = pyphotoq.build_cache(photos, folder, width=96, progress=False)
     assert upgraded.views == ["overview", "detail"] and upgraded.summary.added == 0
     assert len(upgraded.summary.repaired) == 0  # new files, not repairs
     assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in (folder / "views" / "overview").rglob("*.jpg")} == overviews
     assert (folder / "manifest.csv").read_bytes() == manifest
     assert json.loads((folder / "cache.json").read_text())["views"]["detail"]["make"] == "patches"
-    kept = pyphotoq.build_cache(photos, folder, width=96, detail=False, progress=False, verbose=False)
+    kept = pyphotoq.build_cache(photos, folder, width=96, detail=False, progress=False)
     assert kept.views == ["overview", "detail"]  # detail=False never removes a view
 
 
@@ -162,7 +162,7 @@ def test_unknown_views_and_a_missing_view_are_refused(tmp_path, small_cache):
     with pytest.raises(pyphotoq.PhotoqError, match="views must be the overview"):
         training_batches(small_cache, views=("detail",))
     photos = pyphotoq.make_demo_photos(tmp_path / "photos", n_photos=8, size=(128, 96), seed=2)
-    plain = pyphotoq.build_cache(photos, tmp_path / "plain", width=64, detail=False, progress=False, verbose=False)
+    plain = pyphotoq.build_cache(photos, tmp_path / "plain", width=64, detail=False, progress=False)
     with pytest.raises(pyphotoq.PhotoqError, match="has no detail view: build it again"):
         training_batches(plain, views=("overview", "detail"))
 
@@ -191,7 +191,7 @@ def test_two_view_network_pools_patches_and_saves(tmp_path, detail_branch):
 
 def test_default_falls_back_to_the_overview_model_once(tmp_path, capfd, demo_photos):
     plain = pyphotoq.build_cache(demo_photos, tmp_path / "plain", width=96, detail=False,
-                                 split_fractions=(0.6, 0.2, 0.2), progress=False, verbose=False)
+                                 split=pyphotoq.Splitting(fractions=(0.6, 0.2, 0.2)), progress=False)
     capfd.readouterr()
     run = pyphotoq.train_model(plain, tmp_path / "run", batches=2, validate_every=2, progress=False, plot=False)
     assert run.settings["recipe"] == "two-branch"
@@ -206,8 +206,9 @@ def test_scoring_from_source_files_matches_evaluation(tmp_path):
     """New photos are seen exactly as cached ones: a two-view run scores a cached photo from its
     source file as evaluation scores it from the cache."""
     photos = pyphotoq.make_demo_photos(tmp_path / "photos", n_photos=80, size=(320, 240), seed=1)
-    cache = pyphotoq.build_cache(photos, tmp_path / "cache", width=96, split_fractions=(0.6, 0.2, 0.2),
-                                 progress=False, verbose=False)
+    cache = pyphotoq.build_cache(photos, tmp_path / "cache", width=96,
+                                 split=pyphotoq.Splitting(fractions=(0.6, 0.2, 0.2)),
+                                 progress=False)
     run = pyphotoq.train_model(cache, tmp_path / "run", batches=4, validate_every=4, progress=False, plot=False)
     assert run.settings["recipe"] == "two-view" and set(run.info["cache"]["views"]) == {"overview", "detail"}
     evaluated = pyphotoq.evaluate_model(run, split="test").predictions.set_index("original")["score"]

@@ -288,14 +288,14 @@ def test_escape3_a_link_inside_a_run_folder_is_refused(run_copy, small_cache, tm
 
 def test_escape3_a_link_inside_a_cache_folder_is_refused(make_photos, tmp_path):
     photos = make_photos(n=8)
-    pyphotoq.build_cache(photos, tmp_path / "cache", width=96, detail=False, progress=False, verbose=False)
+    pyphotoq.build_cache(photos, tmp_path / "cache", width=96, detail=False, progress=False)
     views = tmp_path / "cache" / "views"
     outside = tmp_path / "outside"
     shutil.move(views, outside)
     shutil.rmtree(outside / "overview")
     views.symlink_to(outside, target_is_directory=True)
     with pytest.raises(PhotoqError, match="symbolic link"):
-        pyphotoq.build_cache(photos, tmp_path / "cache", width=96, detail=False, progress=False, verbose=False)
+        pyphotoq.build_cache(photos, tmp_path / "cache", width=96, detail=False, progress=False)
     assert list(outside.iterdir()) == []
 
 
@@ -378,8 +378,7 @@ def test_escape4_a_damaged_booster_is_one_line_in_the_cli_and_training_refits_it
 
 def test_escape5_a_tampered_corrections_table_is_refused_naming_its_row(make_photos, tmp_path, monkeypatch):
     photos = make_photos(n=8)
-    cache = pyphotoq.build_cache(photos, tmp_path / "cache", width=96, detail=False, progress=False,
-                                 verbose=False)
+    cache = pyphotoq.build_cache(photos, tmp_path / "cache", width=96, detail=False, progress=False)
     photo = sorted((photos / "good").glob("*.jpg"))[0]
     view = next((tmp_path / "cache" / "views").rglob("*.jpg"))
     table = tmp_path / "cache" / "corrections.csv"
@@ -390,15 +389,14 @@ def test_escape5_a_tampered_corrections_table_is_refused_naming_its_row(make_pho
                         (f"{view},bad,x", "inside a photoq cache or run folder")):
         table.write_text("path,label,source\n" + line + "\n")
         with pytest.raises(PhotoqError, match="corrections.csv") as raised:
-            pyphotoq.build_cache(photos, cache.path, width=96, detail=False, progress=False, verbose=False)
+            pyphotoq.build_cache(photos, cache.path, width=96, detail=False, progress=False)
         assert words in str(raised.value)
         assert (tmp_path / "cache" / "manifest.csv").read_bytes() == manifest
 
 
 def test_escape5_a_correction_of_a_copy_relabels_its_content(make_photos, tmp_path):
     photos = make_photos(n=8)
-    cache = pyphotoq.build_cache(photos, tmp_path / "cache", width=96, detail=False, progress=False,
-                                 verbose=False)
+    cache = pyphotoq.build_cache(photos, tmp_path / "cache", width=96, detail=False, progress=False)
     good = sorted((photos / "good").glob("*.jpg"))[0]
     shoot = tmp_path / "shoot"
     (shoot / "bad").mkdir(parents=True)
@@ -409,7 +407,7 @@ def test_escape5_a_correction_of_a_copy_relabels_its_content(make_photos, tmp_pa
     updated = add_corrections(cache, listing_, shoot, progress=False)
     assert updated.manifest.set_index("hash").loc[digest, "label"] == "bad"
     # and a later build keeps it
-    again = pyphotoq.build_cache(photos, cache.path, width=96, detail=False, progress=False, verbose=False)
+    again = pyphotoq.build_cache(photos, cache.path, width=96, detail=False, progress=False)
     assert again.manifest.set_index("hash").loc[digest, "label"] == "bad"
 
 

@@ -80,7 +80,7 @@ def test_cache_and_run_results(small_cache, trained_run, make_photos, tmp_path):
     assert result["path"] == str(small_cache.path) and result["id"] == small_cache.id
     photos = make_photos(n=6)
     for added in (6, 0):
-        built = pyphotoq.build_cache(photos, tmp_path / "cache", width=96, verbose=False,
+        built = pyphotoq.build_cache(photos, tmp_path / "cache", width=96,
                                      progress=False)
         result = interop.cache_result(built)
         assert_plain(result)

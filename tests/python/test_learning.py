@@ -54,7 +54,7 @@ def test_learning_adds_the_sorted_photos_trains_on_from_the_best_and_relearns(ow
     assert booster["checkpoint"] == run.state["best"]
 
     # A later build from the training folder keeps the corrections.
-    rebuilt = pyphotoq.build_cache(demo_photos, cache_folder, width=96, progress=False, verbose=False)
+    rebuilt = pyphotoq.build_cache(demo_photos, cache_folder, width=96, progress=False)
     pd.testing.assert_frame_equal(rebuilt.manifest, cache.manifest)
     assert rebuilt.summary.added == 0 and rebuilt.summary.removed == 0
 
@@ -85,7 +85,7 @@ def test_learning_adds_the_sorted_photos_trains_on_from_the_best_and_relearns(ow
     # Learning is taken back by deleting corrections.csv, then building and training again: the
     # booster is fitted again on the photos as they were, to the same trees.
     (cache_folder / "corrections.csv").unlink()
-    rebuilt = pyphotoq.build_cache(demo_photos, cache_folder, width=96, progress=False, verbose=False)
+    rebuilt = pyphotoq.build_cache(demo_photos, cache_folder, width=96, progress=False)
     assert rebuilt.summary.removed == 23 and rebuilt.skipped.empty
     pd.testing.assert_frame_equal(rebuilt.manifest.drop(columns="cached"), before.drop(columns="cached"))
     pyphotoq.train_model(cache_folder, run_folder, progress=False, plot=False)

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: Arguments that share a name with a declared setting but are another setting, with why.
 OTHERS = {
-    ("build_cache", "burst_seconds"): "the split's gap between the shots of one scene, by split method",
+    ("Splitting", "burst_seconds"): "the split's gap between the shots of one scene, by split method",
+    ("splitting", "burst_seconds"): "the same, on R's help page of splitting()",
     ("score_photos", "batch_size"): "photos scored at once, not a training batch",
     ("training_batches", "batch_size"): "the original's batch, for the batch stream alone",
     ("ordered_batches", "batch_size"): "photos read at once",

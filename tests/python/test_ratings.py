@@ -152,12 +152,13 @@ def test_build_cache_from_ratings_records_where_each_label_came_from(tmp_path, c
     photo(shoot / "unrated.jpg", 99)
 
     cache = build_cache(shoot, tmp_path / "cache", width=64, labels="xmp", detail=False, progress=False)
+    assert capsys.readouterr().out == ""  # progress=False is silent: the summary is the result's
 
     assert len(cache.manifest) == 16 and set(cache.manifest["label"]) == {"good", "bad"}
     record = pd.read_csv(tmp_path / "cache" / "labels.csv", keep_default_na=False)
     assert list(record.columns) == ["path", "label", "source", "rating", "pick"] and len(record) == 16
     assert set(record.loc[record["label"] == "bad", "source"]) == {"embedded XMP"}
-    out = capsys.readouterr().out
+    out = str(cache.summary)
     assert "Labels from XMP: 8 good" in out and "1 no rating" in out and "splits: " in out
     assert "warning: only 8 'good' photos" in out and "warning: the validation split holds only" in out
     with pytest.raises(PhotoqError, match="labels: .* was not found"):
@@ -345,7 +346,7 @@ def test_a_run_on_a_cache_labelled_from_ratings_learns_from_edited_copies_by_def
     for number in range(12):
         exiftool("-o", shoot / f"k{number}.jpg.xmp", "-XMP-xmp:Rating=5", photo(shoot / f"k{number}.jpg", number))
         exiftool("-o", shoot / f"r{number}.jpg.xmp", "-XMP-xmp:Rating=-1", photo(shoot / f"r{number}.jpg", 40 + number))
-    cache = build_cache(shoot, tmp_path / "cache", width=64, labels="xmp", detail=False, progress=False, verbose=False)
+    cache = build_cache(shoot, tmp_path / "cache", width=64, labels="xmp", detail=False, progress=False)
     import pyphotoq
 
     run = pyphotoq.train_model(cache, tmp_path / "run", recipe=None, batches=2, validate_every=2, progress=False)

@@ -90,8 +90,8 @@ def test_run_records_its_recipe_and_every_setting(trained_run):
 @pytest.mark.slow
 def test_default_recipe_learns_beyond_chance(make_photos, tmp_path):
     photos = make_photos(n=120, seed=3)
-    cache = pyphotoq.build_cache(photos, tmp_path / "cache", width=96, split_method="hash",
-                                 split_fractions=(0.6, 0.2, 0.2), progress=False, verbose=False)
+    cache = pyphotoq.build_cache(photos, tmp_path / "cache", width=96,
+                                 split=pyphotoq.Splitting("hash", (0.6, 0.2, 0.2)), progress=False)
     run = pyphotoq.train_model(cache, tmp_path / "run", batches=120, validate_every=40,
                                plot=False, progress=False)
     result = pyphotoq.evaluate_model(run, split="test")

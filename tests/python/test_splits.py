@@ -120,8 +120,8 @@ def test_invalid_settings():
 
 def test_cache_with_burst_splits(tmp_path):
     photos = pyphotoq.make_demo_photos(tmp_path / "photos", n_photos=40, size=(128, 96), seed=2)
-    cache = pyphotoq.build_cache(photos, tmp_path / "cache", width=96, split_method="burst",
-                                 progress=False, verbose=False)
+    cache = pyphotoq.build_cache(photos, tmp_path / "cache", width=96, split="burst",
+                                 progress=False)
     manifest = cache.manifest
     sizes = manifest.groupby("group").size()
     assert (sizes > 1).sum() >= 3  # the demo trip has bursts

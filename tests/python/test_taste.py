@@ -27,8 +27,8 @@ def _with_software(path, software):
 
 
 def _cache(photos, folder):
-    return pyphotoq.build_cache(photos, folder, width=96, split_fractions=(0.6, 0.2, 0.2), progress=False,
-                                verbose=False)
+    return pyphotoq.build_cache(photos, folder, width=96,
+                                split=pyphotoq.Splitting(fractions=(0.6, 0.2, 0.2)), progress=False)
 
 
 def test_keepers_edited_in_lightroom_and_rejects_not_are_said_in_one_line(make_photos, tmp_path, capsys):

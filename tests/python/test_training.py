@@ -96,7 +96,7 @@ def test_finished_run_is_not_trained_again_and_can_be_extended(small_cache, tmp_
 
 def test_run_folder_of_another_cache_is_refused(small_cache, trained_run, tmp_path):
     other = pyphotoq.build_cache(small_cache.manifest["original"].iloc[0].rsplit("/", 2)[0],
-                                 tmp_path / "other_cache", width=96, progress=False, verbose=False)
+                                 tmp_path / "other_cache", width=96, progress=False)
     with pytest.raises(pyphotoq.PhotoqError, match="not the one the run"):
         pyphotoq.train_model(other, trained_run.path, batches=40, validate_every=20, progress=False)
 
@@ -112,13 +112,13 @@ def test_one_class_cache_is_refused(demo_photos, tmp_path):
     shutil.copytree(demo_photos / "good", only_good / "good")
     # refused by build_cache itself, before anything is cached
     with pytest.raises(pyphotoq.PhotoqError, match="No 'bad/' folder .*both classes"):
-        pyphotoq.build_cache(only_good, tmp_path / "cache", width=96, progress=False, verbose=False)
+        pyphotoq.build_cache(only_good, tmp_path / "cache", width=96, progress=False)
     assert not (tmp_path / "cache").exists()
 
 
 def test_empty_validation_split_is_refused(demo_photos, tmp_path):
     cache = pyphotoq.build_cache(demo_photos, tmp_path / "cache", width=96, progress=False,
-                                 verbose=False, split_fractions=(1.0, 0.0, 0.0))
+                                 split=pyphotoq.Splitting(fractions=(1.0, 0.0, 0.0)))
     with pytest.raises(pyphotoq.PhotoqError, match="validation split"):
         pyphotoq.train_model(cache, tmp_path / "run", batches=4, progress=False)
 

@@ -215,8 +215,8 @@ def test_activation_map_lights_up_a_painted_defect(tmp_path):
 
     where = defect_photos(tmp_path / "photos")
     # 256 wide: the original network pools a map 1/64 of the photo's size (4 x 3 here)
-    cache = pyphotoq.build_cache(tmp_path / "photos", tmp_path / "cache", width=256, split_method="hash",
-                                 split_fractions=(0.6, 0.2, 0.2), progress=False, verbose=False)
+    cache = pyphotoq.build_cache(tmp_path / "photos", tmp_path / "cache", width=256,
+                                 split=pyphotoq.Splitting("hash", (0.6, 0.2, 0.2)), progress=False)
     run = pyphotoq.train_model(cache, tmp_path / "run", recipe="original", batches=2, validate_every=2,
                                plot=False, progress=False)
     model = pyphotoq.build_model("original")

@@ -31,11 +31,11 @@ def toy_cache(make_photos, tmp_path, monkeypatch):
         name="toy", make="toy-thumbnail", maker=_thumbnail, input="toy", statistics_layer="toy_statistics",
         shape=lambda spec: (int(spec["size"]), int(spec["size"]), 3)))
     photos, folder = make_photos(n=12), tmp_path / "cache"
-    pyphotoq.build_cache(photos, folder, width=96, progress=False, verbose=False)
+    pyphotoq.build_cache(photos, folder, width=96, progress=False)
     info = json.loads((folder / "cache.json").read_text())
     info["views"]["toy"] = {"make": "toy-thumbnail", "size": TOY, "encoding": "jpeg", "quality": 95}
     (folder / "cache.json").write_text(json.dumps(info))
-    return photos, pyphotoq.build_cache(photos, folder, width=96, progress=False, verbose=False)
+    return photos, pyphotoq.build_cache(photos, folder, width=96, progress=False)
 
 
 def test_a_toy_view_goes_through_cache_batches_and_booster(toy_cache):

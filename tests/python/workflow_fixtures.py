@@ -22,7 +22,7 @@ def small_cache(demo_photos, tmp_path_factory):
     """The demo photos cached at 96 px wide, split 60/20/20 so every split has both classes."""
     cache = pyphotoq.build_cache(
         demo_photos, tmp_path_factory.mktemp("cache") / "cache", width=96,
-        split_fractions=(0.6, 0.2, 0.2), progress=False, verbose=False,
+        split=pyphotoq.Splitting(fractions=(0.6, 0.2, 0.2)), progress=False,
     )
     classes = cache.manifest.groupby("split")["label"].nunique()
     assert (classes == 2).all() and len(classes) == 3, f"a split lacks a class: {classes}"
