@@ -11,6 +11,7 @@ from .culling import Culling  # noqa: E402
 from .demo import make_demo_photos  # noqa: E402
 from .envfile import write_conda_env  # noqa: E402
 from .errors import PhotoqError  # noqa: E402
+from .recipes import Recipe  # noqa: E402
 from .sources import Labelling  # noqa: E402
 from .splits import Splitting  # noqa: E402
 
@@ -43,7 +44,7 @@ _LAZY = {
 
 __all__ = [
     "build_cache", "open_cache", "make_demo_photos", "write_conda_env", "PhotoqError", "Culling", "Labelling",
-    "Splitting", *_LAZY,
+    "Splitting", "Recipe", *_LAZY,
 ]
 
 

@@ -123,11 +123,13 @@ def _sweep(args):
 
 
 def _train(args):
+    from .recipes import Recipe
     from .training import train_model
 
-    run = train_model(args.cache, args.run, recipe=args.recipe, batches=args.batches, batch_size=args.batch_size,
-                      validate_every=args.validate_every, learning_rate=args.learning_rate,
-                      booster=args.booster, seed=args.seed, progress=args.progress,
+    # the flat flags of the command line are the Recipe's fields
+    recipe = Recipe(name=args.recipe, learning_rate=args.learning_rate, booster=args.booster)
+    run = train_model(args.cache, args.run, recipe=recipe, batches=args.batches, batch_size=args.batch_size,
+                      validate_every=args.validate_every, seed=args.seed, progress=args.progress,
                       continue_on_new_data=args.continue_on_new_data)
     print(_run_summary(run))
 

@@ -23,6 +23,7 @@ What runs where:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -49,7 +50,8 @@ def sweep_runs(cache, runs, recipes=("two-view",), seeds=(1,), client=None, prog
     test_auc (evaluate_model on the test split), seconds (training and evaluation) and error
     (empty, or why that run failed: the others still finish). With `client` (see
     `dask_client`) the runs train side by side on the workers, one per worker; without, one
-    after the other here. `train_args` go to every train_model (batches, batch_size, ...).
+    after the other here. `train_args` go to every train_model (batches, batch_size, ...), and a
+    recipe's settings among them (learning_rate, model_options, booster) into its Recipe.
     Runs that exist are resumed, as train_model does."""
     from .progress import tqdm
 
@@ -88,6 +90,7 @@ def sweep_runs(cache, runs, recipes=("two-view",), seeds=(1,), client=None, prog
 def sweep_one(cache: str, recipe: str, seed: int, run: str, train_args: dict) -> dict:
     """One run of a sweep: train, evaluate on the test split, time it (on a worker or here)."""
     from .evaluation import evaluate_model
+    from .recipes import Recipe
     from .training import train_model
 
     quiet_worker()
@@ -95,7 +98,12 @@ def sweep_one(cache: str, recipe: str, seed: int, run: str, train_args: dict) ->
     row = {"recipe": recipe, "seed": seed, "run": run, "batches": 0, "validation_auc": float("nan"),
            "test_auc": float("nan"), "seconds": float("nan"), "error": ""}
     try:
-        trained = train_model(cache, run, recipe=recipe, seed=seed, progress=False, plot=False, **train_args)
+        # a recipe's own settings given to the sweep (learning_rate, ...) go into each run's Recipe
+        fields = {field.name for field in dataclasses.fields(Recipe)} - {"name"}
+        mine = {k: v for k, v in train_args.items() if k in fields}
+        rest = {k: v for k, v in train_args.items() if k not in fields}
+        trained = train_model(cache, run, recipe=Recipe(recipe, **mine), seed=seed, progress=False, plot=False,
+                              **rest)
         evaluation = evaluate_model(trained, "test", cache=cache, progress=False)
         row.update(batches=int(trained.batches_done), test_auc=float(evaluation.auc),
                    validation_auc=_validation_auc(trained))

@@ -9,13 +9,14 @@ to train the run again.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from copy import deepcopy
 
 import numpy as np
 
 from .errors import PhotoqError
-from .parameters import SETTINGS, check
+from .parameters import SETTINGS, check, settings_object
 
 #: The recipe `train_model` uses when none is named: chosen by measurement on realistic
 #: photographs (benchmarks/bench_quality.py; figures in the README).
@@ -85,16 +86,74 @@ LIMITS = {name: SETTINGS[name].high for name in ("batch_size", "seed", "batches"
 _RATES = ("weight_decay", "warmup", "label_smoothing")
 
 
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """What a run trains: a recipe (RECIPES) and the settings of it that it lets change, in one
+    object that `train_model(recipe=)` takes, as `score_photos` takes a pyphotoq.Culling; how long
+    a run trains and its random stream (batches, batch_size, validate_every, seed) stay
+    train_model's own arguments.
+
+    name           the recipe (None: the default, "two-view", or "two-branch" on a cache
+                   without the detail view)
+    learning_rate  the optimiser's peak rate (None: the recipe's), which the original fixes
+    model_options  options of the recipe's network, a dict (see build_model)
+    booster        fit the gradient-boosted trees over the image statistics and blend them with
+                   the network (None: the recipe's): True in the default recipes
+
+    Checked when the object is made (one line naming the setting); whether the recipe lets a
+    setting change is checked with the rest of the run's settings (`resolve`). A dict of the
+    same names (what R's recipe() sends), or a recipe's name alone, is accepted wherever a
+    Recipe is (`Recipe.of`). run.json records the settings resolved, as with a name.
+    """
+
+    name: str | None = None
+    learning_rate: float | None = None
+    model_options: dict | None = None
+    booster: bool | None = None
+
+    def __post_init__(self):
+        if self.name is not None and (not isinstance(self.name, str) or self.name not in RECIPES):
+            raise PhotoqError(f"name must be a recipe, one of {', '.join(RECIPES)}, got {self.name!r}")
+        object.__setattr__(self, "learning_rate", check("learning_rate", self.learning_rate))
+        if self.model_options is not None and not isinstance(self.model_options, dict):
+            raise PhotoqError(f"model_options must be a dict of network options, got {self.model_options!r}")
+        if self.booster is not None and not isinstance(self.booster, (bool, np.bool_)):
+            raise PhotoqError(f"booster must be TRUE or FALSE, got {self.booster!r}")
+        object.__setattr__(self, "booster", None if self.booster is None else bool(self.booster))
+
+    @classmethod
+    def of(cls, recipe) -> "Recipe":
+        """`recipe` as a Recipe: None gives the default recipe, a name that recipe, a dict its
+        named settings."""
+        if isinstance(recipe, str):
+            if recipe not in RECIPES:
+                raise PhotoqError(f"Unknown recipe {recipe!r}: use one of {', '.join(RECIPES)}")
+            return cls(name=recipe)
+        return settings_object(cls, recipe, "recipe", more=", or a recipe's name")
+
+    def overrides(self) -> dict:
+        """The settings it changes, for `resolve` (None: the recipe's)."""
+        return {"learning_rate": self.learning_rate, "model_options": self.model_options, "booster": self.booster}
+
+
 def recipe_names() -> list[str]:
     return list(RECIPES)
 
 
-def resolve(recipe: str | None = None, **overrides) -> dict:
-    """Every setting of `recipe` (None: DEFAULT) with `overrides` applied and checked.
+def resolve(recipe: str | Recipe | None = None, **overrides) -> dict:
+    """Every setting of `recipe` (a name or a Recipe; None: DEFAULT) with `overrides` (and the
+    Recipe's own settings) applied and checked.
 
     Overrides set to None are ignored (they mean "the recipe's"). Returns a plain dict with the
     recipe's name under "recipe" and the seed under "seed", as run.json records it.
     """
+    if isinstance(recipe, Recipe):
+        twice = [key for key, value in recipe.overrides().items() if value is not None
+                 and overrides.get(key) is not None]
+        if twice:
+            raise PhotoqError(f"{twice[0]} is given twice: in the Recipe and as an argument")
+        overrides = {**overrides, **{k: v for k, v in recipe.overrides().items() if v is not None}}
+        recipe = recipe.name
     name = DEFAULT if recipe is None else recipe
     if not isinstance(name, str) or name not in RECIPES:
         raise PhotoqError(f"Unknown recipe {recipe!r}: use one of {', '.join(RECIPES)}")
@@ -193,8 +252,9 @@ def compile_for(model, settings: dict) -> None:
     )
 
 
-def build_model(recipe: str | None = None, seed: int | None = 0, **options):
-    """The network of `recipe` (None: the default recipe), compiled with its optimiser.
+def build_model(recipe: str | Recipe | None = None, seed: int | None = 0, **options):
+    """The network of `recipe` (None: the default recipe), a name or a pyphotoq.Recipe, compiled
+    with its optimiser, as train_model would train it.
 
     `options` override the recipe's settings: its network's own options (for "original":
     filters, last_filters, strided_layers, dropout; for the default: widths, dropout,

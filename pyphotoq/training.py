@@ -32,7 +32,7 @@ from .recipes import network_for
 from .outputs import own_folder
 from .history_plot import plot_history
 from .prediction import fed_network, fed_views, predict_scores, statistics_columns
-from .recipes import DEFAULT, OVERVIEW_DEFAULT, resolve
+from .recipes import DEFAULT, OVERVIEW_DEFAULT, Recipe, resolve
 from .runs import (  # check_validation_set, resume_model, with_run_lock: hardening
     HISTORY_COLUMNS, Run, check_validation_set, checkpoint_name, commit_checkpoint, create_run,
     open_run, resume_model, with_run_lock,
@@ -46,14 +46,11 @@ MOVING_AVERAGE = 50
 def train_model(
     cache,
     run,
-    recipe: str | None = None,
+    recipe: str | Recipe | dict | None = None,
     batches: int | None = None,
     batch_size: int | None = None,
     validate_every: int | None = None,
     seed: int = 0,
-    learning_rate: float | None = None,
-    model_options: dict | None = None,
-    booster: bool | None = None,
     plot: bool = True,
     progress: bool | None = None,
     deterministic: bool = True,
@@ -63,13 +60,13 @@ def train_model(
 
     `recipe` names the network, optimiser, schedule and run length (None: the default recipe,
     "two-view", or "two-branch" on a cache without the detail view, said once; "original"
-    reproduces the original workflow exactly); `batches`,
-    `batch_size`, `validate_every`, `learning_rate` and `model_options` (options of the
-    recipe's network) override the recipe's own values where it allows it. None means the
-    recipe's value, or, when resuming, the run's. `booster` (the default recipes: TRUE) fits
-    gradient-boosted trees over the image statistics, each compared with the photo's scene,
-    before the network trains, and blends them with the best checkpoint when the batches are
-    done; the run's scores are the blend (`pyphotoq.booster`). With a recipe's `edit_copies`
+    reproduces the original workflow exactly), or is a pyphotoq.Recipe of it with the settings it
+    lets change: learning_rate, model_options (options of the recipe's network) and booster.
+    `batches`, `batch_size` and `validate_every` override the recipe's run length where it allows
+    it. None means the recipe's value, or, when resuming, the run's. The booster (on in the
+    default recipes; Recipe(booster=False) turns it off) fits gradient-boosted trees over the
+    image statistics, each compared with the photo's scene, before the network trains, and blends
+    them with the best checkpoint when the batches are done; the run's scores are the blend (`pyphotoq.booster`). With a recipe's `edit_copies`
     (0 in the default recipes; 1 by default when the cache was labelled from ratings,
     build_cache(labels=), whose unedited originals never show an edit) the trees also learn
     from copies of the training photos given a random global edit (`pyphotoq.edits`). A new run whose labels go with an
@@ -89,10 +86,9 @@ def train_model(
     """
     cache = cache if isinstance(cache, Cache) else open_cache(cache)
     folder = Path(run).expanduser().resolve()
-    asked = {
-        "batches": batches, "batch_size": batch_size, "validate_every": validate_every,
-        "learning_rate": learning_rate, "model_options": model_options, "booster": booster,
-    }
+    chosen = Recipe.of(recipe)
+    recipe = chosen.name
+    asked = {"batches": batches, "batch_size": batch_size, "validate_every": validate_every, **chosen.overrides()}
     validation = cache.split("validation")
     if validation.empty or validation["label"].nunique() < 2:
         raise PhotoqError(

@@ -21,7 +21,7 @@ CLI = [sys.executable, "-m", "pyphotoq"]
 
 
 def build(photos, cache, **options):
-    return pyphotoq.build_cache(photos, cache, **{"progress": False, "verbose": False, **options})
+    return pyphotoq.build_cache(photos, cache, **{"progress": False, **options})
 
 
 def cli(*args, env=None):
@@ -357,7 +357,7 @@ def test_row10_resuming_on_a_changed_validation_set_stops(demo_photos, small_cac
         shutil.copytree(tmp_path / "more" / label, photos / label / "more")
     cache = tmp_path / "cache"
     shutil.copytree(small_cache.path, cache)
-    changed = build(photos, cache, width=96, split_fractions=(0.6, 0.2, 0.2))
+    changed = build(photos, cache, width=96, split=pyphotoq.Splitting(fractions=(0.6, 0.2, 0.2)))
     assert len(changed.split("validation")) > len(small_cache.split("validation"))
     with pytest.raises(pyphotoq.PhotoqError, match="validation split now holds.*continue_on_new_data=True"):
         pyphotoq.train_model(changed, run_copy, batches=60, validate_every=20, progress=False)
@@ -396,8 +396,8 @@ def test_row11_python_arguments_are_checked(trained_run, demo_photos):
         with pytest.raises(pyphotoq.PhotoqError, match=words):
             pyphotoq.evaluate_model(trained_run, **kwargs)
     for kwargs, words in (({"batches": float("nan")}, "batches"), ({"batches": "abc"}, "batches"),
-                          ({"learning_rate": -1}, "learning_rate"),
-                          ({"learning_rate": float("nan")}, "learning_rate")):
+                          ({"recipe": {"learning_rate": -1}}, "learning_rate"),
+                          ({"recipe": {"learning_rate": float("nan")}}, "learning_rate")):
         with pytest.raises(pyphotoq.PhotoqError, match=words):
             pyphotoq.train_model(trained_run.info["cache"]["path"], trained_run.path.parent / "new-run", **kwargs)
 

@@ -54,9 +54,9 @@ def test_training_gives_the_network_each_photos_statistics_measured_once(tmp_pat
     from pyphotoq.prediction import predict_scores
 
     photos = pyphotoq.make_demo_photos(tmp_path / "photos", n_photos=24, size=(128, 96), seed=1, progress=False)
-    cache = pyphotoq.build_cache(photos, tmp_path / "cache", width=96, detail=False, progress=False, verbose=False)
+    cache = pyphotoq.build_cache(photos, tmp_path / "cache", width=96, detail=False, progress=False)
     assert not (cache.path / "statistics.csv").exists()
-    run = pyphotoq.train_model(cache, tmp_path / "run", recipe="two-branch", booster=False, batches=2,
+    run = pyphotoq.train_model(cache, tmp_path / "run", recipe=pyphotoq.Recipe("two-branch", booster=False), batches=2,
                                validate_every=2, progress=False, plot=False)
     # no booster asked for them: the statistics were measured for the network, once, and kept
     for split in ("train", "validation"):
