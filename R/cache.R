@@ -22,21 +22,20 @@ VIEW_EXTENSIONS <- c(jpeg = "jpg", png = "png")
 #' kept once ('good' wins); unusable files are listed in `skipped`.
 #'
 #' @inheritParams photoq_parameters
-#' @param photos A folder with `positive`/`negative` subfolders, or a CSV file
-#'   of `path,label`.
+#' @param photos A folder with `good/` and `bad/` subfolders, or a CSV file
+#'   of `path,label`; with labels from ratings, the folder of your photos.
 #' @param cache The cache folder (created if needed).
-#' @param positive,negative Names of the two classes (subfolders).
-#' @param split_method `"scene"` (the default: photos taken within
-#'   `burst_seconds` of each other, in any folder, and photos that look alike
-#'   stay in one split, so validation measures what test will: new scenes),
-#'   `"burst"` (shots of one burst in one folder together) or `"hash"` (every
-#'   photo on its own).
-#' @param split_fractions Fractions of train, validation and test.
-#' @param burst_seconds Seconds between two shots of one group (`NULL`: 30 for
-#'   "scene", 3 for "burst").
+#' @param labels Where the labels come from. `NULL` (the default): class
+#'   folders. Otherwise [labelling()] (or a named list of its settings), or its
+#'   source alone: `"xmp"` for the ratings in XMP sidecars, or the path of a
+#'   darktable, digiKam or Lightroom Classic catalogue; `photos` is then the
+#'   folder of your rated photos.
+#' @param split How the photos are split into train, validation and test:
+#'   [splitting()] (or a named list of its settings), or its method alone
+#'   (`"scene"`, `"burst"`, `"hash"`); `NULL` (the default): scenes kept
+#'   together, 80/10/10.
 #' @param progress Show a progress bar: `TRUE`, `FALSE`, or `NULL` (only on a
-#'   terminal).
-#' @param verbose Print what the build did.
+#'   terminal); then also what the build did, at the end (`FALSE` is silent).
 #' @param verify How every cached file is checked: `"quick"` (present, its
 #'   recorded size, and its checksum when its time stamp changed) or `"full"`
 #'   (every checksum). Missing or damaged files are made again and reported.
@@ -50,18 +49,6 @@ VIEW_EXTENSIONS <- c(jpeg = "jpg", png = "png")
 #'   cached files, which they must see at the cache's path; the manifest is the
 #'   one a local build makes. Needs the Dask extra (`pip install
 #'   "pyphotoq[dask]"`). See [sweep_runs()].
-#' @param labels Where the labels come from: `NULL` (the default) for `good/`
-#'   and `bad/` folders or a CSV; `"xmp"` for the ratings in XMP sidecars (and,
-#'   for a photo without one, the XMP embedded in it); or the path of a
-#'   darktable `library.db`, a digiKam `digikam4.db` or a Lightroom Classic
-#'   `.lrcat`, which is read strictly read-only. `photos` is then the folder of
-#'   your rated photos.
-#' @param good,bad With `labels`: the rules of what counts as good and as bad,
-#'   comma-separated conditions such as `"rating>=4, accepted"` and
-#'   `"rejected, rating<=1"` (`rating` compared with `>=`, `<=`, `=`, `<`, `>`;
-#'   `accepted`, `rejected`, `pending`). Photos neither rule labels are left
-#'   out; the build summary says how many. One star is not bad by default:
-#'   darktable gives every imported photo one star.
 #' @return A `photoq_cache` (see [open_cache()]) whose `build` element says what
 #'   this build did.
 #' @export
@@ -72,42 +59,34 @@ VIEW_EXTENSIONS <- c(jpeg = "jpg", png = "png")
 #'   cache
 #'   summary(cache)
 #' }
-build_cache <- function(photos, cache, width = 480, positive = "good", negative = "bad",
-                        split_method = "scene", split_fractions = c(0.8, 0.1, 0.1),
-                        burst_seconds = NULL, quality = 95, workers = NULL, wait = 0,
-                        progress = NULL, verbose = TRUE, verify = "quick", detail = TRUE,
-                        client = NULL, labels = NULL, good = "rating>=4, accepted",
-                        bad = "rejected") {
-  if (!is.numeric(split_fractions) || length(split_fractions) != 3 || anyNA(split_fractions)) {
-    photoq_stop("`split_fractions` must be three numbers, got ", deparse_short(split_fractions))
-  }
-  verbose <- check_flag(verbose, "verbose")
-  handle <- call_photoq(
-    "build_cache",
+build_cache <- function(photos, cache, width = 480, labels = NULL, split = NULL, quality = 95,
+                        workers = NULL, wait = 0, progress = NULL, verify = "quick", detail = TRUE,
+                        client = NULL) {
+  args <- list(
     photos = check_path(photos, "photos"),
     cache = check_path(cache, "cache"),
     width = check_whole(width, "width"),
-    positive = check_string(positive, "positive"),
-    negative = check_string(negative, "negative"),
-    split_method = check_string(split_method, "split_method"),
-    split_fractions = as.double(split_fractions), # three numbers: a Python list
-    burst_seconds = check_number(burst_seconds, "burst_seconds", null_ok = TRUE),
+    labels = check_settings(labels, "labels", "labelling", string_ok = TRUE),
+    split = check_settings(split, "split", "splitting", string_ok = TRUE),
     quality = check_whole(quality, "quality"),
     workers = check_whole(workers, "workers", null_ok = TRUE),
     wait = check_number(wait, "wait"),
     progress = check_flag(progress, "progress", null_ok = TRUE),
-    verbose = FALSE,
     verify = check_string(verify, "verify"),
     detail = check_flag(detail, "detail"),
-    client = check_client(client),
-    labels = if (is.null(labels)) NULL else check_string(labels, "labels"),
-    good = check_string(good, "good"),
-    bad = check_string(bad, "bad")
+    client = check_client(client)
+  )
+  photoq_python() # after the checks: a mistake there needs no Python
+  # Python prints what the build did where progress shows; R says it as a message instead, under
+  # the same rule (progress = FALSE is silent), so that suppressMessages() quiets it
+  reticulate::py_capture_output(
+    handle <- do.call(call_photoq, c(list("build_cache"), args, list(call = sys.call())), quote = TRUE),
+    type = "stdout"
   )
   result <- from_python("cache_result", handle)
   opened <- open_cache(result$path)
   opened$build <- result$build
-  if (verbose && !is.null(result$build)) {
+  if (!isFALSE(args$progress) && !is.null(result$build)) {
     message(result$build$text)
   }
   opened
@@ -134,7 +113,7 @@ build_cache <- function(photos, cache, width = 480, positive = "good", negative 
 #' @examples
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 12, size = c(128, 96))
-#'   folder <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)$path
+#'   folder <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)$path
 #'   cache <- open_cache(folder)
 #'   head(cache$manifest)
 #'   table(cache$manifest$split, cache$manifest$label)
@@ -202,7 +181,7 @@ check_views <- function(info, file) {
 #' @examples
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 12, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   view_file(cache, cache$manifest$hash[1])
 #' }
 view_file <- function(cache, hash, view = "overview") {
@@ -369,7 +348,7 @@ print.summary.photoq_cache <- function(x, ...) {
 #' @examples
 #' if (photoq_available() && requireNamespace("jpeg", quietly = TRUE)) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 12, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   img <- read_cached_image(cache, 1)
 #'   dim(img)
 #'   plot(as.raster(img))

@@ -26,7 +26,7 @@
 #' \donttest{
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   sweep_runs(cache, tempfile("runs"), recipes = "two-branch", seeds = 1:2,
 #'         batches = 4, validate_every = 4)
 #' }

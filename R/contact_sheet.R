@@ -19,7 +19,7 @@
 #' \donttest{
 #' if (photoq_available() && requireNamespace("jpeg", quietly = TRUE)) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
 #'   result <- evaluate_model(run, split = "train")
 #'   contact_sheet(result, file = tempfile(fileext = ".png"))

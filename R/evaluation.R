@@ -36,7 +36,7 @@
 #' \donttest{
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
 #'   result <- evaluate_model(run)
 #'   result
@@ -148,7 +148,7 @@ check_evaluation <- function(result, call = sys.call(-1)) {
 #' \donttest{
 #' if (photoq_available() && requireNamespace("pROC", quietly = TRUE)) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
 #'   roc <- as_roc(evaluate_model(run))
 #'   pROC::auc(roc)
@@ -186,7 +186,7 @@ as_roc <- function(result, ...) {
 #' \donttest{
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
 #'   evaluate_checkpoints(run)
 #' }

@@ -41,8 +41,8 @@
 #' \donttest{
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 60, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE,
-#'                        split_fractions = c(0.6, 0.2, 0.2))
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE,
+#'                        split = splitting(fractions = c(0.6, 0.2, 0.2)))
 #'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
 #'   shoot <- make_demo_photos(tempfile("shoot"), n_photos = 12, size = c(128, 96), seed = 3)
 #'   learned <- learn_corrections(run, shoot, batches = 10)

@@ -25,7 +25,7 @@
 #' \donttest{
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
 #'   result <- evaluate_model(run)
 #'   roc_plot_data(result)$point
@@ -114,7 +114,7 @@ exact_text <- function(x) {
 #' \donttest{
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
 #'   result <- evaluate_model(run)
 #'   p <- plot_roc(result)
@@ -166,7 +166,7 @@ plot_roc <- function(result, file = NULL) {
 #' \donttest{
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
 #'   plot_history(run)
 #'   plot_history(run, file = tempfile(fileext = ".png"))

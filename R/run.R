@@ -25,7 +25,7 @@ RUN_VERSION <- 1L
 #' \donttest{
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   folder <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)$path
 #'   run <- open_run(folder)
 #'   summary(run)

@@ -46,7 +46,7 @@
 #' \donttest{
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
 #'   new <- make_demo_photos(tempfile("new"), n_photos = 6, size = c(128, 96), seed = 1)
 #'   scores <- score_photos(run, new)
@@ -64,7 +64,7 @@ score_photos <- function(run, photos, culling = NULL, checkpoint = "best", batch
     "score_photos",
     run = check_path(run, "run"),
     photos = check_paths(photos, "photos"),
-    culling = check_culling(culling),
+    culling = check_settings(culling, "culling", "culling"),
     checkpoint = check_checkpoint(checkpoint),
     batch_size = check_whole(batch_size, "batch_size"),
     workers = check_whole(workers, "workers", null_ok = TRUE),
@@ -111,26 +111,7 @@ culling <- function(keep_precision = 0.9, reject_recall = 0.95, threshold = NULL
                          threshold = threshold, keep_recall = keep_recall, best = best,
                          best_share = best_share, burst_seconds = burst_seconds,
                          weaker_in_burst = weaker_in_burst)
-  structure(from_python("culling_settings", checked), class = "photoq_culling")
-}
-
-#' @export
-print.photoq_culling <- function(x, ...) {
-  given <- Filter(Negate(is.null), unclass(x))
-  cat("<photoq culling>", paste0(names(given), " = ", vapply(given, format, ""), collapse = ", "), "\n")
-  invisible(x)
-}
-
-# NULL, or a culling() / named list of its settings as JSON for Python (which checks the values).
-check_culling <- function(x, call = sys.call(-1)) {
-  if (is.null(x)) {
-    return(NULL)
-  }
-  if (!is.list(x) || (length(x) && (is.null(names(x)) || any(names(x) == "")))) {
-    photoq_stop("`culling` must be culling(...) or a named list of its settings, got ", deparse_short(x),
-                call = call)
-  }
-  json_arg(unclass(x))
+  settings_object(checked, "culling")
 }
 
 #' Undo the XMP sidecars of the last scoring with `xmp = TRUE`

@@ -50,8 +50,8 @@ make_demo_photos <- function(folder, n_photos = 240, size = c(640, 480), good_sh
 #' also takes the patches); output column 2 (Python index 1) is the 'good'
 #' score.
 #'
-#' @param recipe A recipe name (see [train_model()]), or `NULL` for the default
-#'   recipe.
+#' @param recipe A recipe name (see [train_model()]) or [recipe()], or `NULL`
+#'   for the default recipe.
 #' @param seed Seed for the weights and dropout (`NULL`: not seeded).
 #' @param ... Settings of the recipe to override: its network's options (for
 #'   "original": `filters`, `last_filters`, `strided_layers`, `dropout`; for
@@ -80,7 +80,7 @@ build_model <- function(recipe = NULL, seed = 0, ...) {
   })
   do.call(call_photoq, c(list(
     "build_model",
-    recipe = check_string(recipe, "recipe", null_ok = TRUE),
+    recipe = check_settings(recipe, "recipe", "recipe", string_ok = TRUE),
     seed = check_whole(seed, "seed", null_ok = TRUE, min = 0)
   ), options))
 }
@@ -100,23 +100,16 @@ build_model <- function(recipe = NULL, seed = 0, ...) {
 #'   GAP CNN with batch normalisation and global image statistics over the
 #'   overview, beside a small network and the same statistics over the
 #'   cache's native-resolution patches; AdamW with warm-up and cosine decay,
-#'   horizontal flips, 600 batches of 8, and a booster (see `booster`); on a
-#'   cache without the detail view
+#'   horizontal flips, 600 batches of 8, and a booster of gradient-boosted
+#'   trees over the image statistics; on a cache without the detail view
 #'   the default is "two-branch", the overview part alone, and says so once),
 #'   "two-branch", or "original" (the original workflow exactly: 47,266
-#'   parameters, RMSprop 1e-4, 5,000 batches of 4). The run folder records the
-#'   recipe and every setting it resolved to.
-#' @param model_options A named list of options of the recipe's network (see
-#'   [build_model()]).
-#' @param booster Fit gradient-boosted trees (LightGBM) over each photo's image
-#'   statistics, each also compared with the median of its scene (the photos
-#'   taken within 30 s of each other or looking alike, among the photos scored
-#'   together), and blend them with the best checkpoint at the network weight
-#'   (0 to 1 in steps of 0.25) that validation prefers (`NULL`: the recipe's;
-#'   the default recipes: `TRUE`, the original: `FALSE`). The trees are fitted
-#'   before the network trains. When a new run's labels go
-#'   with an editor's traces (keepers edited, rejects not), one camera or one
-#'   hour, one line says so with the counts, and `run.json` keeps it.
+#'   parameters, RMSprop 1e-4, 5,000 batches of 4); or [recipe()] (or a named
+#'   list of its settings) for a recipe with another learning rate, network
+#'   options or without the booster. The run folder records the recipe and
+#'   every setting it resolved to. When a new run's labels go with an editor's
+#'   traces (keepers edited, rejects not), one camera or one hour, one line
+#'   says so with the counts, and `run.json` keeps it.
 #' @param plot Redraw `history.png` in the run folder at every checkpoint.
 #' @param progress Show a progress bar: `TRUE`, `FALSE`, or `NULL` (only on a
 #'   terminal).
@@ -140,21 +133,17 @@ build_model <- function(recipe = NULL, seed = 0, ...) {
 #' }
 #' }
 train_model <- function(cache, run, recipe = NULL, batches = NULL, batch_size = NULL,
-                        validate_every = NULL, seed = 0, learning_rate = NULL,
-                        model_options = NULL, booster = NULL, plot = TRUE, progress = NULL,
+                        validate_every = NULL, seed = 0, plot = TRUE, progress = NULL,
                         deterministic = TRUE, continue_on_new_data = FALSE) {
   handle <- call_photoq(
     "train_model",
     cache = check_path(cache, "cache"),
     run = check_path(run, "run"),
-    recipe = check_string(recipe, "recipe", null_ok = TRUE),
+    recipe = check_settings(recipe, "recipe", "recipe", string_ok = TRUE),
     batches = check_whole(batches, "batches", null_ok = TRUE),
     batch_size = check_whole(batch_size, "batch_size", null_ok = TRUE),
     validate_every = check_whole(validate_every, "validate_every", null_ok = TRUE),
     seed = check_whole(seed, "seed"),
-    learning_rate = check_number(learning_rate, "learning_rate", null_ok = TRUE),
-    model_options = check_model_options(model_options),
-    booster = check_flag(booster, "booster", null_ok = TRUE),
     plot = check_flag(plot, "plot"),
     progress = check_flag(progress, "progress", null_ok = TRUE),
     deterministic = check_flag(deterministic, "deterministic"),

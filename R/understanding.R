@@ -23,7 +23,7 @@
 #' \donttest{
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
 #'   bias <- bias_report(evaluate_model(run))
 #'   bias[bias$flagged, ]
@@ -139,7 +139,7 @@ plot.photoq_bias <- function(x, ...) {
 #' \donttest{
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
 #'   maps <- explain_photos(run, file.path(photos, "bad"), out = tempfile("maps"))
 #'   head(maps)
@@ -186,7 +186,7 @@ explain_photos <- function(run, photos, out = NULL, target = "decision", thresho
 #' \donttest{
 #' if (photoq_available()) {
 #'   photos <- make_demo_photos(tempfile("photos"), n_photos = 40, size = c(128, 96))
-#'   cache <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE)
+#'   cache <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE)
 #'   run <- train_model(cache, tempfile("run"), batches = 20, validate_every = 10)
 #'   html <- report(run, file = tempfile(fileext = ".html"))
 #'   # utils::browseURL(html)

@@ -35,7 +35,7 @@ __all__ = [
     "learn_result",
     "model_result",
     "run_result",
-    "culling_settings",
+    "settings_fields",
     "score_result",
     "table_columns",
     "undo_result",
@@ -226,11 +226,12 @@ def evaluation_result(result) -> dict:
     }
 
 
-def culling_settings(culling) -> dict:
-    """A pyphotoq.Culling's settings as a plain dict (R's culling())."""
+def settings_fields(settings) -> dict:
+    """A settings object's fields (pyphotoq.Culling, Labelling, Splitting, Recipe) as a plain dict:
+    what R's culling(), labelling(), splitting() and recipe() return."""
     import dataclasses
 
-    return {name: to_plain(value) for name, value in dataclasses.asdict(culling).items()}
+    return {name: to_plain(value) for name, value in dataclasses.asdict(settings).items()}
 
 
 def score_result(table: pd.DataFrame) -> dict:

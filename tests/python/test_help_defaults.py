@@ -34,10 +34,11 @@ FILLER = {"the", "a", "an", "its"}
 
 
 def _pages() -> dict:
-    """(Python name, R help page) of every public function that has one (Culling: culling.Rd)."""
+    """(Python name, R help page) of every public function that has one (a settings class's page
+    is its R constructor's: Culling, culling.Rd)."""
     pages = {}
     for name in pyphotoq.__all__:
-        page = ROOT / "man" / f"{'culling' if name == 'Culling' else name}.Rd"
+        page = ROOT / "man" / f"{name.lower() if isinstance(getattr(pyphotoq, name), type) else name}.Rd"
         if page.exists() and callable(getattr(pyphotoq, name)):
             pages[name] = page
     return pages

@@ -36,7 +36,7 @@ photoq_fixture <- local({
       photos <- make_demo_photos(file.path(dir, "photos"), n_photos = 40, size = c(128, 96))
       # 60/20/20 so that validation and test hold both classes
       cache <- build_cache(photos, file.path(dir, "cache"), width = 96,
-                           split_fractions = c(0.6, 0.2, 0.2), verbose = FALSE)
+                           split = splitting(fractions = c(0.6, 0.2, 0.2)), progress = FALSE)
       run <- train_model(cache, file.path(dir, "run"), batches = 20, validate_every = 10)
       state <<- list(dir = dir, photos = photos, cache = cache, run = run)
     }

@@ -34,8 +34,10 @@ python_api <- function() {
   ), convert = FALSE)
 }
 
-# The exported R functions with a Python twin of the same name (culling() is pyphotoq.Culling).
-python_name <- function(name) if (name == "culling") "Culling" else name
+# The exported R functions with a Python twin of the same name; a settings object's constructor is
+# its class (culling() is pyphotoq.Culling, labelling() Labelling, splitting() Splitting, recipe() Recipe).
+SETTINGS_OBJECTS <- c(culling = "Culling", labelling = "Labelling", splitting = "Splitting", recipe = "Recipe")
+python_name <- function(name) if (name %in% names(SETTINGS_OBJECTS)) SETTINGS_OBJECTS[[name]] else name
 r_twins <- function() {
   python <- unlist(reticulate::import("pyphotoq", convert = TRUE)$`__all__`)
   Filter(function(name) python_name(name) %in% python && is.function(getExportedValue("photoq", name)),
@@ -48,7 +50,7 @@ R_OWN_DEFAULTS <- character()
 # Arguments named like a declared setting that are another setting (pyphotoq's own test of the
 # declarations lists them too), with why.
 OTHER_SETTINGS <- c(
-  "build_cache(burst_seconds)" = "the split's gap between the shots of one scene, by split method",
+  "splitting(burst_seconds)" = "the split's gap between the shots of one scene, by split method",
   "score_photos(batch_size)" = "photos scored at once, not a training batch",
   "make_demo_photos(seed)" = "the demo photos' seed",
   "build_model(seed)" = "the weights' seed, NULL for none"
@@ -86,7 +88,8 @@ test_that("every R function has the same arguments and defaults as its Python tw
   skip_if_no_photoq()
   api <- python_api()
   twins <- r_twins()
-  expect_true(all(c("score_photos", "culling", "evaluate_model", "explain_photos", "report") %in% twins))
+  expect_true(all(c("score_photos", "culling", "labelling", "splitting", "recipe", "evaluate_model",
+                    "explain_photos", "report") %in% twins))
   differing <- character()
   for (name in twins) {
     python <- reticulate::py_to_r(api$signature(python_name(name)))

@@ -34,12 +34,12 @@ test_that("build_cache() returns the cache R reads itself, and is incremental", 
   expect_equal(cache$info$views$overview$width, 96)
   expect_equal(cache$info$classes, list(positive = "good", negative = "bad"))
   # a second build reads nothing again
-  again <- build_cache(photos, folder, width = 96, verbose = FALSE)
+  again <- build_cache(photos, folder, width = 96, progress = FALSE)
   expect_equal(again$build$added, 0L)
   expect_equal(again$build$reused, 8L)
   expect_equal(again$manifest, cache$manifest)
   # another width in the same folder is refused with Python's message
-  expect_error(build_cache(photos, folder, width = 128, verbose = FALSE),
+  expect_error(build_cache(photos, folder, width = 128, progress = FALSE),
                "holds 96 px wide images; asked for 128", class = "photoq_error")
 })
 
@@ -124,7 +124,7 @@ test_that("read_cached_image(view = 'detail') returns the patches Python reads",
 test_that("open_cache() reads format 2: views by one rule, every table checked (R alone)", {
   skip_if_no_photoq()
   photos <- make_demo_photos(tempfile("demo"), n_photos = 6, size = c(128, 96), seed = 4)
-  folder <- build_cache(photos, tempfile("cache"), width = 96, verbose = FALSE, detail = FALSE)$path
+  folder <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE, detail = FALSE)$path
   cache <- open_cache(folder)
   expect_equal(cache$info$version, 2L)
   expect_equal(cache$views, "overview")
@@ -176,5 +176,16 @@ test_that("build_cache(labels = 'xmp') labels photos by the ratings in their sid
   labelled <- utils::read.csv(file.path(cache$path, "labels.csv"), stringsAsFactors = FALSE)
   expect_setequal(labelled$rating, c(5, -1))
   expect_true(all(grepl("^sidecar ", labelled$source)))
-  expect_error(build_cache(photos, tempfile("cache"), labels = "xmp", good = "stars>=4"), "not a condition")
+  expect_error(build_cache(photos, tempfile("cache"), labels = labelling("xmp", good = "stars>=4")), "not a condition")
+  # the same build from labelling() and splitting() objects, a named list and a plain string
+  grouped <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE,
+                         labels = labelling("xmp", good = "rating>=4", bad = "rejected"),
+                         split = splitting("hash", fractions = c(0.5, 0.5, 0)))
+  listed <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE,
+                        labels = list(source = "xmp"), split = list(method = "hash", fractions = c(0.5, 0.5, 0)))
+  expect_equal(grouped$manifest[c("hash", "label", "split")], listed$manifest[c("hash", "label", "split")])
+  expect_equal(grouped$info$split, list(method = "hash", fractions = c(0.5, 0.5, 0), burst_seconds = 3))
+  strings <- build_cache(photos, tempfile("cache"), width = 96, progress = FALSE, labels = "xmp", split = "hash")
+  expect_equal(strings$info$split$fractions, c(0.8, 0.1, 0.1))
+  expect_equal(strings$manifest$label, grouped$manifest$label)
 })

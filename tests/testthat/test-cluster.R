@@ -2,8 +2,8 @@ test_that("build_cache and score_photos on a local Dask cluster give the local r
   skip_if_no_photoq()
   fx <- photoq_fixture()
   dir <- tempfile("cluster-")
-  local <- build_cache(fx$photos, file.path(dir, "local"), width = 96, verbose = FALSE)
-  remote <- build_cache(fx$photos, file.path(dir, "cluster"), width = 96, verbose = FALSE, client = "local:2")
+  local <- build_cache(fx$photos, file.path(dir, "local"), width = 96, progress = FALSE)
+  remote <- build_cache(fx$photos, file.path(dir, "cluster"), width = 96, progress = FALSE, client = "local:2")
   expect_identical(readLines(file.path(remote$path, "manifest.csv")),
                    readLines(file.path(local$path, "manifest.csv")))
   expect_identical(remote$views, local$views)

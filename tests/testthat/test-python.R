@@ -103,7 +103,13 @@ test_that("out-of-range values go to Python, whose one-line error R shows", {
     list(quote(evaluate_model("r", threshold = 2)), "threshold must be in [0, 1], got 2.0"),
     list(quote(ask_photos("r", "p", n = 0)), "n must be at least 1, got 0"),
     list(quote(culling(keep_precision = 0)), "keep_precision must be in (0, 1], got 0.0"),
-    list(quote(culling(best = -1)), "best must be at least 0, got -1.0")
+    list(quote(culling(best = -1)), "best must be at least 0, got -1.0"),
+    list(quote(labelling(positive = "bad")), "positive and negative must differ, both are 'bad'"),
+    list(quote(splitting(method = "random")), "method must be one of scene, burst, hash, got 'random'"),
+    list(quote(splitting(fractions = c(0.5, 0.5))),
+         "fractions must be three non-negative numbers (train, validation, test) summing to 1, got [0.5, 0.5]"),
+    list(quote(recipe(learning_rate = 0)), "learning_rate must be above 0, got 0.0"),
+    list(quote(recipe("fastest")), "name must be a recipe, one of original, two-branch, two-view, got 'fastest'")
   )
   for (case in cases) {
     err <- expect_error(eval(case[[1]]), class = "photoq_python_error")
@@ -118,8 +124,9 @@ test_that("arguments are checked and converted in R", {
   expect_error(build_cache("a", "b", progress = NA), "`progress` must be TRUE or FALSE")
   expect_error(evaluate_model("r", checkpoint = "first"), "`checkpoint` must be")
   expect_error(make_demo_photos(tempfile(), size = c(128, 96, 3)), "`size` must be c\\(width, height\\)")
-  expect_error(build_cache("a", "b", split_fractions = c(0.5, 0.5)), "`split_fractions`")
-  expect_error(train_model("a", "b", model_options = list(16)), "named list")
+  expect_error(build_cache("a", "b", split = 0.5), "`split` must be splitting")
+  expect_error(build_cache("a", "b", labels = c("xmp", "folders")), "`labels` must be labelling")
+  expect_error(recipe(model_options = list(16)), "named list")
   expect_error(train_model("a", "b", recipe = 2), "`recipe` must be")
   expect_error(build_model("original", 0, 16), "must be named")
   expect_identical(photoq:::check_whole(5, "x"), 5L)

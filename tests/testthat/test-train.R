@@ -52,15 +52,15 @@ test_that("train_model() resumes and extends a run; settings are checked", {
   skip_if_no_photoq()
   fixture <- photoq_fixture()
   folder <- file.path(fixture$dir, "extended")
-  first <- train_model(fixture$cache, folder, recipe = "original", batches = 5, validate_every = 5,
-                       plot = FALSE, model_options = list(filters = 8, last_filters = 16))
+  smaller <- recipe("original", model_options = list(filters = 8, last_filters = 16))
+  first <- train_model(fixture$cache, folder, recipe = smaller, batches = 5, validate_every = 5, plot = FALSE)
   expect_equal(first$batches_done, 5L)
   expect_equal(first$settings$recipe, "original")
   expect_equal(first$settings$model_options, list(filters = 8L, last_filters = 16L))
   expect_output(print(first), "recipe original")
   expect_null(first$booster) # the original has none
   expect_false(dir.exists(file.path(folder, "booster")))
-  expect_error(train_model(fixture$cache, tempfile(), recipe = "original", booster = TRUE, plot = FALSE),
+  expect_error(train_model(fixture$cache, tempfile(), recipe = list(name = "original", booster = TRUE), plot = FALSE),
                "'original' fixes booster=False", class = "photoq_error")
   more <- train_model(fixture$cache$path, folder, batches = 10, plot = FALSE)
   expect_equal(more$batches_done, 10L)
