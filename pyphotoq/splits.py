@@ -273,5 +273,5 @@ def split_lines(counts: pd.DataFrame) -> list[str]:
                    else "the test AUC rests on them")
             lines.append(f"  warning: the {split} split holds only {' and '.join(small)} photos (fewer than "
                          f"{SMALL_SPLIT} of a class): {use}, so they are uncertain; sort more photos, or give "
-                         "split_fractions a larger share for it")
+                         "it a larger share of the split's fractions")
     return lines
