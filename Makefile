@@ -64,7 +64,7 @@ examples:
 test-r:
 	Rscript -e 'testthat::test_local(".", stop_on_failure = TRUE)'
 
-## docs: regenerate R's help of the shared settings from pyphotoq/parameters.py (R/parameters.R),
+## docs: regenerate R's help of the shared settings from pyphotoq/core/parameters.py (R/parameters.R),
 ## then NAMESPACE and man/ from the roxygen comments in R/
 docs:
 	$(PYTHON) -m pyphotoq.r_help --write R/parameters.R

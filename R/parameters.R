@@ -1,5 +1,5 @@
 # The help of the arguments that R, Python and the command line share, written from the
-# declarations in pyphotoq/parameters.py by `python -m pyphotoq.r_help --write R/parameters.R`.
+# declarations in pyphotoq/core/parameters.py by `python -m pyphotoq.r_help --write R/parameters.R`.
 # Change the declarations, not this file: a test fails when it differs from them.
 
 #' Settings shared by R, Python and the command line

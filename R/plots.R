@@ -1,10 +1,10 @@
-# Pictures drawn with ggplot2 from the tables pyphotoq computes (pyphotoq.plotdata): Python's
+# Pictures drawn with ggplot2 from the tables pyphotoq computes (pyphotoq.reporting.plotdata): Python's
 # matplotlib pictures and these draw the same rows, positions, colours and captions.
 
 #' The tables a picture draws
 #'
 #' Each picture of photoq is drawn from tables computed once, by
-#' `pyphotoq.plotdata`; Python's matplotlib plots and R's ggplot2 plots both draw
+#' `pyphotoq.reporting.plotdata`; Python's matplotlib plots and R's ggplot2 plots both draw
 #' exactly these rows. `roc_plot_data()` gives `curve` (fpr, tpr, threshold:
 #' a step line) and `point` (the operating point at the threshold);
 #' `history_plot_data()` gives `series` (batch, value, panel, series, kind,
@@ -69,7 +69,7 @@ plot_tables <- function(x) {
   })
 }
 
-# An evaluation as JSON for Python (pyphotoq.plotdata.evaluation_from_plain). Doubles
+# An evaluation as JSON for Python (pyphotoq.reporting.plotdata.evaluation_from_plain). Doubles
 # travel as text with 17 significant digits, so every score reaches Python exactly.
 evaluation_json <- function(result) {
   x <- unclass(result)

@@ -134,7 +134,7 @@ photoq_python <- function() {
   }
   .photoq$py <- module
   .photoq$interop <- reticulate::import("pyphotoq.interop", convert = FALSE)
-  .photoq$errors <- reticulate::import("pyphotoq.errors", convert = FALSE)
+  .photoq$errors <- reticulate::import("pyphotoq.core.errors", convert = FALSE)
   .photoq$builtins <- reticulate::import_builtins(convert = FALSE)
   .photoq$hosted <- hosted ||
     identical(reticulate::py_config()$forced, "the current process")
@@ -259,7 +259,7 @@ parse_python_error <- function(error) {
 
 # Is the Python exception type named `type` ("module.Class") a pyphotoq PhotoqError?
 is_photoq_exception <- function(type, error) {
-  if ("pyphotoq.errors.PhotoqError" %in% class(error)) {
+  if ("pyphotoq.core.errors.PhotoqError" %in% class(error)) {
     return(TRUE) # newer reticulate: the condition carries the Python classes
   }
   module <- sub("\\.[^.]*$", "", type)
@@ -325,7 +325,7 @@ rethrow_python <- function(error, call) {
 #
 # What reticulate needs: one value of the right type (a whole number as an integer, a path as
 # an absolute character string, NULL kept). The ranges of the settings Python and R share are
-# Python's to check (pyphotoq.parameters), so R passes the value on and shows Python's one-line
+# Python's to check (pyphotoq.core.parameters), so R passes the value on and shows Python's one-line
 # error; `min` is for R's own arguments (a row of a table, a checkpoint's number).
 
 check_whole <- function(x, name, null_ok = FALSE, min = NULL, call = sys.call(-1)) {

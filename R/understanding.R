@@ -41,7 +41,7 @@ bias_report <- function(result) {
 #'
 #' One row per variable: how strongly the score, the labels, and the score within
 #' a label follow it; flagged variables in red. Drawn from the table
-#' `pyphotoq.bias.bias_plot_data` makes, as Python's `plot_bias` is.
+#' `pyphotoq.reporting.bias.bias_plot_data` makes, as Python's `plot_bias` is.
 #'
 #' @param report A `photoq_bias` from [bias_report()].
 #' @param file A picture file to write, or `NULL`.

@@ -81,7 +81,8 @@ def fill_cache(folder: Path, n: int, landscape: list[tuple[Path, Path]], portrai
     import pandas as pd
     from PIL import Image
 
-    from pyphotoq import cache_folder, cache_format
+    from pyphotoq.data import cache_folder
+    from pyphotoq.data import cache_format
 
     folder.mkdir(parents=True)
     info = cache_folder._load_or_create_info(folder, 480, "good", "bad", "hash", (0.8, 0.1, 0.1), 3.0, 95)
@@ -119,7 +120,7 @@ def phase_stream(cache: str, views: list[str]) -> dict:
     import tensorflow as tf  # noqa: F401
 
     import pyphotoq
-    from pyphotoq.batches import training_batches
+    from pyphotoq.models.batches import training_batches
 
     rss_imports = common.current_rss_mb()
     started = time.perf_counter()
@@ -154,10 +155,10 @@ def phase_compute(cache: str, steps: int, views: list[str]) -> dict:
     import numpy as np
 
     import pyphotoq
-    from pyphotoq.batches import TrainingSampler, one_hot
-    from pyphotoq.detail import split_patches
-    from pyphotoq.images import load_rgb_array
-    from pyphotoq.recipes import DEFAULT, OVERVIEW_DEFAULT
+    from pyphotoq.models.batches import TrainingSampler, one_hot
+    from pyphotoq.photos.detail import split_patches
+    from pyphotoq.photos.images import load_rgb_array
+    from pyphotoq.models.recipes import DEFAULT, OVERVIEW_DEFAULT
 
     two_views = list(views) == TWO_VIEWS
     recipe = DEFAULT if two_views else OVERVIEW_DEFAULT

@@ -185,7 +185,7 @@ def main() -> None:
 
     common.header("cache build: pyphotoq.build_cache (both views, overview only) vs the original path", args)
     import pyphotoq  # noqa: F401  (imported before timing)
-    import pyphotoq.detail  # noqa: F401
+    import pyphotoq.photos.detail  # noqa: F401
     import tensorflow as tf  # the detail view decodes with it: its start-up is not build time
 
     tiny = io.BytesIO()

@@ -9,7 +9,7 @@ What it measures, in one run, on generated 12 MP camera JPEGs (``bench_cache.mak
       ``tf.io.decode_jpeg(dct_method="INTEGER_ACCURATE")`` (what the detail view uses);
       TensorFlow's ``tf.io.decode_and_crop_jpeg`` for 1, 4 and 6 crops of 192 px (one call per
       crop, at spread positions inside the stored image, landscape or portrait, on the 16-px
-      grid); and the whole ``pyphotoq.detail.make_patches`` (decode, choose the cells, cut; the
+      grid); and the whole ``pyphotoq.photos.detail.make_patches`` (decode, choose the cells, cut; the
       photo's 480-px overview, which it reads, is opened beforehand). Milliseconds per photo,
       best of --rounds rounds (every method once per round, in turn), and each method's speed
       against the baseline (baseline ms / method ms: above 1 is faster).
@@ -18,7 +18,7 @@ What it measures, in one run, on generated 12 MP camera JPEGs (``bench_cache.mak
       after a JPEG round trip (Pillow encode, Pillow decode) at quality 95 without chroma
       subsampling (4:4:4, the cache's; checked once against ``cache.cached_view_pixels``), at
       quality 95 4:2:0 and at quality 85 4:2:0. For each patch, the columns noise_luma,
-      noise_chroma, blockiness and sharpness_full of ``pyphotoq.statistics.image_statistics``;
+      noise_chroma, blockiness and sharpness_full of ``pyphotoq.models.statistics.image_statistics``;
       all four are logarithms, so a patch's relative change is exp(after - before) - 1, the
       relative change of the quantity itself (noise level, grid-step ratio, Laplacian spread).
       Prints the mean relative change over the patches, per statistic and encoding (a patch
@@ -132,7 +132,7 @@ def tf_crops(count: int):
 
 
 def whole_make_patches(data: bytes, photo: dict):
-    from pyphotoq import detail
+    from pyphotoq.photos import detail
 
     return detail.make_patches(data, detail.DEFAULT_SPEC, photo["opened"])
 
@@ -143,13 +143,13 @@ DECODERS = [
     ("TensorFlow decode_jpeg full, INTEGER_ACCURATE", tf_full),
     *[(f"TensorFlow decode_and_crop_jpeg, {n} crop{'s' if n > 1 else ''} of {PATCH} px", tf_crops(n))
       for n in CROP_COUNTS],
-    ("pyphotoq.detail.make_patches, whole (6 patches)", whole_make_patches),
+    ("pyphotoq.photos.detail.make_patches, whole (6 patches)", whole_make_patches),
 ]
 
 
 def prepare(paths: list[Path]) -> list[dict]:
     """Per photo: its bytes, stored size, crop windows and 480-px overview (made beforehand)."""
-    from pyphotoq.images import open_photo
+    from pyphotoq.photos.images import open_photo
 
     photos = []
     for path in paths:
@@ -183,7 +183,7 @@ def measure_decoding(photos: list[dict], rounds: int) -> dict[str, list[float]]:
 
 
 def encodings() -> dict[str, dict]:
-    from pyphotoq.detail import DEFAULT_SPEC
+    from pyphotoq.photos.detail import DEFAULT_SPEC
 
     return {
         "q95 4:4:4 (the cache's)": dict(DEFAULT_SPEC),
@@ -194,8 +194,8 @@ def encodings() -> dict[str, dict]:
 
 def real_photos(folder: str, limit: int) -> list[dict]:
     """Up to `limit` usable photos below `folder`: bytes and 480-px overview, for (f)."""
-    from pyphotoq.images import UnusablePhoto, open_photo, read_photo_bytes
-    from pyphotoq.sources import walk_images
+    from pyphotoq.photos.images import UnusablePhoto, open_photo, read_photo_bytes
+    from pyphotoq.photos.sources import walk_images
 
     photos = []
     for path in walk_images(folder):
@@ -213,9 +213,9 @@ def measure_encoding(photos: list[dict]) -> dict:
     """Statistics of every patch before and after each encoding, and bytes per photo."""
     import tensorflow as tf
 
-    from pyphotoq import views as views_module
-    from pyphotoq import detail
-    from pyphotoq.statistics import NAMES, image_statistics
+    from pyphotoq.data import views as views_module
+    from pyphotoq.photos import detail
+    from pyphotoq.models.statistics import NAMES, image_statistics
 
     columns = [NAMES.index(name) for name in STATISTICS]
     spec = detail.DEFAULT_SPEC
@@ -299,7 +299,7 @@ def phase_score(run: str, warmup: str, photos: str) -> dict:
     import tensorflow  # noqa: F401  (its import is not scoring time)
 
     import pyphotoq
-    from pyphotoq.sources import walk_images
+    from pyphotoq.photos.sources import walk_images
 
     seconds = []
     for folder in (warmup, warmup, photos):

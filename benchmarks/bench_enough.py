@@ -35,7 +35,7 @@ def phase_one(truth: str, work: str, size: int, seed: int, batches: int | None) 
     from sklearn.metrics import roc_auc_score
 
     import pyphotoq
-    from pyphotoq.learning import validation_auc
+    from pyphotoq.workflow.learning import validation_auc
 
     table = pd.read_csv(truth)
     scenes = sorted(table["scene"].unique())

@@ -2,7 +2,7 @@
 
 A run's evaluation needs the booster's statistics and the facts of every photo of the split. The
 first training measures them once and keeps them in the cache (statistics.csv and facts.csv,
-pyphotoq.statistics_store), and the network is neither loaded nor run when validation gave it no
+pyphotoq.data.statistics_store), and the network is neither loaded nor run when validation gave it no
 weight. Each side runs in a
 fresh child process (TensorFlow imported and the run opened in it: what a user's call costs), best
 of `--rounds`, alternating:
@@ -67,8 +67,8 @@ def main() -> int:
         import pyphotoq
 
         # an older cache: measured once here, as the first training or evaluation would
-        from pyphotoq.booster import load_booster, measure_statistics
-        from pyphotoq.facts import cached_facts
+        from pyphotoq.models.booster import load_booster, measure_statistics
+        from pyphotoq.workflow.facts import cached_facts
 
         handle = pyphotoq.open_cache(cache)
         measure_statistics(handle, handle.manifest, load_booster(pyphotoq.open_run(run)).info["views"], progress=False)

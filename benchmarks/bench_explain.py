@@ -26,7 +26,7 @@ import common  # noqa: E402
 
 def phase_explain(run: str, photos: str, n: int, out: str) -> dict:
     import pyphotoq
-    from pyphotoq.sources import walk_images
+    from pyphotoq.photos.sources import walk_images
 
     paths = walk_images(Path(photos))[:n]
     table = pyphotoq.explain_photos(run, paths, out=out, progress=False)

@@ -80,7 +80,7 @@ def measure(run: Path, trip3: Path, truth) -> dict:
     from sklearn.metrics import roc_auc_score
 
     import pyphotoq
-    from pyphotoq.evaluation import validation_auc
+    from pyphotoq.workflow.evaluation import validation_auc
 
     handle = pyphotoq.open_run(run)
     cache = handle.open_cache()
@@ -110,8 +110,8 @@ def main() -> None:
     import pandas as pd
 
     import pyphotoq
-    from pyphotoq.culling import ask_photos
-    from pyphotoq.evaluation import validation_threshold
+    from pyphotoq.workflow.culling import ask_photos
+    from pyphotoq.workflow.evaluation import validation_threshold
 
     with common.work_folder(args, "learn") as work:
         data = Path(args.data) if args.data else None

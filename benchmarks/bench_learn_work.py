@@ -4,7 +4,7 @@
 batches themselves it measures: the validation AUC before and after, each validation interval's
 scores, and the booster's refit (the statistics of every training and validation photo, and of
 their edited copies when the recipe learns from them). With the statistics kept in the cache
-(statistics.csv, pyphotoq.statistics_store) only the photos new to the cache are measured.
+(statistics.csv, pyphotoq.data.statistics_store) only the photos new to the cache are measured.
 
 What is timed: `learn_corrections(run, CORRECTIONS)` on a copy of a trained run and its cache
 (copied again for every call, so each starts from the same state), in a fresh child process
@@ -72,8 +72,8 @@ def phase_learn(run: str, photos: str) -> dict:
 def phase_keep(run: str) -> dict:
     """Measure once what the run's first training under this checkout keeps in its cache."""
     import pyphotoq
-    from pyphotoq.booster import measure_statistics
-    from pyphotoq.facts import cached_facts
+    from pyphotoq.models.booster import measure_statistics
+    from pyphotoq.workflow.facts import cached_facts
 
     handle = pyphotoq.open_run(run)
     cache = handle.open_cache()

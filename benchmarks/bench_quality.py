@@ -11,7 +11,7 @@ cache with its own defaults, in its own child process (its own wall time and pea
     run (validation and checkpoints included), peak RSS of training;
   * AUC per defect on the test split: good photos against the bad ones with that defect;
   * time to quality: every checkpoint is scored on the test split, and so is a recipe's booster
-    alone (fitted before its network trains: pyphotoq.booster); the first of them at which the
+    alone (fitted before its network trains: pyphotoq.models.booster); the first of them at which the
     default reaches the original's final test AUC, in seconds since its run started, against
     the original's whole wall time (target <= 1/3);
   * a plot of validation and test AUC over wall time of every recipe, the boosters as stars
@@ -19,7 +19,7 @@ cache with its own defaults, in its own child process (its own wall time and pea
   * the fresh-shoot variants (variants.py): the same run's test scenes scored from their files as
     the archive holds them and straight from the camera, together, alone and by label folder,
     with shallow-depth-of-field keepers apart: AUC, best shot of each scene, AUC per defect;
-  * a yardstick on the same splits: the 41 image statistics of pyphotoq.statistics with
+  * a yardstick on the same splits: the 41 image statistics of pyphotoq.models.statistics with
     scikit-learn's gradient boosting (the issue's own yardstick, 37 statistics, reached 0.906 on
     its set): it says how hard this set is.
 
@@ -47,7 +47,7 @@ BENCH_RECIPES = {"two-view-edit-copies": ("two-view", {"edit_copies": 1})}
 
 
 def _register_bench_recipes() -> None:
-    from pyphotoq import recipes
+    from pyphotoq.models import recipes
 
     for name, (base, changes) in BENCH_RECIPES.items():
         recipes.RECIPES[name] = {**recipes.RECIPES[base], **changes}
@@ -90,8 +90,8 @@ def phase_evaluate(run: str, truth: str) -> dict:
 
     import pyphotoq
 
-    from pyphotoq.booster import load_booster
-    from pyphotoq.prediction import predict_scores
+    from pyphotoq.models.booster import load_booster
+    from pyphotoq.models.prediction import predict_scores
 
     handle = pyphotoq.open_run(run)
     result = pyphotoq.evaluate_model(handle, split="test")
@@ -161,7 +161,7 @@ def phase_reference(cache: str, truth: str) -> dict:
     from sklearn.metrics import roc_auc_score
 
     import pyphotoq
-    from pyphotoq.statistics import statistics_of_files
+    from pyphotoq.models.statistics import statistics_of_files
 
     handle = pyphotoq.open_cache(cache)
     manifest = handle.manifest
@@ -236,7 +236,7 @@ def main() -> int:
     args = parser.parse_args()
     common.header("Recipes on realistic photographs", args)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from pyphotoq.recipes import DEFAULT, OVERVIEW_DEFAULT
+    from pyphotoq.models.recipes import DEFAULT, OVERVIEW_DEFAULT
 
     import realistic_photos
 

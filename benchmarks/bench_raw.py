@@ -1,6 +1,6 @@
 """RAW files cached through their embedded previews, against a full demosaic of the same files.
 
-A RAW file stands for one photo through one image (pyphotoq/camera.py): its embedded preview when
+A RAW file stands for one photo through one image (pyphotoq/photos/camera.py): its embedded preview when
 that is at least 1,000 px on its long side (cameras embed a full-size JPEG), else a demosaic of
 the sensor data. This measures what that rule buys, in one run on the same generated DNGs:
 
@@ -79,7 +79,7 @@ def demosaic(data: bytes) -> np.ndarray:
     """The full demosaic of a RAW file with photoq's fixed parameters (its fallback)."""
     import rawpy
 
-    from pyphotoq.camera import demosaic_parameters
+    from pyphotoq.photos.camera import demosaic_parameters
 
     with rawpy.imread(io.BytesIO(data)) as raw:
         return raw.postprocess(**demosaic_parameters())
@@ -109,7 +109,7 @@ def photoq_build(photos: Path, cache: Path, detail: bool) -> None:
 
 def one_by_one(paths: list[Path]) -> tuple[float, float]:
     """(ms per photo through the preview, ms per photo demosaiced), one thread, one file at a time."""
-    from pyphotoq.images import open_photo
+    from pyphotoq.photos.images import open_photo
 
     data = [path.read_bytes() for path in paths]
     _, preview_seconds = common.timed(lambda: [open_photo(d, WIDTH) for d in data])
@@ -131,7 +131,7 @@ def main() -> None:
     import rawpy
     import tensorflow as tf  # the detail view decodes with it: its start-up is not build time
 
-    import pyphotoq.detail  # noqa: F401  (imported before timing)
+    import pyphotoq.photos.detail  # noqa: F401  (imported before timing)
 
     tiny = io.BytesIO()
     Image.new("RGB", (16, 16)).save(tiny, "JPEG")

@@ -91,8 +91,8 @@ def main(argv=None) -> None:
     parser.add_argument("--work", help="work folder (default: a temporary one, removed)")
     args = parser.parse_args(argv)
 
-    from pyphotoq.review_server import ReviewServer
-    from pyphotoq.review_shoot import open_shoot
+    from pyphotoq.reporting.review_server import ReviewServer
+    from pyphotoq.reporting.review_shoot import open_shoot
 
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="photoq-review-bench-"))
     try:

@@ -72,7 +72,7 @@ def _steady_rate(stamps: list[float], pauses: float = 0.0) -> float:
 def phase_train(cache: str, run: str, batches: int, validate_every: int) -> dict:
     """(a) train_model, with its validation intervals and batch ends timed."""
     import pyphotoq
-    from pyphotoq import training
+    from pyphotoq.workflow import training
 
     stamps: list[float] = []
     pauses: list[tuple[float, float]] = []  # (start, end) of every on_epoch_end
@@ -118,8 +118,8 @@ def _in_memory_plan(handle, batches: int):
     """(arrays by shape, [(pixels, labels)] for each batch) following the training sampler."""
     import numpy as np
 
-    from pyphotoq.batches import TrainingSampler, one_hot
-    from pyphotoq.images import load_rgb_array
+    from pyphotoq.models.batches import TrainingSampler, one_hot
+    from pyphotoq.photos.images import load_rgb_array
 
     frame = handle.split("train")
     sampler = TrainingSampler(frame, handle.positive, BATCH_SIZE, seed=0)
@@ -145,7 +145,7 @@ def phase_compute(cache: str, batches: int, deterministic: bool = False) -> dict
     if deterministic:  # as train_model does, for reproducible runs
         tf.config.experimental.enable_op_determinism()
     import pyphotoq
-    from pyphotoq.batches import IMAGE_SPEC, LABEL_SPEC, without_autotuning
+    from pyphotoq.models.batches import IMAGE_SPEC, LABEL_SPEC, without_autotuning
 
     handle = pyphotoq.open_cache(cache)
     _, plan = _in_memory_plan(handle, batches)
@@ -172,8 +172,8 @@ def phase_replica(cache: str, folder: str, batches: int, validate_every: int) ->
     from PIL import Image
 
     import pyphotoq
-    from pyphotoq.batches import TrainingSampler, one_hot
-    from pyphotoq.metrics import binary_metrics
+    from pyphotoq.models.batches import TrainingSampler, one_hot
+    from pyphotoq.models.metrics import binary_metrics
 
     def read(path):
         with Image.open(path) as img:

@@ -26,10 +26,10 @@ from sklearn.metrics import roc_auc_score
 
 def _measure(handle, paths: list[str]) -> pd.DataFrame:
     """network score, booster statistics and scene fields of every path, as score_photos gets them."""
-    from pyphotoq.booster import load_booster
-    from pyphotoq.model import views_of
-    from pyphotoq.runs import view_specs
-    from pyphotoq.scoring import _opened_chunks, score_chunk
+    from pyphotoq.models.booster import load_booster
+    from pyphotoq.models.model import views_of
+    from pyphotoq.models.runs import view_specs
+    from pyphotoq.workflow.scoring import _opened_chunks, score_chunk
 
     booster = load_booster(handle)
     model = handle.load_model("best") if booster is None or booster.needs_network else None

@@ -5,41 +5,41 @@ The cache functions import quickly; everything that needs TensorFlow is imported
 
 __version__ = "0.1.0"
 
-from .cache import open_cache  # noqa: E402
-from .cache_build import build_cache  # noqa: E402
-from .culling import Culling  # noqa: E402
+from .data.cache import open_cache  # noqa: E402
+from .data.cache_build import build_cache  # noqa: E402
+from .workflow.culling import Culling  # noqa: E402
 from .demo import make_demo_photos  # noqa: E402
-from .envfile import write_conda_env  # noqa: E402
-from .errors import PhotoqError  # noqa: E402
-from .recipes import Recipe  # noqa: E402
-from .sources import Labelling  # noqa: E402
-from .splits import Splitting  # noqa: E402
+from .core.envfile import write_conda_env  # noqa: E402
+from .core.errors import PhotoqError  # noqa: E402
+from .models.recipes import Recipe  # noqa: E402
+from .photos.sources import Labelling  # noqa: E402
+from .photos.splits import Splitting  # noqa: E402
 
 _LAZY = {
-    "build_model": "recipes",
-    "train_model": "training",
-    "open_run": "runs",
-    "evaluate_model": "evaluation",
-    "evaluate_checkpoints": "evaluation",
-    "score_photos": "scoring",
-    "plot_roc": "plots",
-    "plot_history": "plots",
-    "contact_sheet": "plots",
-    "plot_bias": "plots",
-    "roc_plot_data": "plotdata",
-    "history_plot_data": "plotdata",
-    "contact_sheet_data": "plotdata",
-    "bias_report": "bias",
-    "bias_plot_data": "bias",
-    "explain_photos": "explain",
-    "report": "html_report",
-    "training_batches": "batches",
-    "ordered_batches": "batches",
+    "build_model": "models.recipes",
+    "train_model": "workflow.training",
+    "open_run": "models.runs",
+    "evaluate_model": "workflow.evaluation",
+    "evaluate_checkpoints": "workflow.evaluation",
+    "score_photos": "workflow.scoring",
+    "plot_roc": "reporting.plots",
+    "plot_history": "reporting.plots",
+    "contact_sheet": "reporting.plots",
+    "plot_bias": "reporting.plots",
+    "roc_plot_data": "reporting.plotdata",
+    "history_plot_data": "reporting.plotdata",
+    "contact_sheet_data": "reporting.plotdata",
+    "bias_report": "reporting.bias",
+    "bias_plot_data": "reporting.bias",
+    "explain_photos": "workflow.explain",
+    "report": "reporting.html_report",
+    "training_batches": "models.batches",
+    "ordered_batches": "models.batches",
     "sweep_runs": "cluster",
-    "undo_sidecars": "xmp",
-    "ask_photos": "scoring",
-    "learn_corrections": "learning",
-    "review": "review_server",
+    "undo_sidecars": "photos.xmp",
+    "ask_photos": "workflow.scoring",
+    "learn_corrections": "workflow.learning",
+    "review": "reporting.review_server",
 }
 
 __all__ = [
@@ -52,8 +52,8 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
 
-        if _LAZY[name] != "xmp":
-            from .quiet import import_tensorflow_quietly
+        if _LAZY[name] != "photos.xmp":
+            from .core.quiet import import_tensorflow_quietly
 
             import_tensorflow_quietly()  # its start-up lines silenced, unless TF_CPP_MIN_LOG_LEVEL is set
 

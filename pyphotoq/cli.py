@@ -13,8 +13,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from .errors import PhotoqError
-from .quiet import import_tensorflow_quietly
+from .core.errors import PhotoqError
+from .core.quiet import import_tensorflow_quietly
 from .cli_parser import build_parser
 
 # Hints in the library's messages name Python functions; on the command line, the commands.
@@ -38,7 +38,7 @@ def main(argv=None) -> int:
         parser.subcommands[args.name].unknown(extras)
     try:
         _check_paths(args)  # before TensorFlow is imported: a wrong path answers at once
-        if quiet:  # pyphotoq.quiet: unless the user set TF_CPP_MIN_LOG_LEVEL
+        if quiet:  # pyphotoq.core.quiet: unless the user set TF_CPP_MIN_LOG_LEVEL
             import_tensorflow_quietly(force=True)
         _HANDLERS[args.name](args)
     except PhotoqError as err:
@@ -66,8 +66,8 @@ def _check_paths(args) -> None:
     messages as the functions give later, without their imports. Arguments come first."""
     if getattr(args, "checkpoint", None) is not None:
         _checkpoint(args.checkpoint)
-    from .cache_format import cache_folder
-    from .runs import run_folder
+    from .data.cache_format import cache_folder
+    from .models.runs import run_folder
 
     run = getattr(args, "run", None)
     if run is not None and args.name != "train":
@@ -92,9 +92,9 @@ _WRITE_ERRORS = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EP
 
 
 def _cache(args):
-    from .cache_build import build_cache
-    from .sources import Labelling
-    from .splits import Splitting
+    from .data.cache_build import build_cache
+    from .photos.sources import Labelling
+    from .photos.splits import Splitting
 
     # the flat flags of the command line are the settings objects' fields
     labels = Labelling(source=args.labels or "folders", positive=args.positive, negative=args.negative,
@@ -109,7 +109,7 @@ def _sweep(args):
     from .cluster import sweep_runs
 
     train_args = {} if args.batches is None else {"batches": args.batches}
-    from .outputs import check_output, write_output
+    from .core.outputs import check_output, write_output
 
     out = Path(args.out) if args.out else Path(args.runs) / "sweep.csv"
     if args.out:
@@ -123,8 +123,8 @@ def _sweep(args):
 
 
 def _train(args):
-    from .recipes import Recipe
-    from .training import train_model
+    from .models.recipes import Recipe
+    from .workflow.training import train_model
 
     # the flat flags of the command line are the Recipe's fields
     recipe = Recipe(name=args.recipe, learning_rate=args.learning_rate, booster=args.booster)
@@ -142,9 +142,9 @@ def _run_summary(run) -> str:
 
 
 def _evaluate(args):
-    from .evaluation import evaluate_checkpoints, evaluate_model
-    from .outputs import check_output_folder, own_folder, write_output
-    from .runs import open_run
+    from .workflow.evaluation import evaluate_checkpoints, evaluate_model
+    from .core.outputs import check_output_folder, own_folder, write_output
+    from .models.runs import open_run
 
     checkpoint = _checkpoint(args.checkpoint)
     run = open_run(args.run)
@@ -161,10 +161,10 @@ def _evaluate(args):
 
 
 def _write_report(result, out: Path) -> None:
-    from .outputs import check_output
-    from .plots import contact_sheet, plot_history, plot_roc
+    from .core.outputs import check_output
+    from .reporting.plots import contact_sheet, plot_history, plot_roc
 
-    from .outputs import write_output
+    from .core.outputs import write_output
 
     for name in ("predictions.csv", "roc.png", "history.png", "contact_sheet.png"):  # all checked first
         check_output(out / name, "table" if name.endswith(".csv") else "picture")
@@ -175,7 +175,7 @@ def _write_report(result, out: Path) -> None:
 
 
 def _printable(path) -> str:
-    from .files import printable
+    from .core.files import printable
 
     return printable(path)
 
@@ -189,11 +189,11 @@ def _checkpoint(value: str):
 
 
 def _score(args):
-    from .scoring import check_outputs, copy_keepers, score_photos, write_scores
+    from .workflow.scoring import check_outputs, copy_keepers, score_photos, write_scores
 
     photos = args.photos[0] if len(args.photos) == 1 else args.photos
     check_outputs(photos, out=args.out, keepers=args.keepers)  # before anything is written
-    from .culling import Culling
+    from .workflow.culling import Culling
 
     culling = Culling(threshold=args.threshold, keep_recall=args.keep_recall, keep_precision=args.keep_precision,
                       reject_recall=args.reject_recall, best=args.best, best_share=args.best_share,
@@ -263,11 +263,11 @@ def _mark(value) -> str:
 
 
 def _ask(args):
-    from .scoring import ask_photos
-    from .scoring import write_scores
+    from .workflow.scoring import ask_photos
+    from .workflow.scoring import write_scores
 
     if args.out:
-        from .outputs import check_output
+        from .core.outputs import check_output
 
         check_output(args.out, "table")  # before the work
     table = ask_photos(args.run, args.photos, n=args.n, progress=args.progress)
@@ -280,13 +280,13 @@ def _ask(args):
 
 
 def _learn(args):
-    from .learning import learn_corrections
+    from .workflow.learning import learn_corrections
 
     learn_corrections(args.run, args.photos, batches=args.batches, progress=args.progress)
 
 
 def _undo(args):
-    from .xmp import undo_sidecars
+    from .photos.xmp import undo_sidecars
 
     table = undo_sidecars(args.photos)
     counts = table["action"].value_counts()
@@ -299,7 +299,7 @@ def _undo(args):
 
 
 def _review(args):
-    from .review_server import review
+    from .reporting.review_server import review
 
     photos = args.photos[0] if len(args.photos) == 1 else args.photos
     review(args.run, photos, table=args.table, xmp=args.xmp, learn=args.learn, browser=args.browser,
@@ -307,7 +307,7 @@ def _review(args):
 
 
 def _report(args):
-    from .html_report import report
+    from .reporting.html_report import report
 
     path = report(args.run, file=args.out, split=args.split, threshold=args.threshold,
                   keep_recall=args.keep_recall, checkpoint=_checkpoint(args.checkpoint),
@@ -316,9 +316,9 @@ def _report(args):
 
 
 def _explain(args):
-    from .explain import explain_photos
+    from .workflow.explain import explain_photos
 
-    from .outputs import check_output, write_output
+    from .core.outputs import check_output, write_output
 
     if args.table:
         check_output(args.table, "table")  # before the work
@@ -336,11 +336,11 @@ def _explain(args):
 
 
 def _demo(args):
-    from .cache_build import build_cache
+    from .data.cache_build import build_cache
     from .demo import make_demo_photos
-    from .evaluation import evaluate_model
-    from .scoring import score_photos
-    from .training import train_model
+    from .workflow.evaluation import evaluate_model
+    from .workflow.scoring import score_photos
+    from .workflow.training import train_model
 
     folder = Path(args.folder)
     print(f"1/5 making {args.photos} demo photos in {folder / 'photos'}")
@@ -357,7 +357,7 @@ def _demo(args):
     (folder / "report").mkdir(exist_ok=True)
     _write_report(result, folder / "report")
     print(result.summary())
-    from .html_report import report
+    from .reporting.html_report import report
 
     print(f"HTML report in {report(run, folder / 'report' / 'report.html', progress=args.progress)}")
     print(f"5/5 scoring a new trip in {folder / 'new_trip'}")

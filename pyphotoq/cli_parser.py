@@ -1,6 +1,6 @@
 """The command line's parser: every subcommand, its arguments and their checks (pyphotoq.cli runs
 them). The options of the settings Python and R share are built from their declarations
-(pyphotoq.parameters: type, range, default, help), so the three faces cannot drift apart.
+(pyphotoq.core.parameters: type, range, default, help), so the three faces cannot drift apart.
 Parsing imports neither TensorFlow nor the recipes."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import math
 
-from .parameters import EVALUATION, SETTINGS, Setting
-from .ratings import DEFAULT_BAD as DEFAULT_BAD_RULE
-from .ratings import DEFAULT_GOOD as DEFAULT_GOOD_RULE
+from .core.parameters import EVALUATION, SETTINGS, Setting
+from .photos.ratings import DEFAULT_BAD as DEFAULT_BAD_RULE
+from .photos.ratings import DEFAULT_GOOD as DEFAULT_GOOD_RULE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,7 +71,7 @@ def _parse_text(setting: Setting):
 
 def _setting(parser, name: str, settings: dict = SETTINGS, default=..., help=None, **more):
     """Add the declared setting `name` as --name: its type and range, choices, default and help
-    ("what it is, in its range (default ...)") from pyphotoq.parameters; `default` and `help`
+    ("what it is, in its range (default ...)") from pyphotoq.core.parameters; `default` and `help`
     replace the declared ones where a command's own default differs (the demo's width)."""
     setting = settings[name]
     if default is ...:
@@ -243,13 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _recipe_names():
-    from .recipes import recipe_names
+    from .models.recipes import recipe_names
 
     return recipe_names()
 
 
 def _default_recipe():
-    from .recipes import DEFAULT
+    from .models.recipes import DEFAULT
 
     return DEFAULT
 

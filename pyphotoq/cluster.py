@@ -29,13 +29,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .cache_builder import BUILD_CHUNK, build_chunk  # noqa: F401  (where a build's chunks run)
-from .dask_plumbing import (  # noqa: F401  (the plumbing, under the names users and tests know)
+from .data.cache_builder import BUILD_CHUNK, build_chunk  # noqa: F401  (where a build's chunks run)
+from .core.dask_plumbing import (  # noqa: F401  (the plumbing, under the names users and tests know)
     CONNECT_SECONDS, chunk_size, close_local_clusters, dask_client, in_order, local_client, quiet_worker,
     scheduler_address,
 )
-from .errors import PhotoqError
-from .scoring import score_chunk_task  # noqa: F401  (where scoring's chunks run)
+from .core.errors import PhotoqError
+from .workflow.scoring import score_chunk_task  # noqa: F401  (where scoring's chunks run)
 
 
 # ---- sweeps ---------------------------------------------------------------------------------
@@ -53,11 +53,11 @@ def sweep_runs(cache, runs, recipes=("two-view",), seeds=(1,), client=None, prog
     after the other here. `train_args` go to every train_model (batches, batch_size, ...), and a
     recipe's settings among them (learning_rate, model_options, booster) into its Recipe.
     Runs that exist are resumed, as train_model does."""
-    from .progress import tqdm
+    from .core.progress import tqdm
 
-    from .cache import Cache, open_cache
-    from .parameters import check
-    from .recipes import RECIPES
+    from .data.cache import Cache, open_cache
+    from .core.parameters import check
+    from .models.recipes import RECIPES
 
     recipes = [recipes] if isinstance(recipes, str) else list(recipes)
     seeds = [seeds] if isinstance(seeds, (int, float)) else list(seeds)
@@ -89,9 +89,9 @@ def sweep_runs(cache, runs, recipes=("two-view",), seeds=(1,), client=None, prog
 
 def sweep_one(cache: str, recipe: str, seed: int, run: str, train_args: dict) -> dict:
     """One run of a sweep: train, evaluate on the test split, time it (on a worker or here)."""
-    from .evaluation import evaluate_model
-    from .recipes import Recipe
-    from .training import train_model
+    from .workflow.evaluation import evaluate_model
+    from .models.recipes import Recipe
+    from .workflow.training import train_model
 
     quiet_worker()
     started = time.monotonic()

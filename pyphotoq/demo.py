@@ -27,7 +27,7 @@ import pathlib
 
 import numpy as np
 from PIL import Image
-from .progress import tqdm
+from .core.progress import tqdm
 from .demo_render import _render
 
 __all__ = ["make_demo_photos"]

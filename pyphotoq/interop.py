@@ -24,7 +24,7 @@ from pathlib import PurePath
 import numpy as np
 import pandas as pd
 
-from .errors import PhotoqError
+from .core.errors import PhotoqError
 
 __all__ = [
     "cache_result",
@@ -277,7 +277,7 @@ def _utf8(text: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        from .files import encode_path
+        from .core.files import encode_path
 
         return encode_path(text)
     return text

@@ -1,5 +1,5 @@
 """R's help for the arguments that R, Python and the command line share, written from their
-declarations (pyphotoq.parameters) into R/parameters.R: one documented internal object per topic,
+declarations (pyphotoq.core.parameters) into R/parameters.R: one documented internal object per topic,
 whose @param entries R's functions take with @inheritParams. Then roxygen2 writes man/.
 
     python -m pyphotoq.r_help --write R/parameters.R      # after changing a declaration
@@ -14,7 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from .parameters import EVALUATION, SETTINGS
+from .core.parameters import EVALUATION, SETTINGS
 
 #: R's documented objects: topic -> (title, description, its settings).
 TOPICS = {
@@ -37,7 +37,7 @@ def r_source() -> str:
     """The text of R/parameters.R."""
     lines = [
         "# The help of the arguments that R, Python and the command line share, written from the",
-        "# declarations in pyphotoq/parameters.py by `python -m pyphotoq.r_help --write R/parameters.R`.",
+        "# declarations in pyphotoq/core/parameters.py by `python -m pyphotoq.r_help --write R/parameters.R`.",
         "# Change the declarations, not this file: a test fails when it differs from them.",
     ]
     for topic, (title, description, settings) in TOPICS.items():
@@ -70,11 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     text = r_source()
     if args.write:
-        from .files import write_atomic
+        from .core.files import write_atomic
 
         write_atomic(Path(args.write), text)
     if args.check and (not Path(args.check).is_file() or Path(args.check).read_text() != text):
-        print(f"{args.check} differs from pyphotoq/parameters.py: run python -m pyphotoq.r_help --write "
+        print(f"{args.check} differs from pyphotoq/core/parameters.py: run python -m pyphotoq.r_help --write "
               f"{args.check}", file=sys.stderr)
         return 1
     if not (args.write or args.check):

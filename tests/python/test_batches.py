@@ -1,4 +1,4 @@
-"""Tests of pyphotoq.batches: one shape per batch, rebalanced classes, reproducible batches,
+"""Tests of pyphotoq.models.batches: one shape per batch, rebalanced classes, reproducible batches,
 an ordered mode, and variable shapes through a real Keras fit (keras-team/keras#19748)."""
 
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import pyphotoq
-from pyphotoq.batches import TrainingSampler, ordered_batches, ordered_rows, training_batches
+from pyphotoq.models.batches import TrainingSampler, ordered_batches, ordered_rows, training_batches
 
 LANDSCAPE, PORTRAIT = (72, 96), (128, 96)  # (height, width) of the demo photos cached 96 wide
 

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 import pyphotoq
-from pyphotoq.booster import (
+from pyphotoq.models.booster import (
     MIN_SCENE, NETWORK_WEIGHTS, load_booster, scene_features, statistic_names,
 )
-from pyphotoq.booster_fit import scene_training_rows
-from pyphotoq.prediction import predict_scores
-from pyphotoq.recipes import resolve
-from pyphotoq.statistics import NAMES
+from pyphotoq.models.booster_fit import scene_training_rows
+from pyphotoq.models.prediction import predict_scores
+from pyphotoq.models.recipes import resolve
+from pyphotoq.models.statistics import NAMES
 
 
 def _shots(times, looks=None):
@@ -59,7 +59,7 @@ def test_the_scene_booster_also_learns_each_keeper_among_the_keepers_of_its_scen
 
 
 def test_the_network_gets_weight_only_beyond_the_noise_of_validation():
-    from pyphotoq.booster_fit import network_weight
+    from pyphotoq.models.booster_fit import network_weight
 
     aucs = {0.0: 0.832, 0.25: 0.843, 0.5: 0.850, 0.75: 0.863, 1.0: 0.783}
     # 87 validation photos: 0.75 validates best, but by less than its standard error (0.04)

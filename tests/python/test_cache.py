@@ -1,4 +1,4 @@
-"""Tests of pyphotoq.cache: the shared on-disk cache, its format, incremental builds,
+"""Tests of pyphotoq.data.cache: the shared on-disk cache, its format, incremental builds,
 hostile files, conflicts, a killed build and two builds at once."""
 
 import csv
@@ -21,9 +21,9 @@ from PIL import Image
 
 import pyphotoq
 from conftest import jpeg_variant, png_bomb, png_bytes
-from pyphotoq.cache_format import FILES_COLUMNS, MANIFEST_COLUMNS, MANIFEST_V1_COLUMNS
-from pyphotoq.errors import CacheBusy
-from pyphotoq.sources import walk_images
+from pyphotoq.data.cache_format import FILES_COLUMNS, MANIFEST_COLUMNS, MANIFEST_V1_COLUMNS
+from pyphotoq.core.errors import CacheBusy
+from pyphotoq.photos.sources import walk_images
 
 NOBODY = 65534
 

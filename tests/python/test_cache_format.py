@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import pyphotoq
-from pyphotoq.cache_format import ENCODINGS, FORMAT_VERSION, view_file
-from pyphotoq.files import decode_path, encode_path
+from pyphotoq.data.cache_format import ENCODINGS, FORMAT_VERSION, view_file
+from pyphotoq.core.files import decode_path, encode_path
 
 FIXTURE = Path(__file__).parent / "fixtures" / "v1"
 FIXTURE_PREFIX = "/tmp/PHOTOQ_V1_FIXTURE"
@@ -98,7 +98,7 @@ def test_v1_cache_is_upgraded_in_place_without_redoing_the_overview(v1_cache):
 
 
 UPGRADE_SCRIPT = """
-import sys, pyphotoq, pyphotoq.cache_builder as c
+import sys, pyphotoq, pyphotoq.data.cache_builder as c
 original = c._Builder._record_unknown
 def slow(self, *args):
     import time; time.sleep(0.3)
@@ -131,7 +131,7 @@ def test_killed_upgrade_resumes_to_the_same_manifest(v1_cache, tmp_path):
 
 def test_a_declared_view_is_made_for_every_photo(make_photos, tmp_path, monkeypatch):
     """Adding a view is declaring it (and registering its maker): no change to the format."""
-    from pyphotoq import view_kinds
+    from pyphotoq.photos import view_kinds
 
     photos = make_photos(n=6)
     folder = tmp_path / "cache"
@@ -139,7 +139,7 @@ def test_a_declared_view_is_made_for_every_photo(make_photos, tmp_path, monkeypa
     overview = overview_files(folder)
 
     def grey(data, spec, opened=None):
-        return pyphotoq.images.open_photo(data, int(spec["width"])).image.convert("L").convert("RGB")
+        return pyphotoq.photos.images.open_photo(data, int(spec["width"])).image.convert("L").convert("RGB")
 
     monkeypatch.setitem(view_kinds.VIEWS, "grey", view_kinds.ViewKind(
         name="grey", make="grey", maker=grey, input="grey", statistics_layer="grey_statistics"))

@@ -15,12 +15,12 @@ import pytest
 from PIL import Image, ImageOps
 
 import pyphotoq
-from pyphotoq import camera
-from pyphotoq.detail import split_patches
-from pyphotoq.views import source_view_pixels
-from pyphotoq.detail import decode_native, to_upright
-from pyphotoq.images import UnusablePhoto, is_image_name, open_photo, read_photo_bytes, sniff_kind
-from pyphotoq.sources import camera_pairs, labelled_photos, walk_images
+from pyphotoq.photos import camera
+from pyphotoq.photos.detail import split_patches
+from pyphotoq.data.views import source_view_pixels
+from pyphotoq.photos.detail import decode_native, to_upright
+from pyphotoq.photos.images import UnusablePhoto, is_image_name, open_photo, read_photo_bytes, sniff_kind
+from pyphotoq.photos.sources import camera_pairs, labelled_photos, walk_images
 
 from camera_files import dng_bytes, scene
 
@@ -278,10 +278,10 @@ def test_build_cache_takes_raw_heic_and_pairs_and_scoring_sees_the_same_pixels(t
 
 def test_heic_support_and_rawpy_load_on_first_use(tmp_path):
     script = (
-        "import sys, pyphotoq, pyphotoq.images, pyphotoq.cache\n"
+        "import sys, pyphotoq, pyphotoq.photos.images, pyphotoq.data.cache\n"
         "from PIL import Image\n"
         "print('HEIF' in Image.OPEN, 'pillow_heif' in sys.modules, 'rawpy' in sys.modules)\n"
-        "pyphotoq.images.open_photo(open(sys.argv[1], 'rb').read(), 120)\n"
+        "pyphotoq.photos.images.open_photo(open(sys.argv[1], 'rb').read(), 120)\n"
         "print('HEIF' in Image.OPEN)\n"
     )
     path = tmp_path / "a.heic"

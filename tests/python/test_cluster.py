@@ -15,7 +15,7 @@ import pytest
 
 import pyphotoq
 from pyphotoq.cluster import dask_client
-from pyphotoq.errors import PhotoqError
+from pyphotoq.core.errors import PhotoqError
 
 distributed = pytest.importorskip("distributed", reason="the Dask extra: pip install 'pyphotoq[dask]'")
 
@@ -165,7 +165,7 @@ def test_cluster_arguments_are_checked():
 
 
 def test_the_core_does_not_import_dask():
-    code = ("import sys, pyphotoq; pyphotoq.build_cache; import pyphotoq.scoring, pyphotoq.cluster; "
+    code = ("import sys, pyphotoq; pyphotoq.build_cache; import pyphotoq.workflow.scoring, pyphotoq.cluster; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pyphotoq.culling import Culling, decide, precision_threshold
-from pyphotoq.errors import PhotoqError
+from pyphotoq.workflow.culling import Culling, decide, precision_threshold
+from pyphotoq.core.errors import PhotoqError
 
 # validation: 40 good photos scored 0.3..1.0, 40 bad ones 0.0..0.6 (enough to place the lines)
 VALIDATION = pd.DataFrame({
@@ -258,8 +258,8 @@ def test_ask_proposes_the_most_uncertain_photo_of_each_scene_first(trained_run, 
 
 
 def test_drift_names_what_differs_from_the_training_photos(trained_run):
-    from pyphotoq.camera import photo_exif
-    from pyphotoq.culling import drift_text
+    from pyphotoq.photos.camera import photo_exif
+    from pyphotoq.workflow.culling import drift_text
 
     validation = pd.DataFrame({"label": ["good", "bad"] * 20, "score": np.linspace(0.2, 0.8, 40)})
     cache = trained_run.open_cache()
@@ -278,14 +278,14 @@ def test_drift_names_what_differs_from_the_training_photos(trained_run):
 
 
 def pyphotoq_brightness(cache, train):
-    from pyphotoq.facts import facts_table
+    from pyphotoq.workflow.facts import facts_table
 
     sample = train.sample(min(100, len(train)), random_state=0)
     return float(facts_table([cache.view_path(h) for h in sample["hash"]], progress=False)["brightness"].median())
 
 
 def test_the_validation_auc_interval_is_wide_on_few_photos():
-    from pyphotoq.training import auc_interval
+    from pyphotoq.workflow.training import auc_interval
 
     low, high = auc_interval(0.9, 8, 13)
     assert high - low > 0.2 and low < 0.9 < high

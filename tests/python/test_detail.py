@@ -13,10 +13,10 @@ import pytest
 from PIL import Image, ImageOps
 
 import pyphotoq
-from pyphotoq.batches import ordered_batches, training_batches
-from pyphotoq.views import cached_view_pixels
-from pyphotoq.detail import DEFAULT_SPEC, decode_native, make_patches, patch_cells, split_patches
-from pyphotoq.images import open_photo
+from pyphotoq.models.batches import ordered_batches, training_batches
+from pyphotoq.data.views import cached_view_pixels
+from pyphotoq.photos.detail import DEFAULT_SPEC, decode_native, make_patches, patch_cells, split_patches
+from pyphotoq.photos.images import open_photo
 
 SIZE = 96  # patch size in these tests (the default is 192)
 
@@ -228,7 +228,7 @@ def test_scoring_from_source_files_matches_evaluation(tmp_path):
 def test_statistics_are_encoded_piecewise_linearly_between_training_quantiles(tmp_path):
     import keras
 
-    from pyphotoq.statistics import PiecewiseLinear
+    from pyphotoq.models.statistics import PiecewiseLinear
 
     layer = PiecewiseLinear(4)
     values = np.stack([np.arange(101, dtype=np.float32), 10 * np.arange(101, dtype=np.float32)], axis=1)
@@ -248,8 +248,8 @@ def test_statistics_are_encoded_piecewise_linearly_between_training_quantiles(tm
 
 
 def test_training_fits_the_encodings_to_the_training_photos(small_cache):
-    from pyphotoq.statistics import PiecewiseLinear
-    from pyphotoq.training import adapt_statistics
+    from pyphotoq.models.statistics import PiecewiseLinear
+    from pyphotoq.workflow.training import adapt_statistics
 
     model = pyphotoq.build_model("two-view", seed=0)
     layers = [layer for layer in model.layers if isinstance(layer, PiecewiseLinear)]

@@ -18,15 +18,15 @@ import pandas as pd
 import pytest
 
 import pyphotoq
-from pyphotoq.booster import load_booster
-from pyphotoq.booster_files import checked_model_text
-from pyphotoq.cache import open_cache
-from pyphotoq.cache_build import add_corrections
-from pyphotoq.errors import PhotoqError
-from pyphotoq.outputs import check_output, own_folder, write_output
-from pyphotoq.scoring import write_scores
-from pyphotoq.sources import corrected_photos
-from pyphotoq.xmp import JOURNAL_FOLDER, plan_sidecars, undo_sidecars, write_sidecars
+from pyphotoq.models.booster import load_booster
+from pyphotoq.models.booster_files import checked_model_text
+from pyphotoq.data.cache import open_cache
+from pyphotoq.data.cache_build import add_corrections
+from pyphotoq.core.errors import PhotoqError
+from pyphotoq.core.outputs import check_output, own_folder, write_output
+from pyphotoq.workflow.scoring import write_scores
+from pyphotoq.photos.sources import corrected_photos
+from pyphotoq.photos.xmp import JOURNAL_FOLDER, plan_sidecars, undo_sidecars, write_sidecars
 
 CLI = [sys.executable, "-m", "pyphotoq"]
 
@@ -136,7 +136,7 @@ def test_escape1_every_output_kind_follows_the_same_rule(tmp_path):
     with pytest.raises(PhotoqError, match="not a page photoq wrote"):
         check_output(page, "page")
     picture = tmp_path / "roc.png"
-    from pyphotoq.figures import finish, new_figure
+    from pyphotoq.core.figures import finish, new_figure
 
     finish(new_figure(2, 2), picture)  # a picture photoq drew is drawn again over itself
     finish(new_figure(2, 2), picture)
@@ -635,7 +635,7 @@ def test_cache_errors_print_no_tensorflow_lines(tmp_path):
 
 def test_the_dry_run_lists_everything_or_says_how_many_more_and_never_na(tmp_path, capsys):
     from pyphotoq.cli import _print_sidecars
-    from pyphotoq.xmp import plan_sidecars
+    from pyphotoq.photos.xmp import plan_sidecars
 
     photos = tmp_path / "trip"
     photos.mkdir()

@@ -5,9 +5,9 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 import pyphotoq
-from pyphotoq.booster import load_booster
-from pyphotoq.metrics import best_f1_threshold, recall_threshold, roc_table
-from pyphotoq.prediction import predict_scores
+from pyphotoq.models.booster import load_booster
+from pyphotoq.models.metrics import best_f1_threshold, recall_threshold, roc_table
+from pyphotoq.models.prediction import predict_scores
 
 
 def test_best_f1_threshold_beats_every_other_cut():

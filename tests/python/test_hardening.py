@@ -15,7 +15,7 @@ import pytest
 
 import pyphotoq
 from conftest import png_bomb
-from pyphotoq.scoring import check_outputs, copy_keepers
+from pyphotoq.workflow.scoring import check_outputs, copy_keepers
 
 CLI = [sys.executable, "-m", "pyphotoq"]
 
@@ -444,14 +444,14 @@ def test_row15_the_r_package_carries_the_python_source():
     built_ignore = (root / ".Rbuildignore").read_text().splitlines()
     import re
 
-    for path in ("inst/python/pyproject.toml", "inst/python/pyphotoq/cache.py", "inst/python/README.md"):
+    for path in ("inst/python/pyproject.toml", "inst/python/pyphotoq/data/cache.py", "inst/python/README.md"):
         assert not any(re.search(p, path) for p in built_ignore if p and not p.startswith("#")), path
 
 
 # ---- also: the run lock, fsync, Keras pinned ---------------------------------------------
 
 def test_a_run_folder_is_locked_while_it_trains(small_cache, run_copy):
-    from pyphotoq.runs import lock_run
+    from pyphotoq.models.runs import lock_run
 
     handle = lock_run(run_copy)
     try:
@@ -465,7 +465,7 @@ def test_a_run_folder_is_locked_while_it_trains(small_cache, run_copy):
 
 
 def test_writes_are_fsynced_files_and_folders(tmp_path, monkeypatch):
-    from pyphotoq import files
+    from pyphotoq.core import files
 
     synced = []
     real = os.fsync

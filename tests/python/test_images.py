@@ -1,4 +1,4 @@
-"""Tests of pyphotoq.images: open one photo upright, as 8-bit RGB, at the cache width."""
+"""Tests of pyphotoq.photos.images: open one photo upright, as 8-bit RGB, at the cache width."""
 
 import io
 
@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from conftest import png_bomb, png_bytes
-from pyphotoq.images import UnusablePhoto, is_image_name, open_photo
+from pyphotoq.photos.images import UnusablePhoto, is_image_name, open_photo
 
 TAG_ORIENTATION = 0x0112
 TAG_DATETIME = 306

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import pyphotoq
-from pyphotoq.scoring import SCORE_COLUMNS
-from pyphotoq.facts import FACT_COLUMNS
+from pyphotoq.workflow.scoring import SCORE_COLUMNS
+from pyphotoq.workflow.facts import FACT_COLUMNS
 from pyphotoq import interop
 
 PLAIN = (type(None), bool, int, float, str)
@@ -156,7 +156,7 @@ def test_call_returns_the_result_or_a_plain_failure(tmp_path):
     failure = interop.call("open_cache", tmp_path / "nowhere")
     info = interop.failure_info(failure)
     assert_plain(info)
-    assert info["photoq"] is True and info["type"] == "pyphotoq.errors.PhotoqError"
+    assert info["photoq"] is True and info["type"] == "pyphotoq.core.errors.PhotoqError"
     assert info["message"].startswith("No photoq cache at")
     info = interop.failure_info(interop.call("make_demo_photos", tmp_path, n_photos=1))
     assert info["photoq"] is False and info["type"] == info["name"] == "ValueError"

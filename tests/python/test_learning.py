@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import pyphotoq
-from pyphotoq.cache_folder import read_corrections
-from pyphotoq.errors import PhotoqError
-from pyphotoq.sources import corrected_photos
+from pyphotoq.data.cache_folder import read_corrections
+from pyphotoq.core.errors import PhotoqError
+from pyphotoq.photos.sources import corrected_photos
 
 
 @pytest.fixture()
@@ -29,7 +29,7 @@ def test_learning_adds_the_sorted_photos_trains_on_from_the_best_and_relearns(ow
     before = pyphotoq.open_cache(cache_folder).manifest
     table = pyphotoq.learn_corrections(run_folder, shoot, batches=20, progress=False, verbose=False)
     row = table.iloc[0]
-    assert list(table.columns) == pyphotoq.learning.LEARN_COLUMNS
+    assert list(table.columns) == pyphotoq.workflow.learning.LEARN_COLUMNS
     assert row["photos"] == 24 and row["added"] == 24 and row["relabelled"] == 0
     assert row["from_batch"] == done and row["to_batch"] == done + 20
     assert row["best_batch_before"] == best
@@ -131,8 +131,8 @@ def test_corrections_come_from_class_folders_tables_and_edited_decisions(tmp_pat
 
 
 def test_learning_refuses_a_run_in_training_and_an_untrained_run(own_run, shoot):
-    from pyphotoq.errors import RunBusy
-    from pyphotoq.runs import lock_run
+    from pyphotoq.core.errors import RunBusy
+    from pyphotoq.models.runs import lock_run
 
     cache_folder, run_folder = own_run
     held = lock_run(run_folder)  # another training holds the run
@@ -152,7 +152,7 @@ def test_learning_refuses_a_run_in_training_and_an_untrained_run(own_run, shoot)
 
 
 def test_corrections_keep_every_cached_photo_when_the_sources_index_is_damaged(small_cache, shoot, tmp_path):
-    from pyphotoq.cache_build import add_corrections
+    from pyphotoq.data.cache_build import add_corrections
 
     folder = tmp_path / "cache"
     shutil.copytree(small_cache.path, folder)
@@ -167,8 +167,8 @@ def test_corrections_keep_every_cached_photo_when_the_sources_index_is_damaged(s
 
 
 def test_the_validation_auc_before_learning_is_read_from_the_kept_scores(trained_run, small_cache, monkeypatch):
-    from pyphotoq import evaluation
-    from pyphotoq.metrics import binary_metrics
+    from pyphotoq.workflow import evaluation
+    from pyphotoq.models.metrics import binary_metrics
 
     frame = small_cache.split("validation")
     labels = (frame["label"] == small_cache.positive).to_numpy().astype(int)

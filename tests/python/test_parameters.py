@@ -1,4 +1,4 @@
-"""The shared settings are declared once (pyphotoq.parameters): the command line, Python's checks,
+"""The shared settings are declared once (pyphotoq.core.parameters): the command line, Python's checks,
 the public functions' defaults and R's help all say what the declarations say."""
 
 import inspect
@@ -10,7 +10,7 @@ import pytest
 import pyphotoq
 from pyphotoq import PhotoqError
 from pyphotoq.cli_parser import build_parser
-from pyphotoq.parameters import EVALUATION, SETTINGS
+from pyphotoq.core.parameters import EVALUATION, SETTINGS
 from pyphotoq.r_help import R_FILE, TOPICS, r_source
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,6 +1,6 @@
 """Plots: ROC curve, training history and contact sheet, drawn from a real (tiny) run.
 
-Every picture draws the tables of pyphotoq.plotdata (the ones R's ggplot2 plots draw too), so
+Every picture draws the tables of pyphotoq.reporting.plotdata (the ones R's ggplot2 plots draw too), so
 these tests check both that the tables say the right thing and that the figure draws them.
 """
 
@@ -19,8 +19,8 @@ from matplotlib.text import Text
 from PIL import Image
 
 import pyphotoq
-from pyphotoq.plotdata import FRAMES
-from pyphotoq.plots import DPI
+from pyphotoq.reporting.plotdata import FRAMES
+from pyphotoq.reporting.plots import DPI
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +211,7 @@ def test_contact_sheet_survives_a_missing_cached_photo(train_result):
 
 def test_plot_data_from_the_plain_evaluation_r_sends(train_result):
     """R sends its evaluation back as JSON (doubles as exact text): the same tables come out."""
-    from pyphotoq.plotdata import evaluation_from_plain
+    from pyphotoq.reporting.plotdata import evaluation_from_plain
 
     def table(frame):
         doubles = [c for c in frame if pd.api.types.is_float_dtype(frame[c])]

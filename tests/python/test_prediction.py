@@ -3,9 +3,9 @@ the statistics already measured photo by photo (prediction.fed_scorer) instead."
 
 import numpy as np
 
-from pyphotoq.booster import photo_statistics
-from pyphotoq.model import original_network, two_branch_network, two_view_network
-from pyphotoq.prediction import fed_network, fed_scorer, scorer
+from pyphotoq.models.booster import photo_statistics
+from pyphotoq.models.model import original_network, two_branch_network, two_view_network
+from pyphotoq.models.prediction import fed_network, fed_scorer, scorer
 
 
 def _photos(count: int, shape=(48, 64), patches=(3, 32)):
@@ -50,8 +50,8 @@ def test_an_overview_network_is_given_its_statistics_and_one_without_them_is_not
 
 def test_training_gives_the_network_each_photos_statistics_measured_once(tmp_path):
     import pyphotoq
-    from pyphotoq.booster import kept_statistics
-    from pyphotoq.prediction import predict_scores
+    from pyphotoq.models.booster import kept_statistics
+    from pyphotoq.models.prediction import predict_scores
 
     photos = pyphotoq.make_demo_photos(tmp_path / "photos", n_photos=24, size=(128, 96), seed=1, progress=False)
     cache = pyphotoq.build_cache(photos, tmp_path / "cache", width=96, detail=False, progress=False)

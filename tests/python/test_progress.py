@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pyphotoq
-from pyphotoq import progress
+from pyphotoq.core import progress
 
 
 def test_off_a_terminal_progress_is_whole_lines_with_rate_time_left_and_figures(monkeypatch, capsys):

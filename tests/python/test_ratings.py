@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from pyphotoq.cache_build import build_cache
-from pyphotoq.catalogues import read_catalogue
-from pyphotoq.errors import PhotoqError
-from pyphotoq.ratings import parse_rule, rated_photos
-from pyphotoq.sources import corrected_photos
-from pyphotoq.xmp import write_sidecars
+from pyphotoq.data.cache_build import build_cache
+from pyphotoq.photos.catalogues import read_catalogue
+from pyphotoq.core.errors import PhotoqError
+from pyphotoq.photos.ratings import parse_rule, rated_photos
+from pyphotoq.photos.sources import corrected_photos
+from pyphotoq.photos.xmp import write_sidecars
 
 SCHEMAS = os.path.join(os.path.dirname(__file__), "data", "catalogues")
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import pyphotoq
-from pyphotoq.model import ORIGINAL_PARAMETERS
-from pyphotoq.recipes import DEFAULT, OVERVIEW_DEFAULT, RECIPES, resolve
-from pyphotoq.statistics import NAMES, image_statistics
+from pyphotoq.models.model import ORIGINAL_PARAMETERS
+from pyphotoq.models.recipes import DEFAULT, OVERVIEW_DEFAULT, RECIPES, resolve
+from pyphotoq.models.statistics import NAMES, image_statistics
 
 
 def test_original_recipe_is_the_original_workflow():

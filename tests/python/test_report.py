@@ -11,7 +11,7 @@ from PIL import Image
 
 import pyphotoq
 from browser import chromium, need_chromium, open_page
-from pyphotoq.booster import load_booster
+from pyphotoq.models.booster import load_booster
 from pyphotoq.cli import main
 
 

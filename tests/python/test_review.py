@@ -16,11 +16,11 @@ import pytest
 
 import pyphotoq
 from browser import Tabs, need_chromium
-from pyphotoq.cache_folder import read_corrections
-from pyphotoq.review_shoot import PERSON_RULE, open_shoot, sharpest_region
-from pyphotoq.review_server import ReviewServer
-from pyphotoq.scoring import scores_text
-from pyphotoq.sources import corrected_photos
+from pyphotoq.data.cache_folder import read_corrections
+from pyphotoq.reporting.review_shoot import PERSON_RULE, open_shoot, sharpest_region
+from pyphotoq.reporting.review_server import ReviewServer
+from pyphotoq.workflow.scoring import scores_text
+from pyphotoq.photos.sources import corrected_photos
 
 SIDECAR = b"""<?xpacket begin='' id='W5M0MpCehiHzreSzNTczkc9d'?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">

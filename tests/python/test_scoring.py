@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 
 import pyphotoq
-from pyphotoq.errors import PhotoqError
-from pyphotoq.scoring import SCORE_COLUMNS
-from pyphotoq.booster import batch_statistics, load_booster
-from pyphotoq.views import cached_view_pixels
-from pyphotoq.runs import view_specs
-from pyphotoq.facts import FACT_COLUMNS
-from pyphotoq.images import open_photo
-from pyphotoq.splits import look_hash
-from pyphotoq.scoring import copy_keepers
+from pyphotoq.core.errors import PhotoqError
+from pyphotoq.workflow.scoring import SCORE_COLUMNS
+from pyphotoq.models.booster import batch_statistics, load_booster
+from pyphotoq.data.views import cached_view_pixels
+from pyphotoq.models.runs import view_specs
+from pyphotoq.workflow.facts import FACT_COLUMNS
+from pyphotoq.photos.images import open_photo
+from pyphotoq.photos.splits import look_hash
+from pyphotoq.workflow.scoring import copy_keepers
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import pytest
 import pyphotoq
 from pyphotoq import Labelling, PhotoqError, Recipe, Splitting
 from pyphotoq.cli import main
-from pyphotoq.recipes import resolve
-from pyphotoq.splits import split_for_key
+from pyphotoq.models.recipes import resolve
+from pyphotoq.photos.splits import split_for_key
 from test_ratings import exiftool, photo
 
 #: The most arguments a public function or class takes (issue: group settings into objects).

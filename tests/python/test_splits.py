@@ -1,4 +1,4 @@
-"""Tests of pyphotoq.splits: 80/10/10 from the content hash, stable, and burst-aware."""
+"""Tests of pyphotoq.photos.splits: 80/10/10 from the content hash, stable, and burst-aware."""
 
 import datetime as dt
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import pyphotoq
-from pyphotoq.splits import assign_splits, burst_groups, split_for_key
+from pyphotoq.photos.splits import assign_splits, burst_groups, split_for_key
 
 
 def fake_hashes(n, seed=0):

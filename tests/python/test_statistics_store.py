@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 import pyphotoq
-from pyphotoq import booster, statistics_store
-from pyphotoq.booster import STATISTICS_VERSION, measure_statistics, statistic_names
-from pyphotoq.prediction import predict_scores
+from pyphotoq.models import booster
+from pyphotoq.data import statistics_store
+from pyphotoq.models.booster import STATISTICS_VERSION, measure_statistics, statistic_names
+from pyphotoq.models.prediction import predict_scores
 
 VIEWS = ("overview", "detail")
 
@@ -85,8 +86,8 @@ def test_a_killed_measurement_goes_on_from_where_it_stopped(own_cache, monkeypat
 
 
 def test_facts_are_kept_as_measured_and_read_back_by_evaluation(trained_run, own_cache, monkeypatch, tmp_path):
-    from pyphotoq import facts
-    from pyphotoq.facts import FACT_COLUMNS, FACTS_VERSION, cached_facts, facts_table
+    from pyphotoq.workflow import facts
+    from pyphotoq.workflow.facts import FACT_COLUMNS, FACTS_VERSION, cached_facts, facts_table
 
     frame = own_cache.split("test")
     truth = facts_table([own_cache.view_path(h) for h in frame["hash"]], progress=False)

@@ -10,11 +10,11 @@ import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
 import pyphotoq
-from pyphotoq.booster import load_booster, scene_features
-from pyphotoq.booster_fit import VALIDATION_COPIES
-from pyphotoq.confounds import confounds
-from pyphotoq.edits import apply_edit, edit_parameters
-from pyphotoq.reasons import booster_reasons, describe
+from pyphotoq.models.booster import load_booster, scene_features
+from pyphotoq.models.booster_fit import VALIDATION_COPIES
+from pyphotoq.workflow.confounds import confounds
+from pyphotoq.models.edits import apply_edit, edit_parameters
+from pyphotoq.workflow.reasons import booster_reasons, describe
 
 LIGHTROOM = "Adobe Lightroom Classic 13.2 (Windows)"
 
@@ -109,7 +109,7 @@ def test_random_edits_are_reproducible_and_go_both_ways(trained_run):
 
 
 def test_a_reason_names_the_feature_the_booster_ranks_first(trained_run, small_cache):
-    from pyphotoq.prediction import predict_scores
+    from pyphotoq.models.prediction import predict_scores
 
     booster = load_booster(trained_run)
     frame = small_cache.split("test").reset_index(drop=True)

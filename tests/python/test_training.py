@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 import pyphotoq
-from pyphotoq.model import ORIGINAL_PARAMETERS
-from pyphotoq.training import with_moving_averages
+from pyphotoq.models.model import ORIGINAL_PARAMETERS
+from pyphotoq.workflow.training import with_moving_averages
 
 
 def test_original_recipe_builds_the_original_network():

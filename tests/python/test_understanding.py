@@ -10,8 +10,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 import pyphotoq
-from pyphotoq.culling import band, run_lines
-from pyphotoq.facts import FACT_COLUMNS, photo_facts, reason_text
+from pyphotoq.workflow.culling import band, run_lines
+from pyphotoq.workflow.facts import FACT_COLUMNS, photo_facts, reason_text
 
 
 def scene(tilt=0.0, size=(320, 240), seed=0):
@@ -64,7 +64,7 @@ def test_a_tilt_is_measured_only_on_a_horizon_found_with_confidence():
 
 
 def test_reasons_name_a_fact_only_when_it_is_unusual_against_the_keepers():
-    from pyphotoq.facts import keeper_ranges
+    from pyphotoq.workflow.facts import keeper_ranges
 
     keepers = pd.DataFrame([photo_facts(scene(seed=seed)) for seed in range(20)]
                            + [photo_facts(macro(seed)) for seed in range(20)])

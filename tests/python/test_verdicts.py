@@ -1,6 +1,6 @@
 """One photo, one verdict: evaluate_model, score_photos, explain_photos and the HTML report give
 each test photo of a trained run the same keep / review / reject, by the one decision policy
-(pyphotoq.culling.run_decide: the run's lines, then the burst and sequence rules)."""
+(pyphotoq.workflow.culling.run_decide: the run's lines, then the burst and sequence rules)."""
 
 import html
 import re
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import pyphotoq
-from pyphotoq import html_report
+from pyphotoq.report import html_report
 
 #: A card of the report: its score line (rank, score, label, decision, called) and the photo's name.
 CARD = re.compile(r'<div class="score">#\d+ [0-9.]+ · .*? · (keep|review|reject) \(called .*?</div><div>(.*?)</div>')

@@ -1,4 +1,4 @@
-"""The view registry (pyphotoq.view_kinds): a third view is one maker plus its declaration, and
+"""The view registry (pyphotoq.photos.view_kinds): a third view is one maker plus its declaration, and
 the cache, the batch stream, the model's views, prediction, the booster's statistics, scoring's
 view maker and explanations' reader take it from there with no other change."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import pyphotoq
-from pyphotoq import view_kinds
+from pyphotoq.photos import view_kinds
 
 TOY = 32
 
@@ -18,7 +18,7 @@ def _thumbnail(data, spec, opened=None):
     that it cannot be mistaken for a resized overview)."""
     from PIL import Image
 
-    image = pyphotoq.images.open_photo(data, 96).image.resize((int(spec["size"]), int(spec["size"])),
+    image = pyphotoq.photos.images.open_photo(data, 96).image.resize((int(spec["size"]), int(spec["size"])),
                                                               Image.Resampling.BILINEAR)
     r, g, b = image.split()
     return Image.merge("RGB", (b, g, r))
@@ -39,9 +39,9 @@ def toy_cache(make_photos, tmp_path, monkeypatch):
 
 
 def test_a_toy_view_goes_through_cache_batches_and_booster(toy_cache):
-    from pyphotoq.batches import ordered_batches
-    from pyphotoq.booster import measure_statistics, statistic_names
-    from pyphotoq.statistics import NAMES, statistics_of_files
+    from pyphotoq.models.batches import ordered_batches
+    from pyphotoq.models.booster import measure_statistics, statistic_names
+    from pyphotoq.models.statistics import NAMES, statistics_of_files
 
     _, cache = toy_cache
     assert cache.views == ["overview", "detail", "toy"]
@@ -71,10 +71,10 @@ def test_a_toy_view_goes_through_cache_batches_and_booster(toy_cache):
 def test_a_model_reading_a_toy_view_is_scored_and_explained(toy_cache, tmp_path):
     import keras
 
-    from pyphotoq.explain import _views_of_photo
-    from pyphotoq.model import views_of
-    from pyphotoq.prediction import scorer
-    from pyphotoq.views import source_views
+    from pyphotoq.workflow.explain import _views_of_photo
+    from pyphotoq.models.model import views_of
+    from pyphotoq.models.prediction import scorer
+    from pyphotoq.data.views import source_views
 
     photos, cache = toy_cache
     pixels = keras.Input(shape=(None, None, 3), dtype="uint8", name="pixels")
@@ -101,8 +101,8 @@ def test_a_model_reading_a_toy_view_is_scored_and_explained(toy_cache, tmp_path)
 
 
 def test_an_undeclared_view_is_refused_in_one_line(toy_cache):
-    from pyphotoq.batches import check_views
-    from pyphotoq.errors import PhotoqError
+    from pyphotoq.models.batches import check_views
+    from pyphotoq.core.errors import PhotoqError
 
     _, cache = toy_cache
     assert check_views(cache, ("overview", "toy")) == ("overview", "toy")

@@ -1,4 +1,4 @@
-"""Tests of pyphotoq.xmp: sidecars written, merged, refused and undone, read back with exiftool."""
+"""Tests of pyphotoq.photos.xmp: sidecars written, merged, refused and undone, read back with exiftool."""
 
 import hashlib
 import json
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from pyphotoq.errors import PhotoqError
-from pyphotoq.xmp import (JOURNAL_FOLDER, PHOTOQ_NS, PLAN_COLUMNS, UNDO_COLUMNS, WRITE_COLUMNS, plan_sidecars,
+from pyphotoq.core.errors import PhotoqError
+from pyphotoq.photos.xmp import (JOURNAL_FOLDER, PHOTOQ_NS, PLAN_COLUMNS, UNDO_COLUMNS, WRITE_COLUMNS, plan_sidecars,
                           sidecar_paths, undo_sidecars, write_sidecars)
 
 XMP = "{http://ns.adobe.com/xap/1.0/}"

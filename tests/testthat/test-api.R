@@ -1,5 +1,5 @@
 # R's functions and their Python twins (pyphotoq's public names): the same arguments, the same
-# defaults, and for the settings declared in pyphotoq/parameters.py the same allowed values.
+# defaults, and for the settings declared in pyphotoq/core/parameters.py the same allowed values.
 
 # What Python says of its public functions: each argument's name, whether it has a default and the
 # default as plain values; and the values a declared setting allows and refuses.
@@ -7,7 +7,7 @@ python_api <- function() {
   reticulate::py_run_string(paste(
     "import inspect, pyphotoq",
     "from pyphotoq.interop import to_plain",
-    "from pyphotoq.parameters import EVALUATION, SETTINGS",
+    "from pyphotoq.core.parameters import EVALUATION, SETTINGS",
     "def signature(name):",
     "    params = inspect.signature(getattr(pyphotoq, name)).parameters.values()",
     "    # Python's **options is R's ...",

@@ -112,7 +112,7 @@ test_that("read_cached_image(view = 'detail') returns the patches Python reads",
   strip <- jpeg::readJPEG(view_file(cache, cache$manifest$hash[2], "detail"))
   expect_equal(patches[3, , , ], strip[2 * spec$size + seq_len(spec$size), , ])
   # the parity of the pixels with Python's reader
-  py <- reticulate::import("pyphotoq.detail", convert = FALSE)
+  py <- reticulate::import("pyphotoq.photos.detail", convert = FALSE)
   np <- reticulate::import("numpy", convert = FALSE)
   pil <- reticulate::import("PIL.Image", convert = FALSE)
   img <- pil$open(view_file(cache, cache$manifest$hash[2], "detail"))$convert("RGB")

@@ -56,7 +56,7 @@ test_that("install_photoq() makes a virtualenv whose Python imports pyphotoq", {
   expect_equal(out[2:3], c("True", "True"))
   expect_equal(out[1], photoq_config()$pyphotoq)
   # and it imports the pieces that need TensorFlow
-  status <- system2(python, c("-c", shQuote("import pyphotoq.interop, pyphotoq.model")),
+  status <- system2(python, c("-c", shQuote("import pyphotoq.interop, pyphotoq.models.model")),
                     stdout = FALSE, stderr = FALSE)
   expect_equal(status, 0L)
   # a second call reuses the environment
