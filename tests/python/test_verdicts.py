@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import pyphotoq
-from pyphotoq.report import html_report
+from pyphotoq.reporting import html_report
 
 #: A card of the report: its score line (rank, score, label, decision, called) and the photo's name.
 CARD = re.compile(r'<div class="score">#\d+ [0-9.]+ · .*? · (keep|review|reject) \(called .*?</div><div>(.*?)</div>')
