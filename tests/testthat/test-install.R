@@ -103,7 +103,7 @@ test_that("install_photoq() installs, by default, the source this R package carr
   }
   expect_equal(photoq:::bundled_source(), bundled)
   expect_true(file.exists(file.path(bundled, "pyproject.toml")))
-  expect_true(file.exists(file.path(bundled, "pyphotoq", "cache.py")))
+  expect_true(file.exists(file.path(bundled, "pyphotoq", "data", "cache.py")))
   expect_true(formals(install_photoq)$system_site_packages)
   expect_null(formals(install_photoq)$source)
 })
