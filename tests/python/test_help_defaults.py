@@ -71,23 +71,28 @@ def python_defaults(function) -> dict[str, str]:
             if other and other.group(1) in parameters:
                 rest = rest[:other.start()]
             statements = PYTHON_STATEMENTS + (PYTHON_NONE_STATEMENTS if parameter.default is None else [])
-            for pattern in statements:
-                stated = re.search(pattern, rest)
-                if stated:
-                    found[name] = stated.group("v")
-                    break
+            stated = _first_stated(statements, rest)
+            if stated is not None:
+                found[name] = stated
     return found
+
+
+def _first_stated(patterns, text: str) -> str | None:
+    """The default the first matching pattern reads from `text` (its group "v"), or None."""
+    for pattern in patterns:
+        stated = re.search(pattern, text)
+        if stated:
+            return stated.group("v")
+    return None
 
 
 def r_defaults(page: Path) -> dict[str, str]:
     """{argument: what its R help says its default is}, for the arguments whose help says."""
     found = {}
     for name, text in _rd_items(page).items():
-        for pattern in R_STATEMENTS:
-            stated = re.search(pattern, text)
-            if stated:
-                found[name] = stated.group("v")
-                break
+        stated = _first_stated(R_STATEMENTS, text)
+        if stated is not None:
+            found[name] = stated
     return found
 
 
