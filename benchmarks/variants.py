@@ -24,40 +24,38 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 
-def _measure(handle, paths: list[str]) -> pd.DataFrame:
-    """network score, booster statistics and scene fields of every path, as score_photos gets them."""
-    from pyphotoq.models.booster import load_booster
-    from pyphotoq.models.model import views_of
+def _measure(handle, paths: list[str]) -> tuple:
+    """(a table of every path's network score and scene fields, their booster statistics or None,
+    the run's Scorer), as score_photos gets them."""
     from pyphotoq.models.runs import view_specs
+    from pyphotoq.workflow.scorer import Scorer
     from pyphotoq.workflow.scoring import _opened_chunks, score_chunk
 
-    booster = load_booster(handle)
-    model = handle.load_model("best") if booster is None or booster.needs_network else None
-    views = views_of(model) if model is not None else tuple(booster.info["views"])
+    scoring = Scorer(handle)
+    views = scoring.views
     measured, skipped = [], []
-    for chunk in _opened_chunks(paths, view_specs(handle), views, booster is not None, model is not None, None):
-        measured += score_chunk(model, chunk, views, 16, skipped)
+    for chunk in _opened_chunks(paths, view_specs(handle), views, scoring.measures_statistics,
+                                scoring.uses_network, None):
+        measured += score_chunk(scoring, chunk, views, 16, skipped)
     if skipped:
         raise RuntimeError(f"{len(skipped)} photos could not be scored (first: {skipped[0]})")
     by_path = {m["path"]: m for m in measured}
     ordered = [by_path[path] for path in paths]
     frame = pd.DataFrame([{"path": m["path"], "network": m["network"], "taken": m["scene"]["taken"],
                            "look": m["scene"]["look"]} for m in ordered])
-    frame.attrs["statistics"] = np.stack([m["statistics"] for m in ordered]) if booster is not None else None
-    frame.attrs["booster"] = booster
-    return frame
+    statistics = np.stack([m["statistics"] for m in ordered]) if scoring.booster is not None else None
+    return frame, statistics, scoring
 
 
-def _scores(frame: pd.DataFrame, calls: list[np.ndarray]) -> np.ndarray:
-    """The run's score of every row, each call (row positions) scored together."""
-    booster = frame.attrs["booster"]
+def _scores(measured: tuple, calls: list[np.ndarray]) -> np.ndarray:
+    """The run's score of every row of _measure's (frame, statistics, scorer), each call (row
+    positions) scored together."""
+    frame, kept, scoring = measured
     scores = np.full(len(frame), np.nan)
     for rows in calls:
-        if booster is None:
-            scores[rows] = frame["network"].to_numpy()[rows]
-            continue
         shots = frame.iloc[rows].rename(columns={"path": "hash"})[["hash", "taken", "look"]].reset_index(drop=True)
-        scores[rows] = booster.score(frame["network"].to_numpy()[rows], frame.attrs["statistics"][rows], shots)
+        statistics = kept[rows] if kept is not None else None
+        scores[rows] = scoring.combine(frame["network"].to_numpy()[rows], statistics, shots)
     return scores
 
 
@@ -95,12 +93,12 @@ def variant_figures(run: str, truth_file: str) -> dict:
     by_label = [np.flatnonzero(good), np.flatnonzero(~good)]
     results = {}
     for rendition, column in (("edited", "archive"), ("fresh", "fresh")):
-        frame = _measure(handle, list(truth[column]))
+        measured = _measure(handle, list(truth[column]))
         calls = {"scored together": everything, "each alone": alone}
         if rendition == "edited":
             calls["by label folder"] = by_label
         for name, call in calls.items():
-            scores = _scores(frame, call)
+            scores = _scores(measured, call)
             results[f"{rendition}, {name}"] = _figures(truth, scores)
             if name == "scored together" and truth["shallow"].any():
                 rows = ~good | truth["shallow"].to_numpy()

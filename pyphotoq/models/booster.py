@@ -105,6 +105,22 @@ def _view_statistics(view: str, pixels) -> np.ndarray:
     return (_pooled_statistics(pools)(pixels) if pools else _whole_statistics(pixels)).numpy()
 
 
+def overview_statistics(pixels) -> np.ndarray:
+    """(len(NAMES),) statistics of one photo's overview, an (height, width, 3) uint8 array: the
+    numbers photo_statistics and batch_statistics give its overview."""
+    return _view_statistics(OVERVIEW, np.asarray(pixels, dtype=np.uint8)[None])[0]
+
+
+def overview_part(statistics: np.ndarray, views) -> np.ndarray | None:
+    """The overview's columns (NAMES, in order) of booster statistics measured of `views` (rows,
+    or one row), or None when the overview is not among them."""
+    names = statistic_names(views)
+    wanted = view_kind(OVERVIEW).statistic_names(NAMES)
+    if not set(wanted) <= set(names):
+        return None
+    return np.asarray(statistics)[..., [names.index(name) for name in wanted]]
+
+
 def photo_statistics(pixels, views=None) -> np.ndarray:
     """(features,) statistics of one photo given as its views' pixels (a list in the order of
     `views`, by default the overview and then the other views in declaration order: [overview],

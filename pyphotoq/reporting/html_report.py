@@ -115,7 +115,7 @@ def report(run, file=None, split: str = "test", threshold: float | None = None,
     checkpoint and cache are evaluate_model's.
     """
     from .bias import bias_report
-    from ..models.booster import load_booster
+    from ..workflow.scorer import Scorer
     from ..workflow.evaluation import evaluate_model
     from ..workflow.explain import explain_photos
     from .plotdata import sheet_rows
@@ -137,8 +137,7 @@ def report(run, file=None, split: str = "test", threshold: float | None = None,
     confident = pd.concat([ranked.head(GALLERY // 2), ranked.tail(GALLERY // 2)]).drop_duplicates("hash")
     shown = pd.concat([wrong, confident]).drop_duplicates("hash")
     bias = bias_report(result)
-    booster = load_booster(run, checkpoint, note=False)
-    with_maps = booster is None or booster.needs_network  # a network without weight is not run for maps
+    with_maps = Scorer(run, checkpoint, note=False).uses_network  # a network without weight is not run for maps
     overlays = {}
     if with_maps:
         with tempfile.TemporaryDirectory() as folder:

@@ -162,26 +162,6 @@ def culling_lines(validation: pd.DataFrame, positive: str, threshold: float | No
     return lines
 
 
-def run_lines(run, checkpoint="best", culling: Culling | dict | None = None) -> dict:
-    """`culling`'s lines (Culling.lines) on a run's validation scores (its booster's blend when it
-    has one)."""
-    return Culling.of(culling).lines(_validation(run, checkpoint), run.info["classes"]["positive"])
-
-
-def run_decide(run, frame: pd.DataFrame, checkpoint="best",
-               culling: Culling | dict | None = None) -> tuple[pd.DataFrame, dict]:
-    """`decide` with the run's lines: the one decision policy. score_photos, evaluate_model and
-    explain_photos (and so the report) give each photo its verdict through it, so that the same
-    photos scored together get the same verdicts everywhere, bursts and sequences included."""
-    return decide(frame, _validation(run, checkpoint), run.info["classes"]["positive"], culling)
-
-
-def _validation(run, checkpoint) -> pd.DataFrame:
-    from ..models.booster import load_booster, run_validation_scores
-
-    return run_validation_scores(run, load_booster(run, checkpoint), checkpoint)
-
-
 def shot_exif(data: bytes) -> dict:
     """A photo's camera model and the exposure settings the rules read ('' or NaN when absent)."""
     from ..photos.camera import photo_exif

@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 from ..core.progress import tqdm
 
-from ..models.booster import keep_statistics, kept_statistics, load_booster, measure_statistics, run_validation_scores
 from ..data.cache import Cache
 from ..core.errors import PhotoqError
 from ..core.parameters import EVALUATION, check
-from .culling import Culling, originals_exif, run_decide
+from .culling import Culling, originals_exif
 from .facts import add_facts, cached_facts
 from ..models.metrics import best_f1_threshold, binary_metrics, recall_threshold, roc_table
 from ..models.prediction import predict_scores
-from .reasons import booster_reasons, with_reasons
+from .reasons import with_reasons
 from ..models.runs import Run, open_run
+from .scorer import Scorer
 from ..photos.splits import SPLITS
 
 
@@ -93,7 +93,8 @@ def evaluate_model(
     if frame.empty:
         raise PhotoqError(f"The {split} split of {cache.path} is empty")
     labels = _is_positive(frame, cache)
-    scores, why = _scored(run, cache, frame, checkpoint, reasons=True, progress=progress)
+    scorer = Scorer(run, checkpoint)
+    scores, why = scorer.score_cached(cache, frame, reasons=True, progress=progress)
     if threshold is not None:
         threshold, rule = float(threshold), "given"
     elif split == "validation":
@@ -119,7 +120,7 @@ def evaluate_model(
                           "look": frame["look"].fillna("").astype(str).to_numpy() if "look" in frame else "",
                           "score": scores})
     shots = shots.join(originals_exif(shots, shots["path"]))
-    decided, lines = run_decide(run, shots, checkpoint, Culling(threshold=given, keep_recall=keep_recall))
+    decided, lines = scorer.decide(shots, Culling(threshold=given, keep_recall=keep_recall))
     predictions["decision"] = decided["decision"].to_numpy()
     predictions["taken"] = taken
     predictions = add_facts(predictions, cached_facts(cache, frame["hash"], progress=progress), threshold,
@@ -146,30 +147,9 @@ def evaluate_model(
 
 
 def run_scores(run: Run, cache: Cache, frame: pd.DataFrame, checkpoint="best") -> np.ndarray:
-    """The run's scores of the cached photos of `frame`: its booster blended with the best
-    checkpoint when it has one, else the checkpoint's network alone."""
-    return _scored(run, cache, frame, checkpoint)[0]
-
-
-def _scored(run: Run, cache: Cache, frame: pd.DataFrame, checkpoint="best", reasons: bool = False,
-            progress: bool | None = None):
-    """(run_scores, and with `reasons` the booster's words for each photo, or None without one);
-    `progress`: the bar of statistics still to measure."""
-    booster = load_booster(run, checkpoint)
-    if booster is None:
-        return predict_scores(run.load_model(checkpoint), cache, frame), None
-    # the statistics kept with the cache (measured once); the network only when it has weight
-    views = tuple(booster.info["views"])
-    if not booster.needs_network:
-        network, statistics = np.full(len(frame), np.nan), measure_statistics(cache, frame, views, progress=progress)
-    elif kept_statistics(cache, frame, views)[1].all():  # the network is given them (prediction.fed_network)
-        statistics = measure_statistics(cache, frame, views, progress=progress)
-        network = predict_scores(run.load_model(checkpoint), cache, frame, given=statistics)
-    else:  # one decode gives both; the statistics are kept for next time
-        network, statistics = predict_scores(run.load_model(checkpoint), cache, frame, statistics=True, views=views)
-        keep_statistics(cache, frame, views, statistics)
-    why = booster_reasons(booster, statistics, frame.reset_index(drop=True)) if reasons else None
-    return booster.score(network, statistics, frame), why
+    """The run's scores of the cached photos of `frame` (scorer.Scorer.score_cached): its booster
+    blended with the best checkpoint when it has one, else the checkpoint's network alone."""
+    return Scorer(run, checkpoint).score_cached(cache, frame)[0]
 
 
 def validation_auc(run: Run, cache: Cache) -> float:
@@ -179,8 +159,7 @@ def validation_auc(run: Run, cache: Cache) -> float:
     frame = cache.split("validation")
     labels = _is_positive(frame, cache)
     try:
-        booster = load_booster(run, note=False)
-        kept = run_validation_scores(run, booster)
+        kept = Scorer(run, note=False).validation
     except PhotoqError:
         kept = None
     if kept is not None and len(kept) == len(frame) and set(kept["hash"]) == set(frame["hash"]):
@@ -194,7 +173,7 @@ def validation_threshold(run: Run, checkpoint="best", keep_recall: float | None 
     """(threshold, rule) chosen on the validation scores stored with a run's checkpoint:
     max F1, or keeping `keep_recall` of the good photos. A run with a booster has the scores
     of the booster blended with its best checkpoint."""
-    scores = run_validation_scores(run, load_booster(run, checkpoint), checkpoint)
+    scores = Scorer(run, checkpoint).validation
     labels = (scores["label"] == run.info["classes"]["positive"]).to_numpy().astype(int)
     return _threshold_from_validation(labels, scores["score"].to_numpy(), keep_recall)
 

@@ -181,7 +181,7 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
     says them; the map shows the network's part); photos that cannot be opened get an empty
     overlay and the reason in decision.
     """
-    from .culling import EXIF_NUMBERS, Culling, originals_exif, run_decide
+    from .culling import EXIF_NUMBERS, Culling, originals_exif
     from ..photos.sources import walk_images
 
     culling = Culling(threshold=threshold)  # checked before any work
@@ -202,14 +202,15 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
         raise PhotoqError(f"No photos to explain in {photos}")
     classes = run.info["classes"]
     folder = check_output_folder(out, "overlay folder") if out is not None else own_folder(run.path, "explain")
-    model = run.load_model(checkpoint)
+    from ..models.booster import batch_statistics
     from ..models.model import views_of
     from ..models.runs import view_specs
+    from .scorer import Scorer
 
+    scoring = Scorer(run, checkpoint)  # the one scorer; the map needs the whole network
+    model = scoring.model
     specs, views = view_specs(run), views_of(model)
-    from ..models.booster import batch_statistics, load_booster
-
-    booster = load_booster(run, checkpoint)
+    booster = scoring.booster
     manifest = _manifest_of(run)  # a cached photo's scene and original
     opened, skipped = [], {}
     for path in tqdm(paths, desc="Explaining", unit="photo", disable=None if progress is None else not progress):
@@ -223,16 +224,11 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
         score, small = _map_of(model, given)
         measured = batch_statistics(given)[0] if booster is not None else None
         opened.append((path, _packed(pixels), small, score, measured, scene))
-    scores = np.array([o[3] for o in opened], dtype=float)
-    if booster is not None and opened:  # the run's score: scored together, as score_photos does
-        shots = pd.DataFrame([{"hash": o[0], **o[5]} for o in opened], columns=["hash", "taken", "look"])
-        statistics = np.stack([o[4] for o in opened])
-        scores = booster.score(scores, statistics, shots)
-        from .reasons import booster_reasons
-
-        why = booster_reasons(booster, statistics, shots)
-    else:
-        why = [""] * len(opened)
+    # the run's score: scored together, as score_photos does
+    together = pd.DataFrame([{"hash": o[0], **o[5]} for o in opened], columns=["hash", "taken", "look"])
+    statistics = np.stack([o[4] for o in opened]) if booster is not None and opened else None
+    scores = scoring.combine(np.array([o[3] for o in opened], dtype=float), statistics, together)
+    why = (scoring.reasons(statistics, together) if statistics is not None else None) or [""] * len(opened)
     # the one decision policy, as score_photos decides the same photos scored together
     # (a cached photo by its original's path, with its original's EXIF)
     shoot = pd.DataFrame([{"path": o[5].get("original") or o[0], **o[5]} for o in opened],
@@ -242,7 +238,7 @@ def explain_photos(run, photos, out=None, target: str = "decision", threshold: f
         read = originals_exif(shoot, shoot["original"].where(cached, None))
         shoot.loc[cached, EXIF_NUMBERS] = read.loc[cached, EXIF_NUMBERS]
     shoot = shoot.drop(columns="original").rename(columns={"sha256": "hash"}).assign(score=scores)
-    decided, lines = run_decide(run, shoot, checkpoint, culling)
+    decided, lines = scoring.decide(shoot, culling)
     explained = {}
     for (path, packed, small, *_), score, reason, decision in zip(opened, scores, why, decided["decision"]):
         with Image.open(io.BytesIO(packed)) as image:

@@ -6,20 +6,27 @@ run's training keepers (keeper_ranges, kept in run.json). They are *not* the mod
 them, and a photo can score low for reasons none of them captures. They help a photographer
 check a score at a glance ("rejected, and indeed soft and tilted").
 
-Columns (plain numbers a photographer can read):
+Columns (plain numbers a photographer can read). One measurement has one name: the facts that
+are statistics of the overview (pyphotoq.models.statistics, the numbers the booster reads) are
+read from that layer, under the statistic's name (`SHARED`); the others measure what no
+statistic does, and no statistic bears their names.
 
-    sharpness            variance of the Laplacian of the sharpest of 4x4 patches (higher: crisper)
-    clipped_highlights   share of pixels at pure white (luminance >= 250 of 255)
-    clipped_shadows      share of pixels at pure black (luminance <= 5 of 255)
-    noise                estimated noise, standard deviation in 8-bit levels (Immerkaer's method)
+    sharpness            variance of the Laplacian of the sharpest of 4x4 patches (higher: crisper;
+                         the statistics' sharpness_full/half/quarter are of the whole frame)
+    clipped_highlights   the statistic: share of pixels whose luminance is above 0.98 of white
+                         (about 250 of 255)
+    clipped_shadows      the statistic: share of pixels whose luminance is below 0.02 (about 5 of 255)
+    noise                estimated noise, standard deviation in 8-bit levels (Immerkaer's method;
+                         the statistics' noise_luma is the log of a Laplacian's quiet quantile)
     tilt_degrees         tilt of the horizon (counter-clockwise positive): measured only where one
                          straight line runs across most of the frame within 12 degrees of level;
                          0 otherwise (no horizon found with confidence: a macro, a curved subject)
-    brightness           mean luminance, 0 (black) to 1 (white)
-    saturation           mean HSV saturation, 0 to 1
-    colourfulness        Hasler and Suesstrunk's colourfulness (0: grey; above ~60: vivid)
-    portrait             taller than wide
-    aspect_ratio         width / height
+    brightness           the statistic: mean luminance, 0 (black) to 1 (white)
+    saturation           the statistic: mean saturation, (max - min) / (max + 0.001) of the channels
+    colourfulness        the statistic, in 8-bit levels: Hasler and Suesstrunk's colourfulness
+                         (0: grey; above ~60: vivid)
+    portrait             taller than wide (the statistic of the same name, as true or false)
+    aspect_ratio         width / height (the statistics' aspect is its log)
 """
 
 from __future__ import annotations
@@ -33,7 +40,11 @@ from PIL import Image
 from ..core.progress import tqdm
 
 #: What the facts measure: a fact kept with a cache (facts.csv) under another version is measured again.
-FACTS_VERSION = 1
+FACTS_VERSION = 2
+#: The facts read from the statistics of the overview (pyphotoq.models.statistics.NAMES), and the
+#: factor from the statistic to the fact (colourfulness: from 0-1 to 8-bit levels).
+SHARED = {"brightness": 1.0, "clipped_highlights": 1.0, "clipped_shadows": 1.0, "saturation": 1.0,
+          "colourfulness": 255.0}
 FACT_COLUMNS = [
     "sharpness", "clipped_highlights", "clipped_shadows", "noise", "tilt_degrees",
     "brightness", "saturation", "colourfulness", "portrait", "aspect_ratio",
@@ -54,47 +65,49 @@ MUTED = 15.0
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
-def photo_facts(pixels) -> dict:
-    """The facts of one photo, given as an (height, width, 3) uint8 array or a PIL image."""
+def photo_facts(pixels, statistics=None) -> dict:
+    """The facts of one photo, given as an (height, width, 3) uint8 array or a PIL image;
+    `statistics`: the photo's statistics (pyphotoq.models.statistics.NAMES, one row) when they
+    are already measured, else they are measured here."""
+    from ..models.booster import overview_statistics
+    from ..models.statistics import NAMES  # TensorFlow: imported when facts are measured, not before
+
+    rgb8 = np.asarray(pixels.convert("RGB") if isinstance(pixels, Image.Image) else pixels, dtype=np.uint8)[..., :3]
+    if statistics is None:
+        statistics = overview_statistics(rgb8)
+    statistics = np.asarray(statistics, dtype=np.float32)
     # float32: a third faster than float64; the facts agree to 1e-6, the tilt to a few
     # hundredths of a degree (where two rows tie)
-    rgb = np.asarray(pixels.convert("RGB") if isinstance(pixels, Image.Image) else pixels,
-                     dtype=np.float32)[..., :3]
-    luma = rgb @ _LUMA
+    luma = rgb8.astype(np.float32) @ _LUMA
     height, width = luma.shape
-    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    # elementwise over the channels: numpy's max(axis=2) over 3 values is 50x slower
-    high = np.maximum(np.maximum(red, green), blue)
-    low = np.minimum(np.minimum(red, green), blue)
-    rg = red - green
-    yb = 0.5 * (red + green) - blue
-    return {
+    facts = {
         "sharpness": _sharpness(luma),
-        "clipped_highlights": float(np.mean(luma >= 250)),
-        "clipped_shadows": float(np.mean(luma <= 5)),
         "noise": _noise(luma),
         "tilt_degrees": _tilt(luma),
-        "brightness": float(luma.mean() / 255),
-        "saturation": float(np.mean(np.where(high > 0, (high - low) / np.maximum(high, 1e-9), 0))),
-        "colourfulness": float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())),
+        **{name: float(statistics[NAMES.index(name)]) * scale for name, scale in SHARED.items()},
         "portrait": bool(height > width),
         "aspect_ratio": float(width / height),
     }
+    return {column: facts[column] for column in FACT_COLUMNS}
 
 
-def facts_table(paths, progress: bool | None = None, workers: int | None = None) -> pd.DataFrame:
-    """The facts of image files (one row each, in order; NaN where a file cannot be read)."""
+def facts_table(paths, progress: bool | None = None, workers: int | None = None,
+                statistics: np.ndarray | None = None) -> pd.DataFrame:
+    """The facts of image files (one row each, in order; NaN where a file cannot be read);
+    `statistics`: their statistics already measured (a row per file, NaN rows measured here)."""
     paths = list(paths)
+    given = [None if statistics is None or np.isnan(row).any() else row
+             for row in (statistics if statistics is not None else [None] * len(paths))]
 
-    def one(path):
+    def one(path, row):
         try:
             with Image.open(path) as image:
-                return photo_facts(image)
+                return photo_facts(image, row)
         except OSError:
             return {}
 
     with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
-        rows = list(tqdm(pool.map(one, paths), total=len(paths), desc="Facts", unit="photo",
+        rows = list(tqdm(pool.map(one, paths, given), total=len(paths), desc="Facts", unit="photo",
                          disable=None if progress is None else not progress))
     return pd.DataFrame(rows, columns=FACT_COLUMNS)
 
@@ -111,7 +124,8 @@ def cached_facts(cache, hashes, progress: bool | None = None) -> pd.DataFrame:
     values, kept = store.stored(cache, frame, views, FACT_COLUMNS, FACTS_VERSION, store.FACTS_FILE, digits=17)
     missing = np.flatnonzero(~kept)
     if len(missing):
-        measured = facts_table([cache.view_path(h) for h in hashes[missing]], progress=progress)
+        measured = facts_table([cache.view_path(h) for h in hashes[missing]], progress=progress,
+                               statistics=_kept_overview_statistics(cache, frame.iloc[missing]))
         values[missing] = measured.astype(float).to_numpy(dtype=np.float64)
         read = missing[~np.isnan(values[missing]).any(axis=1)]
         store.keep(cache, hashes[read], values[read], views, FACT_COLUMNS, FACTS_VERSION, store.FACTS_FILE, digits=17)
@@ -120,6 +134,22 @@ def cached_facts(cache, hashes, progress: bool | None = None) -> pd.DataFrame:
     table["portrait"] = (portrait.astype(bool) if portrait.notna().all()
                          else portrait.map(lambda p: p if np.isnan(p) else bool(p)))
     return table
+
+
+def _kept_overview_statistics(cache, frame: pd.DataFrame) -> np.ndarray | None:
+    """The statistics of the overviews of `frame`'s photos that the booster kept with the cache
+    (of the overview and the cache's other views, or of the overview alone), NaN rows where none;
+    None when none is kept."""
+    from ..models.booster import kept_statistics, overview_part
+    from ..data.views import VIEWS
+
+    found = None
+    for views in (tuple(v for v in VIEWS if v in cache.info["views"]), ("overview",)):
+        overview = overview_part(kept_statistics(cache, frame, views)[0], views)
+        if overview is None:
+            continue
+        found = overview if found is None else np.where(np.isnan(found), overview, found)
+    return found
 
 
 #: The facts that can be a note, the side that is unusual ("low" or "high") and its words.

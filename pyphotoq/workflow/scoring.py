@@ -15,19 +15,18 @@ import numpy as np
 import pandas as pd
 from ..core.progress import tqdm
 
-from ..models.booster import load_booster, photo_statistics, run_validation_scores, statistic_names
+from ..models.booster import overview_part, photo_statistics, statistic_names
 from ..photos.camera import photo_exif
 from ..data.views import source_views, view_kind
 from ..core.errors import PhotoqError, check_whole
 from ..core.parameters import check
-from .culling import EXIF_NUMBERS, Culling, decide, drift_text, shot_exif
+from .culling import EXIF_NUMBERS, Culling, drift_text, shot_exif
 from ..core.files import encode_path, fsync_folder, is_inside, printable
 from ..core.outputs import check_output, write_output
 from .facts import FACT_COLUMNS, add_facts, photo_facts
 from ..photos.images import UnusablePhoto, is_image_name, read_photo_bytes
-from ..models.model import views_of
-from ..models.prediction import fed_inputs, fed_network, fed_scorer, scorer
 from ..models.runs import Run, open_run, view_specs
+from .scorer import Scorer
 from ..photos.sources import camera_pairs, photos_to_score
 
 SCORE_COLUMNS = ["path", "score", "decision", "rule", "rating", "pick", "margin", *FACT_COLUMNS, "reason", "taken",
@@ -102,20 +101,19 @@ def score_photos(
     paths, pairs = camera_pairs(listed)  # a RAW+JPEG pair is one photo: its JPEG
     if not paths:
         raise PhotoqError(f"No photos to score in {root}")
-    booster = load_booster(run, checkpoint)
-    # a booster that gives the network no weight scores without it: the model is not loaded
-    model = run.load_model(checkpoint) if booster is None or booster.needs_network else None
-    validation = run_validation_scores(run, booster, checkpoint)
-    specs = view_specs(run)
-    views = views_of(model) if model is not None else tuple(booster.info["views"])
+    # the one scorer (pyphotoq.workflow.scorer): a booster that gives the network no weight
+    # scores without it, and the model is not loaded
+    scoring = Scorer(run, checkpoint)
+    network = scoring.uses_network
+    specs, views = view_specs(run), scoring.views
     # the booster's statistics are measured once per photo; a network that measures them too is
     # given them (prediction.fed_scorer) instead of measuring them again
-    statistics = booster is not None or (model is not None and fed_network(model) is not None)
+    statistics = scoring.measures_statistics
     bar = tqdm(total=len(paths), desc="Scoring", unit="photo", disable=None if progress is None else not progress)
     measured, skipped = [], []
     if client is None:
-        for chunk in _opened_chunks(paths, specs, views, statistics, model is not None, workers):
-            measured += score_chunk(model, chunk, views, batch_size, skipped)
+        for chunk in _opened_chunks(paths, specs, views, statistics, network, workers):
+            measured += score_chunk(scoring, chunk, views, batch_size, skipped)
             bar.update(len(chunk))
     else:
         from ..core.dask_plumbing import chunk_size, dask_client, in_order
@@ -124,9 +122,9 @@ def score_photos(
         # the network's chunks are the local ones (a network that measures its statistics itself
         # scores a photo by its batch, and the table is the local one bit for bit); without the
         # network a photo's numbers are its own, and smaller chunks spread over every worker
-        size = _CHUNK if model is not None else chunk_size(dask, len(paths), _CHUNK)
+        size = _CHUNK if network else chunk_size(dask, len(paths), _CHUNK)
         chunks = [paths[start : start + size] for start in range(0, len(paths), size)]
-        futures = [dask.submit(score_chunk_task, str(run.path), checkpoint, model is not None, specs, views,
+        futures = [dask.submit(score_chunk_task, str(scoring.run.path), checkpoint, specs, views,
                                statistics, batch_size, chunk, pure=False) for chunk in chunks]
         try:
             for found, unusable in in_order(dask, futures, lambda r: bar.update(len(r[0]) + len(r[1]))):
@@ -134,27 +132,24 @@ def score_photos(
                 skipped += unusable
         finally:
             dask.cancel(futures)
-    if booster is None:
-        scores = np.array([m["network"] for m in measured], dtype=float)
-    else:
-        shots = pd.DataFrame([{"hash": m["path"], **m["scene"]} for m in measured], columns=["hash", "taken", "look"])
-        statistics = (np.stack([m["statistics"] for m in measured]) if measured
-                      else np.zeros((0, len(statistic_names(views))), np.float32))
-        scores = booster.score(np.array([m["network"] for m in measured], dtype=float), statistics, shots)
+    together = pd.DataFrame([{"hash": m["path"], **m["scene"]} for m in measured], columns=["hash", "taken", "look"])
+    statistics = (np.stack([m["statistics"] for m in measured]) if measured and statistics
+                  else np.zeros((len(measured), len(statistic_names(views))), np.float32))
+    scores = scoring.combine(np.array([m["network"] for m in measured], dtype=float), statistics, together)
     bar.close()
+    run = scoring.run
     classes = run.info["classes"]
     shots = pd.DataFrame([{"path": m["path"], "hash": m["hash"], **m["scene"], **m["exif"]} for m in measured],
                          columns=["path", "hash", "taken", "look", "camera", *EXIF_NUMBERS])
     shots["score"] = scores
-    decided, lines = decide(shots, validation, classes["positive"], culling)
+    decided, lines = scoring.decide(shots, culling)
     facts = pd.DataFrame([m["facts"] for m in measured], columns=FACT_COLUMNS)
     scored = add_facts(decided, facts, lines["keep"], classes["positive"], classes["negative"],
                        run.info.get("keeper_facts"))
-    if booster is not None and measured:  # the booster's words for what moved each score
-        from .reasons import booster_reasons, with_reasons
+    if scoring.booster is not None and measured:  # the booster's words for what moved each score
+        from .reasons import with_reasons
 
-        frame = pd.DataFrame([{"hash": m["path"], **m["scene"]} for m in measured], columns=["hash", "taken", "look"])
-        why = dict(zip([m["path"] for m in measured], booster_reasons(booster, statistics, frame)))
+        why = dict(zip([m["path"] for m in measured], scoring.reasons(statistics, together)))
         scored["reason"] = [with_reasons(r, why.get(p, "")) for r, p in zip(scored["reason"], scored["path"])]
     scored["pair"] = scored["path"].map(lambda p: pairs.get(p, ""))
     scored = scored.sort_values("score", ascending=False, kind="stable")
@@ -168,7 +163,7 @@ def score_photos(
     table.attrs["rule"] = lines["rule"]
     table.attrs["drift"] = drift_text(
         run, scored.assign(megapixels=scored["path"].map({m["path"]: m["scene"]["megapixels"] for m in measured})),
-        validation, photo_exif)
+        scoring.validation, photo_exif)
     if xmp or dry_run:
         from ..photos.xmp import plan_sidecars, write_sidecars
 
@@ -237,9 +232,12 @@ def measure_photo(path: str, specs: dict, views, statistics: bool = True, pixels
         views_pixels, scene = source_views(data, specs, views)
     except UnusablePhoto as err:
         return str(err)
-    return {"path": path, "pixels": views_pixels if pixels else None, "facts": photo_facts(views_pixels[0]),
-            "scene": scene, "statistics": photo_statistics(views_pixels, views) if statistics else None,
-            "hash": hashlib.sha256(data).hexdigest(), "exif": shot_exif(data)}
+    measured = photo_statistics(views_pixels, views) if statistics else None
+    # the facts that are statistics of the overview are read from them (facts.SHARED)
+    overview = overview_part(measured, views) if measured is not None else None
+    return {"path": path, "pixels": views_pixels if pixels else None,
+            "facts": photo_facts(views_pixels[0], overview),
+            "scene": scene, "statistics": measured, "hash": hashlib.sha256(data).hexdigest(), "exif": shot_exif(data)}
 
 
 def _opened_chunks(paths, specs, views, statistics: bool, pixels: bool, workers):
@@ -270,11 +268,10 @@ def _opened_chunks(paths, specs, views, statistics: bool, pixels: bool, workers)
             yield chunk
 
 
-def score_chunk(model, chunk, views, batch_size: int, skipped: list) -> list[dict]:
+def score_chunk(scoring, chunk, views, batch_size: int, skipped: list) -> list[dict]:
     """The measured photos of one chunk of (path, measure_photo(path)) with their network score
-    ("network": NaN without a model), batched by shape in the order shapes first appear (a
-    photo's score depends only on its chunk); the unusable ones are appended to `skipped` as
-    (path, reason)."""
+    by `scoring` (a Scorer; "network": NaN when the network has no part), batched by shape in
+    the order shapes first appear; the unusable ones are appended to `skipped` as (path, reason)."""
     by_shape: dict[tuple, list] = {}
     for path, opened in chunk:
         if isinstance(opened, str):
@@ -286,17 +283,14 @@ def score_chunk(model, chunk, views, batch_size: int, skipped: list) -> list[dic
     for group in by_shape.values():
         for start in range(0, len(group), batch_size):
             part = group[start : start + batch_size]
-            if model is None:
+            if not scoring.uses_network:
                 network = np.full(len(part), np.nan)
             else:
                 stacked = [np.stack([m["pixels"][k] for m in part]) for k in range(len(views))]
                 images = stacked[0] if len(views) == 1 else {view_kind(v).input: pixels for v, pixels in zip(views, stacked)}
-                fed = fed_scorer(model)
-                if fed is not None and all(m["statistics"] is not None for m in part):
-                    given = fed_inputs(model, images, np.stack([m["statistics"] for m in part]))
-                    network = fed(given).numpy().astype(float)
-                else:
-                    network = scorer(model)(images).numpy().astype(float)
+                given = (np.stack([m["statistics"] for m in part])
+                         if all(m["statistics"] is not None for m in part) else None)
+                network = scoring.network_scores(images, given)
             for m, value in zip(part, network):
                 measured.append({**m, "pixels": None, "network": float(value)})
     return measured
@@ -420,30 +414,30 @@ def _free_name(path: Path, source, link: bool) -> Path | None:
 
 # ---- on a Dask worker -----------------------------------------------------------------------
 
-_MODELS: dict = {}
-_MODELS_LOCK = threading.Lock()
+_SCORERS: dict = {}
+_SCORERS_LOCK = threading.Lock()
 
 
-def _worker_model(run_path: str, checkpoint):
-    """The run's model, loaded once per worker process (and per checkpoint file)."""
+def _worker_scorer(run_path: str, checkpoint) -> Scorer:
+    """The run's scorer, loaded once per worker process (and per checkpoint file)."""
     run = open_run(run_path)
     file = str(run.checkpoint_path(checkpoint))
     key = (file, os.stat(file).st_mtime_ns)
-    with _MODELS_LOCK:
-        if key not in _MODELS:
-            _MODELS.clear()
-            _MODELS[key] = run.load_model(checkpoint)
-        return _MODELS[key]
+    with _SCORERS_LOCK:
+        if key not in _SCORERS:
+            _SCORERS.clear()
+            _SCORERS[key] = Scorer(run, checkpoint, note=False)
+        return _SCORERS[key]
 
 
-def score_chunk_task(run_path: str, checkpoint, network: bool, specs: dict, views, statistics: bool,
+def score_chunk_task(run_path: str, checkpoint, specs: dict, views, statistics: bool,
                      batch_size: int, paths: list) -> tuple[list, list]:
     """On a worker: (measured photos without pixels, skipped (path, reason)) for one chunk of
     paths, exactly as local scoring measures and batches the same chunk."""
     from ..core.dask_plumbing import quiet_worker
 
     quiet_worker()
-    model = _worker_model(run_path, checkpoint) if network else None
-    chunk = [(path, measure_photo(path, specs, views, statistics, network)) for path in paths]
+    scoring = _worker_scorer(run_path, checkpoint)
+    chunk = [(path, measure_photo(path, specs, views, statistics, scoring.uses_network)) for path in paths]
     skipped: list = []
-    return score_chunk(model, chunk, views, batch_size, skipped), skipped
+    return score_chunk(scoring, chunk, views, batch_size, skipped), skipped

@@ -10,8 +10,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 import pyphotoq
-from pyphotoq.workflow.culling import band, run_lines
-from pyphotoq.workflow.facts import FACT_COLUMNS, photo_facts, reason_text
+from pyphotoq.workflow.culling import band
+from pyphotoq.workflow.scorer import Scorer
+from pyphotoq.workflow.facts import FACT_COLUMNS, SHARED, photo_facts, reason_text
 
 
 def scene(tilt=0.0, size=(320, 240), seed=0):
@@ -23,6 +24,25 @@ def scene(tilt=0.0, size=(320, 240), seed=0):
     pixels = np.where((y > horizon)[..., None], [60, 110, 40], [150, 180, 230]).astype(float)
     pixels += rng.normal(0, 6, pixels.shape)
     return np.uint8(np.clip(pixels, 0, 255))
+
+
+def test_a_fact_that_is_a_statistic_is_read_from_the_statistics_layer():
+    from pyphotoq.models.booster import overview_statistics
+    from pyphotoq.models.statistics import NAMES
+
+    burnt = scene()
+    burnt[:60] = 255  # blown sky: the clipping facts are not zero
+    burnt[-30:] = 0
+    facts, statistics = photo_facts(burnt), overview_statistics(burnt)
+    for name, scale in SHARED.items():
+        assert facts[name] == pytest.approx(float(statistics[NAMES.index(name)]) * scale, rel=1e-6), name
+    assert facts["clipped_highlights"] > 0.2 and facts["clipped_shadows"] > 0.1
+    # given the statistics already measured, the facts read them and measure them no more
+    given = statistics.copy()
+    given[NAMES.index("brightness")] = 0.123
+    assert photo_facts(burnt, given)["brightness"] == pytest.approx(0.123)
+    # one measurement, one name: a fact measured otherwise bears no statistic's name
+    assert not (set(FACT_COLUMNS) - set(SHARED) - {"portrait"}) & set(NAMES)
 
 
 def test_facts_measure_what_they_say():
@@ -85,7 +105,7 @@ def test_evaluation_and_scores_carry_facts_and_a_reason(trained_run, demo_photos
     assert list(predictions.columns[-len(FACT_COLUMNS) - 2:]) == ["margin", *FACT_COLUMNS, "reason"]
     assert np.allclose(predictions["margin"], predictions["score"] - result.threshold)
     # one decision policy: evaluation's verdict is score_photos' by score, from the same two lines
-    lines = run_lines(pyphotoq.open_run(trained_run.path))
+    lines = Scorer(trained_run.path).lines()
     assert (predictions["decision"] == band(predictions["score"], lines)).all()
     assert all(reason.startswith(f"{d} (") for reason, d in zip(predictions["reason"], predictions["decision"]))
     assert predictions["brightness"].between(0, 1).all()
@@ -165,7 +185,7 @@ def test_explain_photos_writes_overlays(trained_run, demo_photos, tmp_path):
     by_score = decided["rule"].str.match(r"(keep: score|reject: score|review: between)").to_numpy()
     assert by_score.any()
     assert (table["decision"].to_numpy()[by_score] == decided["decision"].to_numpy()[by_score]).all()
-    lines = run_lines(pyphotoq.open_run(trained_run.path))
+    lines = Scorer(trained_run.path).lines()
     assert (table.attrs["threshold"], table.attrs["reject_threshold"]) == (lines["keep"], lines["reject"])
     for row in table.itertuples():
         with Image.open(row.overlay) as overlay, Image.open(row.path) as photo:

@@ -1,6 +1,6 @@
 """One photo, one verdict: evaluate_model, score_photos, explain_photos and the HTML report give
 each test photo of a trained run the same keep / review / reject, by the one decision policy
-(pyphotoq.workflow.culling.run_decide: the run's lines, then the burst and sequence rules)."""
+(pyphotoq.workflow.scorer.Scorer.decide: the run's lines, then the burst and sequence rules)."""
 
 import html
 import re
