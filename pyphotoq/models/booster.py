@@ -121,11 +121,13 @@ def overview_part(statistics: np.ndarray, views) -> np.ndarray | None:
     return np.asarray(statistics)[..., [names.index(name) for name in wanted]]
 
 
-def photo_statistics(pixels, views=None) -> np.ndarray:
+def photo_statistics(pixels, views) -> np.ndarray:
     """(features,) statistics of one photo given as its views' pixels (a list in the order of
-    `views`, by default the overview and then the other views in declaration order: [overview],
-    or [overview, patches]), the same numbers batch_statistics gives it in any batch."""
-    views = tuple(views) if views is not None else tuple(VIEWS)[: len(pixels)]
+    `views`, e.g. [overview] for ("overview",), or [overview, patches] for ("overview",
+    "detail")), the same numbers batch_statistics gives it in any batch."""
+    views = tuple(views)
+    if len(views) != len(pixels):
+        raise ValueError(f"photo_statistics: {len(pixels)} pictures for the views {', '.join(views)}")
     return np.concatenate([_view_statistics(v, p[None]) for v, p in zip(views, pixels)], 1)[0]
 
 

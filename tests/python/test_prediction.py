@@ -19,7 +19,7 @@ def _photos(count: int, shape=(48, 64), patches=(3, 32)):
 def test_a_two_view_network_given_the_measured_statistics_scores_as_when_it_measures_them():
     model = two_view_network(widths=(4, 8), detail_widths=(4,), seed=1)
     pixels, patches = _photos(5)
-    statistics = np.stack([photo_statistics([p, d]) for p, d in zip(pixels, patches)])
+    statistics = np.stack([photo_statistics([p, d], ("overview", "detail")) for p, d in zip(pixels, patches)])
     images = {"pixels": pixels, "patches": patches}
     fed = fed_scorer(model)
     assert fed is not None
@@ -41,7 +41,7 @@ def test_a_two_view_network_given_the_measured_statistics_scores_as_when_it_meas
 def test_an_overview_network_is_given_its_statistics_and_one_without_them_is_not():
     model = two_branch_network(widths=(4, 8), seed=2)
     pixels, _ = _photos(4)
-    statistics = np.stack([photo_statistics([p]) for p in pixels])
+    statistics = np.stack([photo_statistics([p], ("overview",)) for p in pixels])
     np.testing.assert_allclose(fed_scorer(model)({"pixels": pixels, "statistics": statistics}).numpy(),
                                scorer(model)(pixels).numpy(), atol=1e-5)
     assert fed_scorer(original_network()) is None
