@@ -100,7 +100,7 @@ def evaluate_model(
     elif split == "validation":
         threshold, rule = _threshold_from_validation(labels, scores, keep_recall)
     else:
-        threshold, rule = validation_threshold(run, checkpoint, keep_recall)
+        threshold, rule = _validation_threshold(scorer, keep_recall)
     metrics = binary_metrics(labels, scores, threshold)
     predictions = pd.DataFrame({
         "hash": frame["hash"],
@@ -173,8 +173,12 @@ def validation_threshold(run: Run, checkpoint="best", keep_recall: float | None 
     """(threshold, rule) chosen on the validation scores stored with a run's checkpoint:
     max F1, or keeping `keep_recall` of the good photos. A run with a booster has the scores
     of the booster blended with its best checkpoint."""
-    scores = Scorer(run, checkpoint).validation
-    labels = (scores["label"] == run.info["classes"]["positive"]).to_numpy().astype(int)
+    return _validation_threshold(Scorer(run, checkpoint), keep_recall)
+
+
+def _validation_threshold(scorer: Scorer, keep_recall: float | None):
+    scores = scorer.validation
+    labels = (scores["label"] == scorer.run.info["classes"]["positive"]).to_numpy().astype(int)
     return _threshold_from_validation(labels, scores["score"].to_numpy(), keep_recall)
 
 

@@ -96,13 +96,12 @@ def facts_table(paths, progress: bool | None = None, workers: int | None = None,
     """The facts of image files (one row each, in order; NaN where a file cannot be read);
     `statistics`: their statistics already measured (a row per file, NaN rows measured here)."""
     paths = list(paths)
-    given = [None if statistics is None or np.isnan(row).any() else row
-             for row in (statistics if statistics is not None else [None] * len(paths))]
+    given = statistics if statistics is not None else [None] * len(paths)
 
     def one(path, row):
         try:
             with Image.open(path) as image:
-                return photo_facts(image, row)
+                return photo_facts(image, None if row is None or np.isnan(row).any() else row)
         except OSError:
             return {}
 
@@ -136,18 +135,15 @@ def cached_facts(cache, hashes, progress: bool | None = None) -> pd.DataFrame:
     return table
 
 
-def _kept_overview_statistics(cache, frame: pd.DataFrame) -> np.ndarray | None:
+def _kept_overview_statistics(cache, frame: pd.DataFrame) -> np.ndarray:
     """The statistics of the overviews of `frame`'s photos that the booster kept with the cache
-    (of the overview and the cache's other views, or of the overview alone), NaN rows where none;
-    None when none is kept."""
+    (of the overview and the cache's other views, or of the overview alone), NaN rows where none."""
     from ..models.booster import kept_statistics, overview_part
-    from ..data.views import VIEWS
+    from ..data.views import OVERVIEW, VIEWS
 
     found = None
-    for views in (tuple(v for v in VIEWS if v in cache.info["views"]), ("overview",)):
+    for views in dict.fromkeys([tuple(v for v in VIEWS if v in cache.info["views"]), (OVERVIEW,)]):
         overview = overview_part(kept_statistics(cache, frame, views)[0], views)
-        if overview is None:
-            continue
         found = overview if found is None else np.where(np.isnan(found), overview, found)
     return found
 
