@@ -63,7 +63,9 @@ def _scores(measured: tuple, calls: list[np.ndarray]) -> np.ndarray:
 def scene_interval(good: np.ndarray, scores: np.ndarray, scenes: np.ndarray, draws: int = 1000,
                    seed: int = 0) -> tuple[float, float]:
     """The 5th and 95th percentiles of the AUC over test sets drawn from the test scenes with
-    replacement (a scene's shots stay together): how far a figure on a dozen scenes can move."""
+    replacement (a scene's shots stay together): how far a figure on a dozen scenes can move.
+    Not metrics.auc_standard_error: that treats photos as independent, and shots of one scene
+    are not."""
     rng = np.random.default_rng(seed)
     names = np.unique(scenes)
     rows = {name: np.flatnonzero(scenes == name) for name in names}

@@ -98,8 +98,8 @@ class Scorer:
         views = tuple(self.booster.info["views"])
         if not self.booster.needs_network:
             return np.full(len(frame), np.nan), measure_statistics(cache, frame, views, progress=progress)
-        if kept_statistics(cache, frame, views)[1].all():  # the network is given them (fed_network)
-            statistics = measure_statistics(cache, frame, views, progress=progress)
+        statistics, kept = kept_statistics(cache, frame, views)
+        if kept.all():  # the network is given them (fed_network)
             return predict_scores(self.model, cache, frame, given=statistics), statistics
         # one decode gives both; the statistics are kept for next time
         network, statistics = predict_scores(self.model, cache, frame, statistics=True, views=views)
